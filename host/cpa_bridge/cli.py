@@ -1,0 +1,326 @@
+"""``cpa-bridge``: the command-line face of the host (same handlers, same checks).
+
+Keys are never taken from argv (they would show in ``ps`` and shell history): they are
+read from stdin, or prompted for without echo. ``--json`` prints the reply's result
+(or error) as JSON; exit codes follow PROTOCOL.md section 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Any, Callable
+
+from . import __version__
+from .dispatch import Context, call
+from .errors import BridgeError, ErrorCode
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin is not None and not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    return getpass.getpass(prompt).strip()
+
+
+def _models(values: list[str]) -> list[dict[str, str]]:
+    rows = []
+    for value in values:
+        name, _, alias = value.partition("=")
+        rows.append({"name": name.strip(), "alias": alias.strip() or name.strip()})
+    return rows
+
+
+# -- human output -----------------------------------------------------------------------
+def _show_settings(r: dict[str, Any]) -> None:
+    for t in r["targets"] or [{"name": r["target"], "management_url": "", "key_hint": "", "default": True,
+                               "allow_insecure_http": False, "has_key": False, "key_rejected": False}]:
+        mark = "*" if t["default"] else " "
+        key = t["key_hint"] if t["has_key"] else "(no key)"
+        extra = " [key rejected: save it again]" if t["key_rejected"] else ""
+        insecure = " [insecure http allowed]" if t["allow_insecure_http"] else ""
+        print(f"{mark} {t['name']}: {t['management_url'] or '(no URL)'}  key {key}{insecure}{extra}")
+    for w in r.get("warnings", []):
+        print(f"warning: {w}")
+
+
+def _show_test(r: dict[str, Any]) -> None:
+    print(f"connected to CLIProxyAPI {r['server_version'] or '(version unknown)'} at {r['management_url']}")
+    for name, count in r["lists"].items():
+        print(f"  {name}: {count}")
+
+
+def _show_import(r: dict[str, Any]) -> None:
+    if "results" in r:
+        s = r["summary"]
+        print(f"imported to {s['succeeded']} of {s['total']} targets")
+        for entry in r["results"]:
+            if entry["ok"]:
+                res = entry["result"]
+                if "items" in res:
+                    print(f"  {entry['target']}: ok ({res['summary']})")
+                else:
+                    print(f"  {entry['target']}: {res['action']} {res['provider_name']} ({res['outcome']})")
+            else:
+                print(f"  {entry['target']}: error [{entry['error']['code']}] {entry['error']['message']}")
+        return
+    if "items" in r:
+        for item in r["items"]:
+            if item["ok"]:
+                res = item["result"]
+                print(f"#{item['index']}: {res['action']} {res['provider_name']} -> {res['base_url']}")
+            else:
+                print(f"#{item['index']}: error [{item['error']['code']}] {item['error']['message']}")
+        print(f"summary: {r['summary']}  requests sent: {r['requests_sent']}" + ("  (dry run)" if r["dry_run"] else ""))
+        return
+    verb = "would be " if r["dry_run"] else ""
+    print(f"{r['provider_name']}: {verb}{r['action']} ({r['outcome']}) -> {r['base_url']}")
+    for change in r["changes"]:
+        detail = change.get("key_hint") or ", ".join(m["name"] for m in change.get("models", [])) or change.get(
+            "base_url", "")
+        print(f"  {change['op']}: {detail}")
+    for w in r["warnings"]:
+        print(f"  warning: {w}")
+    if r.get("backup_id"):
+        print(f"  backup: {r['backup_id']} (undo with: cpa-bridge undo {r['backup_id']})")
+
+
+def _show_history(r: dict[str, Any]) -> None:
+    if not r["entries"]:
+        print("no writes yet")
+    for e in r["entries"]:
+        undone = f" (undone by {e['undone_by']})" if e.get("undone_by") else ""
+        print(f"{e['backup_id']}  {e['operation']:<13} {e['list']:<22} {e['outcome']}{undone}")
+
+
+def _show_undo(r: dict[str, Any]) -> None:
+    print(f"restored {r['list']} as before {r['restored']}: {r['outcome']}"
+          + (f" (backup {r['backup_id']})" if r.get("backup_id") else ""))
+
+
+def _show_providers(r: dict[str, Any]) -> None:
+    for name, items in r["lists"].items():
+        print(f"{name} ({len(items)})")
+        for p in items:
+            label = p["name"] or p["base_url"]
+            off = " [disabled]" if p["disabled"] else ""
+            print(f"  {label}{off}  {p['base_url']}  keys: {', '.join(p['keys']) or '-'}  models: {p['model_count']}")
+
+
+def _show_models(r: dict[str, Any]) -> None:
+    for model in r["models"]:
+        print(model)
+
+
+def _show_keys(r: dict[str, Any]) -> None:
+    for site in r["sites"]:
+        print(f"{site['id']}  {site['name']}  {site['url']}")
+        for key in site["keys"]:
+            print(f"    {key['id']}  {key['key_hint']}  {key['label']}")
+
+
+def _show_plain(r: dict[str, Any]) -> None:
+    print(json.dumps(r, ensure_ascii=False, indent=2))
+
+
+# -- commands ---------------------------------------------------------------------------
+def _settings_set(a: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if a.url is not None:
+        params["management_url"] = a.url
+    if a.key:
+        params["management_key"] = _read_secret("Management key: ")
+    if a.allow_insecure_http is not None:
+        params["allow_insecure_http"] = a.allow_insecure_http
+    if a.target:
+        params["target"] = a.target
+    if a.default:
+        params["make_default"] = True
+    return call("settings.set", params, Context(via="cli"))
+
+
+def _import(a: argparse.Namespace) -> dict[str, Any]:
+    run = {"dry_run": a.dry_run}
+    if a.targets:
+        run["targets"] = "all" if a.targets == "all" else [t.strip() for t in a.targets.split(",")]
+    elif a.target:
+        run["target"] = a.target
+    if a.batch:
+        try:
+            with open(a.batch, encoding="utf-8") as f:
+                data = json.load(f)
+        except OSError as exc:
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"cannot read {a.batch}: {exc.strerror}") from None
+        except ValueError:
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{a.batch} is not valid JSON") from None
+        items = data.get("items") if isinstance(data, dict) else data
+        return call("import.batch", {"items": items, **run}, Context(via="cli"))
+    item: dict[str, Any] = {
+        k: v for k, v in {
+            "site_name": a.site_name, "site_url": a.site_url, "provider_type": a.provider_type,
+            "provider_name": a.provider_name, "base_url": a.base_url, "proxy_url": a.proxy_url,
+            "key_id": a.key_id, "on_name_conflict": a.on_name_conflict,
+        }.items() if v is not None
+    }
+    if a.model:
+        item["models"] = _models(a.model)
+    if not a.key_id:
+        item["api_key"] = _read_secret("API key: ")
+    return call("import", {**item, **run}, Context(via="cli"))
+
+
+def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {"base_url": a.base_url}
+    if a.key_id:
+        params["key_id"] = a.key_id
+    else:
+        params["api_key"] = _read_secret("API key: ")
+    return call("models.list", params, Context(via="cli"))
+
+
+def _simple(message_type: str, build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[..., dict]:
+    return lambda a: call(message_type, {k: v for k, v in build(a).items() if v is not None}, Context(via="cli"))
+
+
+def _keys_add(a: argparse.Namespace) -> dict[str, Any]:
+    return call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _read_secret("API key: ")},
+                Context(via="cli"))
+
+
+def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
+    try:
+        with open(a.file, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, f"cannot read {a.file}: {exc.strerror}") from None
+    return call("keys.import_backup", {"data": text, "dry_run": a.dry_run}, Context(via="cli"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
+    parser.add_argument("--version", action="version", version=f"cpa-bridge {__version__}")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        return p
+
+    settings = command("settings", "show or change the CLIProxyAPI settings")
+    ssub = settings.add_subparsers(dest="action", required=True)
+    show = ssub.add_parser("show", help="show the targets (keys masked)")
+    show.set_defaults(run=_simple("settings.get", lambda a: {}), show=_show_settings)
+    sset = ssub.add_parser("set", help="set the management URL / key (the key is read from stdin or a prompt)")
+    sset.add_argument("--url", help="management URL or CLIProxyAPI root, e.g. http://127.0.0.1:8317")
+    sset.add_argument("--key", action="store_true", help="read the management key from stdin / prompt")
+    sset.add_argument("--allow-insecure-http", dest="allow_insecure_http", action="store_true", default=None)
+    sset.add_argument("--no-allow-insecure-http", dest="allow_insecure_http", action="store_false")
+    sset.add_argument("--target", help="target name (default: the default target)")
+    sset.add_argument("--default", action="store_true", help="make this target the default")
+    sset.set_defaults(run=_settings_set, show=_show_settings)
+    for p in (show, sset):
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    test = command("test", "test the connection to CLIProxyAPI")
+    test.add_argument("--target")
+    test.set_defaults(run=_simple("connection.test", lambda a: {"target": a.target}), show=_show_test)
+
+    models = command("models", "list a site's models (API key from stdin)")
+    models.add_argument("--base-url", required=True)
+    models.add_argument("--key-id", help="use a stored key instead of stdin")
+    models.set_defaults(run=_models_cmd, show=_show_models)
+
+    imp = command("import", "import a key (from stdin) or a batch file into CLIProxyAPI")
+    imp.add_argument("--batch", metavar="FILE.json", help="a JSON list of import items (or {\"items\": [...]})")
+    imp.add_argument("--site-name")
+    imp.add_argument("--site-url")
+    imp.add_argument("--key-id", help="use a stored key instead of stdin")
+    imp.add_argument("--provider-type", choices=["openai-compatibility", "claude-api-key", "gemini-api-key",
+                                                 "codex-api-key"])
+    imp.add_argument("--provider-name")
+    imp.add_argument("--base-url", help="explicit base URL, kept as given")
+    imp.add_argument("--model", action="append", metavar="NAME[=ALIAS]", help="model mapping (repeatable)")
+    imp.add_argument("--proxy-url")
+    imp.add_argument("--on-name-conflict", choices=["fail", "rename", "use_existing"])
+    imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    imp.add_argument("--target")
+    imp.add_argument("--targets", help="comma-separated target names, or 'all'")
+    imp.set_defaults(run=_import, show=_show_import)
+
+    hist = command("history", "list the writes that can be undone")
+    hist.add_argument("--target")
+    hist.add_argument("--limit", type=int, default=50)
+    hist.set_defaults(run=_simple("history.list", lambda a: {"target": a.target, "limit": a.limit}),
+                      show=_show_history)
+
+    undo = command("undo", "restore a list as it was before a write (default: the latest)")
+    undo.add_argument("backup_id", nargs="?")
+    undo.add_argument("--force", action="store_true", help="restore even if the list changed since")
+    undo.add_argument("--dry-run", action="store_true")
+    undo.add_argument("--target")
+    undo.set_defaults(run=_simple("history.undo", lambda a: {"backup_id": a.backup_id, "force": a.force,
+                                                              "dry_run": a.dry_run, "target": a.target}),
+                      show=_show_undo)
+
+    prov = command("providers", "list the providers in CLIProxyAPI (keys masked)")
+    prov.add_argument("--list", choices=["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"])
+    prov.add_argument("--target")
+    prov.set_defaults(run=_simple("providers.list", lambda a: {"list": a.list, "target": a.target}),
+                      show=_show_providers)
+
+    keys = command("keys", "the key inventory shared with the extension")
+    ksub = keys.add_subparsers(dest="action", required=True)
+    klist = ksub.add_parser("list")
+    klist.add_argument("--query")
+    klist.set_defaults(run=_simple("keys.list", lambda a: {"query": a.query}), show=_show_keys)
+    sadd = ksub.add_parser("add-site")
+    sadd.add_argument("--name", required=True)
+    sadd.add_argument("--url", required=True)
+    sadd.set_defaults(run=_simple("sites.save", lambda a: {"name": a.name, "url": a.url}), show=_show_plain)
+    kadd = ksub.add_parser("add", help="add a key (read from stdin) to a site")
+    kadd.add_argument("--site-id", required=True)
+    kadd.add_argument("--label")
+    kadd.set_defaults(run=_keys_add, show=_show_plain)
+    kimp = ksub.add_parser("import-backup", help="import an All API Hub backup JSON")
+    kimp.add_argument("file")
+    kimp.add_argument("--dry-run", action="store_true")
+    kimp.set_defaults(run=_keys_import, show=_show_plain)
+    for p in (klist, sadd, kadd, kimp):
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def _batch_failed(result: dict[str, Any]) -> bool:
+    if "results" in result:
+        return bool(result["summary"]["failed"]) or any(
+            r["ok"] and r["result"].get("summary", {}).get("failed") for r in result["results"])
+    return bool(result.get("summary", {}).get("failed")) if "items" in result else False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    as_json = bool(getattr(args, "json", False))
+    try:
+        result = args.run(args)
+    except BridgeError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "error": exc.to_dict()}, ensure_ascii=False, indent=2))
+        else:
+            print(f"error [{exc.code.value}]: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback for the user; the log has the type
+        print(f"error [internal_error]: unexpected {type(exc).__name__}", file=sys.stderr)
+        return 10
+    if as_json:
+        print(json.dumps({"ok": True, "result": result}, ensure_ascii=False, indent=2))
+    else:
+        args.show(result)
+    return 1 if _batch_failed(result) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""The CLIProxyAPI Management API client (httpx), with every failure mapped to an ErrorCode.
+
+One :class:`ManagementClient` per target and request: TLS verification on, redirects
+never followed, ``Authorization: Bearer``, connect and read timeouts, bodies capped.
+Exception text from httpx is never forwarded (it can carry URLs and headers); the
+messages built here name the URL without credentials and never a key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import httpx
+
+from .errors import BridgeError, ErrorCode
+from .settings import Target
+from .urls import display_url
+
+#: Lists a provider can be imported into (the management path is the list name).
+PROVIDER_LISTS = ("openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key")
+#: Lists ``connection.test`` counts (all key lists the server knows).
+COUNTED_LISTS = PROVIDER_LISTS + ("xai-api-key", "vertex-api-key", "interactions-api-key")
+
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_TOTAL_TIMEOUT = 20.0
+BAN_MINUTES = 30
+MAX_FAILURES = 5
+
+
+@dataclass
+class Response:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    def error_text(self) -> str:
+        """The server's ``{"error": "..."}`` string, if any (server strings carry no secret)."""
+        try:
+            data = self.json()
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        if isinstance(data, dict) and isinstance(data.get("error"), str):
+            return data["error"][:300]
+        return ""
+
+
+@dataclass
+class ManagementClient:
+    """Talks to one CLIProxyAPI target. ``on_unauthorized`` runs after a 401 (lock-out safety)."""
+
+    target: Target
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    on_unauthorized: Callable[[], None] | None = None
+    server_version: str | None = None
+    requests_sent: int = 0
+    _http: httpx.Client | None = field(default=None, repr=False)
+
+    def __enter__(self) -> "ManagementClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(
+                    connect=self.connect_timeout, read=self.total_timeout,
+                    write=self.total_timeout, pool=self.connect_timeout,
+                ),
+                follow_redirects=False,
+                verify=True,
+                trust_env=False,
+                headers={"Accept": "application/json", "User-Agent": "cpa-bridge"},
+            )
+        return self._http
+
+    # -- transport -------------------------------------------------------------------
+    def request(self, method: str, path: str, *, json_body: Any = None,
+                params: dict[str, str] | None = None) -> Response:
+        """Send one request; raise BridgeError for transport failures and auth/5xx statuses."""
+        url = self.target.management_url.rstrip("/") + "/" + path.strip("/")
+        headers = {"Authorization": f"Bearer {self.target.management_key}"}
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        self.requests_sent += 1
+        try:
+            with self._client().stream(method, url, headers=headers, content=content, params=params) as resp:
+                body = _read_capped(resp)
+                response = Response(resp.status_code, resp.headers, body)
+        except BridgeError:
+            raise
+        except httpx.TimeoutException:
+            raise BridgeError(
+                ErrorCode.TIMEOUT,
+                f"CLIProxyAPI at {display_url(url)} did not answer within {self.total_timeout:g} s",
+                url=display_url(url), sent=method != "GET",
+            ) from None
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, url, sent=method != "GET") from None
+        version = response.headers.get("x-cpa-version")
+        if version:
+            self.server_version = version[:64]
+        self._raise_for_status(response, url)
+        return response
+
+    def _raise_for_status(self, response: Response, url: str) -> None:
+        status = response.status
+        if 200 <= status < 300:
+            return
+        text = response.error_text()
+        shown = display_url(url)
+        if 300 <= status < 400:
+            raise BridgeError(
+                ErrorCode.BAD_RESPONSE,
+                f"CLIProxyAPI redirected the request ({status}); check the management URL (redirects are not followed)",
+                status=status, url=shown,
+            )
+        if status == 401:
+            reason = "missing" if "missing" in text else "invalid"
+            if self.on_unauthorized is not None:
+                self.on_unauthorized()
+            raise BridgeError(
+                ErrorCode.UNAUTHORIZED,
+                (
+                    "CLIProxyAPI says the management key is missing"
+                    if reason == "missing"
+                    else "CLIProxyAPI rejected the management key (invalid management key)"
+                )
+                + f". The host will not retry this key: after {MAX_FAILURES} failed attempts CLIProxyAPI "
+                f"bans this IP for {BAN_MINUTES} minutes, so at most {MAX_FAILURES - 1} more tries are left. "
+                "Check the key and save it again.",
+                reason=reason, attempts_left=MAX_FAILURES - 1, status=401,
+            )
+        if status == 403:
+            if text.startswith("IP banned"):
+                match = re.search(r"Try again in (\S+)", text)
+                raise BridgeError(
+                    ErrorCode.BANNED,
+                    f"CLIProxyAPI has banned this IP after {MAX_FAILURES} failed key attempts; the ban lasts "
+                    f"{BAN_MINUTES} minutes" + (f" (try again in {match.group(1)})" if match else ""),
+                    retry_in=match.group(1) if match else None, ban_minutes=BAN_MINUTES, status=403,
+                )
+            if text.startswith("remote management"):
+                hint = (
+                    "set remote-management.allow-remote: true in CLIProxyAPI's config.yaml (or MANAGEMENT_PASSWORD), "
+                    "or run this on the same machine"
+                    if "disabled" in text
+                    else "set remote-management.secret-key in CLIProxyAPI's config.yaml"
+                )
+                raise BridgeError(
+                    ErrorCode.REMOTE_DISABLED, f"CLIProxyAPI refused remote management ({text}): {hint}",
+                    server_error=text, status=403,
+                )
+            raise BridgeError(ErrorCode.SERVER_ERROR, f"CLIProxyAPI answered 403 ({text or 'forbidden'})", status=403)
+        if status == 404 and not response.body.strip():
+            raise BridgeError(
+                ErrorCode.MANAGEMENT_DISABLED,
+                f"no CLIProxyAPI management API at {shown}: check the URL, and that "
+                "remote-management.secret-key (or MANAGEMENT_PASSWORD) is set on the server",
+                status=404, url=shown,
+            )
+        if status >= 500:
+            raise BridgeError(
+                ErrorCode.SERVER_ERROR, f"CLIProxyAPI answered {status}" + (f": {text}" if text else ""),
+                status=status, server_error=text or None,
+            )
+        raise BridgeError(
+            ErrorCode.REJECTED, f"CLIProxyAPI refused the request ({status}" + (f": {text})" if text else ")"),
+            status=status, server_error=text or None,
+        )
+
+    # -- management API ----------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        response = self.request("GET", "config")
+        data = _json_object(response)
+        return data
+
+    def get_list(self, name: str) -> list[dict[str, Any]]:
+        """GET a provider list, strictly validated; ``auth-index`` is removed (read-only)."""
+        response = self.request("GET", name)
+        data = _json_object(response)
+        if name not in data:
+            raise BridgeError(
+                ErrorCode.BAD_RESPONSE,
+                f"CLIProxyAPI's answer for {name} has no '{name}' list; nothing was written",
+                list=name,
+            )
+        items = data[name]
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise BridgeError(
+                ErrorCode.BAD_RESPONSE,
+                f"CLIProxyAPI's '{name}' is not a list of objects; nothing was written",
+                list=name,
+            )
+        return [strip_runtime_fields(item) for item in items]
+
+    def put_list(self, name: str, items: list[dict[str, Any]]) -> None:
+        self._expect_ok(self.request("PUT", name, json_body=items))
+
+    def patch_item(self, name: str, body: dict[str, Any]) -> None:
+        self._expect_ok(self.request("PATCH", name, json_body=body))
+
+    def delete_item(self, name: str, params: dict[str, str]) -> None:
+        self._expect_ok(self.request("DELETE", name, params=params))
+
+    @staticmethod
+    def _expect_ok(response: Response) -> None:
+        try:
+            data = response.json()
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if not (isinstance(data, dict) and data.get("status") == "ok"):
+            raise BridgeError(
+                ErrorCode.BAD_RESPONSE, "CLIProxyAPI did not confirm the write with {\"status\":\"ok\"}",
+                sent=True,
+            )
+
+
+def strip_runtime_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """Drop ``auth-index`` (a read-only runtime field) from an item and its key entries."""
+    clean = {k: v for k, v in item.items() if k != "auth-index"}
+    entries = clean.get("api-key-entries")
+    if isinstance(entries, list):
+        clean["api-key-entries"] = [
+            {k: v for k, v in e.items() if k != "auth-index"} if isinstance(e, dict) else e for e in entries
+        ]
+    return clean
+
+
+def _read_capped(resp: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise BridgeError(
+                ErrorCode.BAD_RESPONSE,
+                f"CLIProxyAPI's answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB; nothing was written",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(response: Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BridgeError(
+            ErrorCode.BAD_RESPONSE,
+            "CLIProxyAPI answered with something that is not JSON (a login page or another server?); "
+            "nothing was written",
+        ) from None
+    if not isinstance(data, dict):
+        raise BridgeError(ErrorCode.BAD_RESPONSE, "CLIProxyAPI's answer is not a JSON object; nothing was written")
+    return data
+
+
+def _is_tls(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        text = str(seen)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text or "TLS" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _transport_error(exc: httpx.HTTPError, url: str, *, sent: bool) -> BridgeError:
+    shown = display_url(url)
+    if _is_tls(exc):
+        return BridgeError(
+            ErrorCode.TLS_ERROR,
+            f"TLS to {shown} failed (certificate not trusted, or the server does not speak https)",
+            url=shown,
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return BridgeError(
+            ErrorCode.UNREACHABLE, f"cannot connect to CLIProxyAPI at {shown}: is it running?", url=shown, sent=False
+        )
+    return BridgeError(
+        ErrorCode.UNREACHABLE,
+        f"the connection to CLIProxyAPI at {shown} broke before an answer arrived",
+        url=shown, sent=sent,
+    )

@@ -1,0 +1,66 @@
+"""``connection.test`` and ``models.list``."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from .. import settings as store
+from ..dispatch import Context, handles
+from ..errors import BridgeError, ErrorCode
+from ..protocol import Params
+
+
+class TestParams(Params):
+    target: str | None = Field(default=None, max_length=40)
+
+
+class ModelsParams(Params):
+    base_url: str | None = Field(default=None, max_length=2048)
+    api_key: str | None = Field(default=None, max_length=4096)
+    key_id: str | None = Field(default=None, max_length=64)
+    site_url: str | None = Field(default=None, max_length=2048)
+
+    @model_validator(mode="after")
+    def _need_key(self) -> "ModelsParams":
+        if not self.api_key and not self.key_id:
+            raise ValueError("give api_key or key_id")
+        return self
+
+
+@handles(TestParams)
+def test(params: TestParams, ctx: Context) -> dict:
+    from ..client import COUNTED_LISTS
+    from ..session import open_client
+
+    with open_client(params.target) as client:
+        config = client.get_config()
+        lists = {}
+        for name in COUNTED_LISTS:
+            value = config.get(name)
+            lists[name] = len(value) if isinstance(value, list) else 0
+        return {
+            "server_version": client.server_version,
+            "lists": lists,
+            "management_url": client.target.management_url,
+            "target": client.target.name,
+        }
+
+
+@handles(ModelsParams)
+def models_list(params: ModelsParams, ctx: Context) -> dict:
+    from .. import keystore
+    from ..session import timeouts
+    from ..upstream import fetch_models
+
+    api_key = params.api_key
+    base_url = params.base_url or params.site_url
+    if params.key_id:
+        site, key = keystore.find_key(keystore.load(), params.key_id)
+        api_key = api_key or key.api_key
+        base_url = base_url or site.url
+    if not base_url:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "missing field 'params.base_url'", field="params.base_url")
+    settings = store.load()
+    return fetch_models(
+        base_url, api_key or "", timeout=timeouts()[1], allow_link_local=settings.allow_link_local
+    )

@@ -1,0 +1,179 @@
+"""The key inventory: ``keys.list``, ``sites.save``/``delete``, ``keys.save``/``delete``/``reveal``,
+``keys.import_backup`` (All API Hub backups)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field
+
+from .. import keystore
+from ..dispatch import Context, handles
+from ..drafts import clean_key, clean_text
+from ..errors import BridgeError, ErrorCode
+from ..protocol import Params
+from ..urls import comparable_url, parse_http_url
+from . import backup_formats
+
+
+class ListParams(Params):
+    query: str | None = Field(default=None, max_length=200)
+
+
+class SiteParams(Params):
+    id: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=300)
+    url: str = Field(max_length=2048)
+    notes: str = Field(default="", max_length=2000)
+
+
+class IdParams(Params):
+    id: str = Field(min_length=1, max_length=64)
+
+
+class KeyParams(Params):
+    site_id: str = Field(min_length=1, max_length=64)
+    id: str | None = Field(default=None, max_length=64)
+    label: str = Field(default="", max_length=300)
+    api_key: str | None = Field(default=None, max_length=4096)
+    provider_type: str | None = Field(default=None, max_length=40)
+
+
+class BackupParams(Params):
+    data: dict[str, Any] | list[Any] | str
+    dry_run: bool = False
+
+
+def _site_url(url: str) -> str:
+    parts = parse_http_url(url, "site URL")
+    del parts
+    return url.strip().rstrip("/")
+
+
+def _matches(site: keystore.Site, query: str) -> bool:
+    q = query.casefold()
+    return q in site.name.casefold() or q in site.url.casefold() or any(q in k.label.casefold() for k in site.keys)
+
+
+@handles(ListParams)
+def list_(params: ListParams, ctx: Context) -> dict:
+    inventory = keystore.load()
+    sites = [s for s in inventory.sites if not params.query or _matches(s, params.query.strip())]
+    return {"sites": [s.public() for s in sites]}
+
+
+@handles(SiteParams)
+def save_site(params: SiteParams, ctx: Context) -> dict:
+    inventory = keystore.load()
+    name = clean_text(params.name, "params.name", max_len=200)
+    if not name:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "the site needs a name", field="params.name")
+    url = _site_url(params.url)
+    notes = params.notes.strip()[:2000]
+    if params.id:
+        site = keystore.find_site(inventory, params.id)
+        site.name, site.url, site.notes = name, url, notes
+    else:
+        site = keystore.Site(name=name, url=url, notes=notes)
+        inventory.sites.append(site)
+    keystore.save(inventory)
+    return {"site": site.public()}
+
+
+@handles(IdParams)
+def delete_site(params: IdParams, ctx: Context) -> dict:
+    inventory = keystore.load()
+    site = keystore.find_site(inventory, params.id)
+    inventory.sites.remove(site)
+    keystore.save(inventory)
+    return {"deleted": site.id}
+
+
+@handles(KeyParams)
+def save_key(params: KeyParams, ctx: Context) -> dict:
+    inventory = keystore.load()
+    site = keystore.find_site(inventory, params.site_id)
+    label = clean_text(params.label, "params.label")
+    api_key = clean_key(params.api_key, "params.api_key") if params.api_key else None
+    if params.id:
+        owner, key = keystore.find_key(inventory, params.id)
+        if owner is not site:
+            owner.keys.remove(key)
+            site.keys.append(key)
+        key.label = label
+        if api_key:
+            key.api_key = api_key
+        if params.provider_type is not None:
+            key.provider_type = params.provider_type or None
+    else:
+        if not api_key:
+            raise BridgeError(ErrorCode.INVALID_REQUEST, "missing field 'params.api_key'", field="params.api_key")
+        if any(k.api_key == api_key for k in site.keys):
+            raise BridgeError(ErrorCode.CONFLICT, "this site already has that key", field="params.api_key")
+        key = keystore.StoredKey(label=label, api_key=api_key, provider_type=params.provider_type or None)
+        site.keys.append(key)
+    keystore.save(inventory)
+    return {"key": key.public(), "site_id": site.id}
+
+
+@handles(IdParams)
+def delete_key(params: IdParams, ctx: Context) -> dict:
+    inventory = keystore.load()
+    site, key = keystore.find_key(inventory, params.id)
+    site.keys.remove(key)
+    keystore.save(inventory)
+    return {"deleted": key.id}
+
+
+@handles(IdParams)
+def reveal(params: IdParams, ctx: Context) -> dict:
+    _, key = keystore.find_key(keystore.load(), params.id)
+    return {"api_key": key.api_key}
+
+
+@handles(BackupParams)
+def import_backup(params: BackupParams, ctx: Context) -> dict:
+    data: Any = params.data
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except (ValueError, RecursionError):
+            raise BridgeError(ErrorCode.INVALID_REQUEST, "the backup file is not valid JSON", field="params.data") from None
+    found, warnings = backup_formats.parse_all_api_hub(data)
+    inventory = keystore.load()
+    sites_added = keys_added = keys_skipped = 0
+    for entry in found:
+        try:
+            url = _site_url(entry.url)
+            name = clean_text(entry.name, "name") or url
+        except BridgeError as exc:
+            warnings.append(f"skipped a site: {exc.message}")
+            continue
+        site = next((s for s in inventory.sites if comparable_url(s.url) == comparable_url(url)), None)
+        if site is None:
+            site = keystore.Site(name=name, url=url)
+            inventory.sites.append(site)
+            sites_added += 1
+        for label, key, provider_type in entry.keys:
+            try:
+                key = clean_key(key)
+            except BridgeError:
+                keys_skipped += 1
+                continue
+            if any(k.api_key == key for k in site.keys):
+                keys_skipped += 1
+                continue
+            site.keys.append(keystore.StoredKey(label=clean_text(label, "label")[:200], api_key=key,
+                                                provider_type=provider_type))
+            keys_added += 1
+    if not found:
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST,
+            "no sites or keys found: is this an All API Hub backup (Settings → Import/Export → Export)?",
+            field="params.data",
+        )
+    if not params.dry_run:
+        keystore.save(inventory)
+    return {"sites_added": sites_added, "keys_added": keys_added, "keys_skipped": keys_skipped,
+            "warnings": warnings[:50], "dry_run": params.dry_run}

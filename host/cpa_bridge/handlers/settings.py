@@ -1,0 +1,110 @@
+"""``settings.get``, ``settings.set``, ``settings.delete_target``: CLIProxyAPI targets.
+
+Replies never carry a management key: ``has_key`` and a masked ``key_hint`` only.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .. import settings as store
+from ..dispatch import Context, handles
+from ..errors import BridgeError, ErrorCode
+from ..protocol import Params
+from ..urls import normalize_management_url
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
+
+
+class GetParams(Params):
+    pass
+
+
+class SetParams(Params):
+    management_url: str | None = Field(default=None, max_length=2048)
+    management_key: str | None = Field(default=None, max_length=4096)
+    allow_insecure_http: bool | None = None
+    target: str | None = Field(default=None, pattern=NAME_PATTERN)
+    make_default: bool = False
+    allow_link_local: bool | None = None
+
+
+class DeleteTargetParams(Params):
+    target: str = Field(pattern=NAME_PATTERN)
+
+
+def describe(settings: store.Settings, warnings: list[str] | None = None) -> dict:
+    default = settings.default()
+    result = default.public(default=True)
+    result.pop("name")
+    result.pop("default")
+    result.update(
+        target=default.name,
+        default_target=settings.default_target,
+        targets=[t.public(default=t.name.lower() == settings.default_target.lower()) for t in settings.targets],
+        allow_link_local=settings.allow_link_local,
+    )
+    if warnings is not None:
+        result["warnings"] = warnings
+    return result
+
+
+@handles(GetParams)
+def get(params: GetParams, ctx: Context) -> dict:
+    return describe(store.load())
+
+
+def _check_key(key: str) -> str:
+    key = key.strip()
+    if any(ord(c) < 0x20 or c == "\x7f" for c in key):
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST, "management key contains control characters", field="params.management_key"
+        )
+    return key
+
+
+@handles(SetParams)
+def set_(params: SetParams, ctx: Context) -> dict:
+    settings = store.load()
+    name = params.target or settings.default_target
+    target = (settings.find(name) or store.Target(name=name)).model_copy()
+    if params.allow_insecure_http is not None:
+        target.allow_insecure_http = params.allow_insecure_http
+    if params.allow_link_local is not None:
+        settings.allow_link_local = params.allow_link_local
+    warnings: list[str] = []
+    url = params.management_url if params.management_url is not None else target.management_url
+    if url:
+        normalized = normalize_management_url(
+            url, allow_insecure_http=target.allow_insecure_http, allow_link_local=settings.allow_link_local
+        )
+        if params.management_url is not None:
+            warnings = normalized.warnings
+        if normalized.url != target.management_url:
+            target.key_rejected = False
+        target.management_url = normalized.url
+    elif params.management_url is not None:
+        target.management_url = ""
+    if params.management_key is not None:
+        key = _check_key(params.management_key)
+        if key != target.management_key:
+            target.key_rejected = False
+        target.management_key = key
+    settings.upsert(target)
+    if params.make_default or not settings.find(settings.default_target):
+        settings.default_target = target.name
+    store.save(settings)
+    return describe(settings, warnings)
+
+
+@handles(DeleteTargetParams)
+def delete_target(params: DeleteTargetParams, ctx: Context) -> dict:
+    settings = store.load()
+    target = settings.find(params.target)
+    if target is None:
+        raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{params.target}'", target=params.target)
+    settings.targets = [t for t in settings.targets if t is not target]
+    if settings.default_target.lower() == target.name.lower():
+        settings.default_target = settings.targets[0].name if settings.targets else store.DEFAULT_TARGET
+    store.save(settings)
+    return describe(settings)

@@ -1,0 +1,120 @@
+"""The native-messaging host: read frames from stdin, answer each on stdout.
+
+Serves one request (``sendNativeMessage``) or many (``connectNative``) until EOF.
+Only frames are written to stdout: ``sys.stdout`` is pointed at stderr while the host
+runs, so a stray ``print`` cannot corrupt the stream. Exit code 0 on EOF and after a
+bad frame (which first gets one ``bad_frame`` / ``too_large`` reply).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, BinaryIO
+
+from .errors import BridgeError, ErrorCode
+from .framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
+from .protocol import error_reply, ok_reply, parse_envelope, request_id
+
+
+def caller_from_argv(argv: list[str]) -> str | None:
+    """The caller origin: ``chrome-extension://<id>/`` (Chromium) or the add-on id (Firefox).
+
+    Chromium passes the origin (Windows adds ``--parent-window=N``); Firefox passes the
+    manifest path and the add-on id. Unknown arguments are ignored.
+    """
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    for arg in args:
+        if arg.startswith("chrome-extension://") or arg.startswith("moz-extension://"):
+            return arg if arg.endswith("/") else arg + "/"
+    if len(args) >= 2 and args[0].endswith(".json"):
+        return args[1]
+    return None
+
+
+def check_origin(origin: str | None) -> BridgeError | None:
+    if origin is None:
+        return None
+    from .identity import allowed_origins
+
+    if origin in allowed_origins():
+        return None
+    return BridgeError(
+        ErrorCode.FORBIDDEN_ORIGIN,
+        "this native host only answers the cpa-bridge extension",
+        origin=origin[:120],
+    )
+
+
+def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | None) -> dict[str, Any]:
+    """One request → one reply dict. Never raises."""
+    from . import dispatch
+    from .log import logger
+
+    rid = request_id(message)
+    started = time.monotonic()
+    mtype = "?"
+    try:
+        if refused is not None:
+            raise refused
+        envelope = parse_envelope(message)
+        mtype = envelope.type
+        result = dispatch.call(envelope.type, envelope.params, dispatch.Context(origin=origin, via="host"))
+        reply = ok_reply(envelope.id, result)
+        logger.info("ok type=%s id=%s ms=%.1f", mtype[:64], str(rid)[:40], (time.monotonic() - started) * 1000)
+        return reply
+    except BridgeError as exc:
+        logger.info("error type=%s id=%s code=%s", mtype[:64], str(rid)[:40], exc.code.value)
+        return error_reply(rid, exc)
+    except Exception as exc:  # a bug: report it, never a traceback on stdout
+        logger.error("internal error type=%s id=%s exc=%s", mtype[:64], str(rid)[:40], type(exc).__name__)
+        return error_reply(
+            rid, BridgeError(ErrorCode.INTERNAL_ERROR, f"the host hit an unexpected error ({type(exc).__name__})")
+        )
+
+
+def encode_reply(reply: dict[str, Any]) -> bytes:
+    """Encode a reply; one larger than 1 MiB becomes a ``too_large`` error reply."""
+    frame = encode_frame(reply)
+    size = frame_body_size(frame)
+    if size <= MAX_REPLY_BYTES:
+        return frame
+    error = BridgeError(
+        ErrorCode.TOO_LARGE,
+        f"the reply would be {size} bytes, over the browser's 1 MiB limit; ask for less (filter or page)",
+        size=size, limit=MAX_REPLY_BYTES,
+    )
+    return encode_frame(error_reply(reply.get("id"), error))
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, origin: str | None) -> int:
+    refused = check_origin(origin)
+    while True:
+        try:
+            message = read_frame(stdin)
+        except FrameTooLarge as exc:
+            write_frame(stdout, encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason))))
+            return 0
+        except FrameError as exc:
+            write_frame(stdout, encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason))))
+            return 0
+        if message is None:
+            return 0
+        write_frame(stdout, encode_reply(handle(message, origin, refused)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv if argv is None else argv
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but frames on the real stdout
+    from .log import setup
+
+    setup()
+    try:
+        return serve(stdin, stdout, caller_from_argv(argv))
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The key inventory: sites (name, base URL) and their API keys, in ``keys.json`` (0600).
+
+It lives in the host so the CLI and the extension see the same keys and the extension
+stores no secret. Pure helpers over a :class:`Inventory`; :func:`load`/:func:`save` do I/O.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import paths, storage
+from .errors import BridgeError, ErrorCode
+from .redact import mask
+
+
+def new_id() -> str:
+    return secrets.token_hex(6)
+
+
+class StoredKey(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(default_factory=new_id)
+    label: str = ""
+    api_key: str
+    provider_type: str | None = None
+    created_at: float = Field(default_factory=time.time)
+
+    def public(self) -> dict:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "key_hint": mask(self.api_key),
+            "provider_type": self.provider_type,
+            "created_at": self.created_at,
+        }
+
+
+class Site(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(default_factory=new_id)
+    name: str
+    url: str
+    notes: str = ""
+    keys: list[StoredKey] = Field(default_factory=list)
+    created_at: float = Field(default_factory=time.time)
+
+    def public(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "url": self.url,
+            "notes": self.notes,
+            "keys": [k.public() for k in self.keys],
+        }
+
+
+class Inventory(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = 1
+    sites: list[Site] = Field(default_factory=list)
+
+
+def load() -> Inventory:
+    path = paths.keys_file()
+    data = storage.read_json(path, default={})
+    try:
+        return Inventory.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError:
+        raise BridgeError(
+            ErrorCode.STORAGE_ERROR, f"{path} has an unexpected shape; fix or remove it", path=str(path)
+        ) from None
+
+
+def save(inventory: Inventory) -> None:
+    storage.write_json_atomic(paths.keys_file(), inventory.model_dump(mode="json"))
+
+
+def find_site(inventory: Inventory, site_id: str) -> Site:
+    for site in inventory.sites:
+        if site.id == site_id:
+            return site
+    raise BridgeError(ErrorCode.NOT_FOUND, f"no site with id '{site_id[:64]}'", site_id=site_id[:64])
+
+
+def find_key(inventory: Inventory, key_id: str) -> tuple[Site, StoredKey]:
+    for site in inventory.sites:
+        for key in site.keys:
+            if key.id == key_id:
+                return site, key
+    raise BridgeError(ErrorCode.NOT_FOUND, f"no key with id '{key_id[:64]}'", key_id=key_id[:64])

@@ -1,0 +1,319 @@
+"""The merge: a provider list + import drafts → a new list + a description of each change.
+
+Pure functions, no I/O. The input list is never mutated. Rules (PROTOCOL.md, ``import``):
+
+* openai-compatibility: the provider with the same normalised base URL is updated; a
+  name-only match (case-insensitive) at another URL is never re-pointed
+  (``name_conflict`` unless the draft says ``rename`` or ``use_existing``).
+* A key is appended only if absent (exact match); every other field of the provider and
+  of the other key entries is kept as it was. New model mappings are added, none dropped.
+* claude/gemini/codex lists hold one entry per key: an entry with the same key and base
+  URL is the match; otherwise a new entry is appended.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import BridgeError, ErrorCode
+from .redact import mask
+from .urls import comparable_url
+
+OPENAI = "openai-compatibility"
+KEY_LISTS = ("claude-api-key", "gemini-api-key", "codex-api-key")
+MAX_WEIGHT = 1_000_000
+
+Action = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    alias: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "alias": self.alias}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One key to import, fully resolved and validated."""
+
+    provider_type: str
+    provider_name: str
+    base_url: str
+    api_key: str
+    models: tuple[Model, ...] = ()
+    proxy_url: str | None = None
+    on_name_conflict: Literal["fail", "rename", "use_existing"] = "fail"
+    #: Models for a new openai-compatibility provider when ``models`` is empty.
+    default_models: tuple[Model, ...] | None = None
+
+
+@dataclass
+class Outcome:
+    """What one draft did to the list."""
+
+    action: Action
+    provider_name: str
+    base_url: str
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    index: int | None = None  # position of the provider in the new list
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MergeResult:
+    items: list[dict[str, Any]]
+    outcomes: list[Outcome | BridgeError]
+    touched: set[int] = field(default_factory=set)  # indexes of changed entries in ``items``
+    created: set[int] = field(default_factory=set)  # indexes of new entries
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.touched or self.created)
+
+
+def list_hash(items: list[dict[str, Any]]) -> str:
+    """A stable hash of a list's content (key order inside objects does not matter)."""
+    canonical = json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def _name_key(name: Any) -> str:
+    return str(name or "").strip().casefold()
+
+
+def unique_name(items: list[dict[str, Any]], wanted: str) -> str:
+    taken = {_name_key(item.get("name")) for item in items}
+    if _name_key(wanted) not in taken:
+        return wanted
+    n = 2
+    while _name_key(f"{wanted}-{n}") in taken:
+        n += 1
+    return f"{wanted}-{n}"
+
+
+def _models_of(entry: dict[str, Any]) -> list[Any]:
+    models = entry.get("models")
+    return models if isinstance(models, list) else []
+
+
+def _add_models(entry: dict[str, Any], models: tuple[Model, ...]) -> list[dict[str, str]]:
+    """Append model mappings not already present (same name and alias). Returns those added."""
+    existing = _models_of(entry)
+    seen = {
+        (str(m.get("name", "")), str(m.get("alias", "") or m.get("name", "")))
+        for m in existing
+        if isinstance(m, dict)
+    }
+    added = [m.as_dict() for m in models if (m.name, m.alias) not in seen]
+    if added:
+        entry["models"] = list(existing) + added
+    return added
+
+
+def _find_by_url(items: list[dict[str, Any]], base_url: str) -> int | None:
+    wanted = comparable_url(base_url)
+    for i, item in enumerate(items):
+        if comparable_url(str(item.get("base-url", ""))) == wanted:
+            return i
+    return None
+
+
+def _find_by_name(items: list[dict[str, Any]], name: str) -> int | None:
+    wanted = _name_key(name)
+    for i, item in enumerate(items):
+        if _name_key(item.get("name")) == wanted:
+            return i
+    return None
+
+
+def _key_entry(draft: Draft) -> dict[str, Any]:
+    entry: dict[str, Any] = {"api-key": draft.api_key}
+    if draft.proxy_url:
+        entry["proxy-url"] = draft.proxy_url
+    return entry
+
+
+def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult) -> Outcome:
+    index = _find_by_url(items, draft.base_url)
+    if index is None:
+        named = _find_by_name(items, draft.provider_name)
+        if named is not None:
+            existing_url = str(items[named].get("base-url", ""))
+            if draft.on_name_conflict == "use_existing":
+                index = named
+            elif draft.on_name_conflict == "rename":
+                draft = Draft(**{**draft.__dict__, "provider_name": unique_name(items, draft.provider_name)})
+            else:
+                raise BridgeError(
+                    ErrorCode.NAME_CONFLICT,
+                    f"a provider named '{items[named].get('name')}' already exists at {existing_url}; "
+                    f"it is not re-pointed to {draft.base_url}. Import under a new name, or add the key "
+                    "to the existing provider.",
+                    provider_name=str(items[named].get("name")),
+                    existing_base_url=existing_url,
+                    base_url=draft.base_url,
+                )
+    if index is None:
+        models = draft.models or draft.default_models or ()
+        entry: dict[str, Any] = {
+            "name": draft.provider_name,
+            "base-url": draft.base_url,
+            "api-key-entries": [_key_entry(draft)],
+        }
+        if models:
+            entry["models"] = [m.as_dict() for m in models]
+        items.append(entry)
+        new_index = len(items) - 1
+        result.created.add(new_index)
+        changes: list[dict[str, Any]] = [
+            {"op": "create_provider", "provider_name": draft.provider_name, "base_url": draft.base_url},
+            {"op": "add_key", "key_hint": mask(draft.api_key)},
+        ]
+        if models:
+            changes.append({"op": "add_models", "models": [m.as_dict() for m in models]})
+        outcome = Outcome("created", draft.provider_name, draft.base_url, changes, new_index)
+        if not models:
+            outcome.warnings.append("the new provider has no models, so CLIProxyAPI serves nothing from it yet")
+        return outcome
+
+    entry = items[index]
+    changes = []
+    keys = entry.get("api-key-entries")
+    key_entries = list(keys) if isinstance(keys, list) else []
+    if not any(isinstance(e, dict) and e.get("api-key") == draft.api_key for e in key_entries):
+        entry["api-key-entries"] = key_entries + [_key_entry(draft)]
+        changes.append({"op": "add_key", "key_hint": mask(draft.api_key)})
+    added = _add_models(entry, draft.models)
+    if added:
+        changes.append({"op": "add_models", "models": added})
+    if changes and index not in result.created:
+        result.touched.add(index)
+    name = str(entry.get("name", ""))
+    base = str(entry.get("base-url", ""))
+    return Outcome("updated" if changes else "unchanged", name, base, changes, index)
+
+
+def _merge_key_list(items: list[dict[str, Any]], draft: Draft, result: MergeResult) -> Outcome:
+    label = f"{draft.provider_type} ({draft.base_url or 'default upstream'})"
+    wanted = comparable_url(draft.base_url)
+    for index, entry in enumerate(items):
+        if entry.get("api-key") == draft.api_key and comparable_url(str(entry.get("base-url", "") or "")) == wanted:
+            added = _add_models(entry, draft.models)
+            changes = [{"op": "add_models", "models": added}] if added else []
+            if changes and index not in result.created:
+                result.touched.add(index)
+            return Outcome("updated" if changes else "unchanged", label, draft.base_url, changes, index)
+    entry = {"api-key": draft.api_key, "base-url": draft.base_url}
+    if draft.proxy_url:
+        entry["proxy-url"] = draft.proxy_url
+    if draft.models:
+        entry["models"] = [m.as_dict() for m in draft.models]
+    items.append(entry)
+    result.created.add(len(items) - 1)
+    changes = [{"op": "add_key", "key_hint": mask(draft.api_key), "base_url": draft.base_url}]
+    if draft.models:
+        changes.append({"op": "add_models", "models": [m.as_dict() for m in draft.models]})
+    return Outcome("created", label, draft.base_url, changes, len(items) - 1)
+
+
+def merge(items: list[dict[str, Any]], drafts: list[Draft]) -> MergeResult:
+    """Apply ``drafts`` in order to a copy of ``items``.
+
+    A draft that cannot be applied (``name_conflict``) yields its error in ``outcomes``
+    and changes nothing; later drafts see the changes of earlier ones.
+    """
+    result = MergeResult(items=copy.deepcopy(items), outcomes=[])
+    for draft in drafts:
+        try:
+            if draft.provider_type == OPENAI:
+                outcome = _merge_openai(result.items, draft, result)
+            elif draft.provider_type in KEY_LISTS:
+                outcome = _merge_key_list(result.items, draft, result)
+            else:
+                raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown provider type '{draft.provider_type}'")
+        except BridgeError as exc:
+            result.outcomes.append(exc)
+            continue
+        result.outcomes.append(outcome)
+    return result
+
+
+def _check_weight(value: Any, where: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value > MAX_WEIGHT:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.weight must be an integer ≤ {MAX_WEIGHT}")
+
+
+def validate_list(list_name: str, items: list[dict[str, Any]]) -> None:
+    """Check a whole list before it is sent: CLIProxyAPI must accept it and drop nothing.
+
+    (It silently drops openai-compatibility and codex entries with an empty base-url, and
+    answers 400 to a wrong type anywhere: both would lose data or fail half-way.)
+    """
+    if not isinstance(items, list):
+        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{list_name} must be a list")
+    for i, item in enumerate(items):
+        where = f"{list_name}[{i}]"
+        if not isinstance(item, dict):
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where} is not an object")
+        base = item.get("base-url")
+        if base is not None and not isinstance(base, str):
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.base-url is not a string")
+        if list_name in (OPENAI, "codex-api-key") and not str(base or "").strip():
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where} has an empty base-url and would be dropped")
+        models = item.get("models")
+        if models is not None and not (
+            isinstance(models, list) and all(isinstance(m, dict) and isinstance(m.get("name", ""), str) for m in models)
+        ):
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.models is not a list of {{name, alias}}")
+        if list_name == OPENAI:
+            if not isinstance(item.get("name", ""), str):
+                raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.name is not a string")
+            entries = item.get("api-key-entries")
+            if entries is not None:
+                if not isinstance(entries, list):
+                    raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.api-key-entries is not a list")
+                for j, entry in enumerate(entries):
+                    if not isinstance(entry, dict) or not isinstance(entry.get("api-key", ""), str):
+                        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.api-key-entries[{j}] is malformed")
+                    _check_weight(entry.get("weight"), f"{where}.api-key-entries[{j}]")
+        else:
+            if not isinstance(item.get("api-key", ""), str):
+                raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.api-key is not a string")
+            _check_weight(item.get("weight"), where)
+    try:
+        json.dumps(items)
+    except (TypeError, ValueError):
+        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{list_name} is not JSON-serialisable") from None
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of ``value`` with every ``api-key`` masked, for previews."""
+    if isinstance(value, dict):
+        return {k: (mask(v) if k == "api-key" and isinstance(v, str) else mask_secrets(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def key_present(items: list[dict[str, Any]], draft: Draft) -> bool:
+    """Whether ``draft``'s key is in the list at its base URL (read-back check)."""
+    wanted = comparable_url(draft.base_url)
+    for item in items:
+        if draft.provider_type == OPENAI:
+            entries = item.get("api-key-entries")
+            if isinstance(entries, list) and any(
+                isinstance(e, dict) and e.get("api-key") == draft.api_key for e in entries
+            ):
+                return True
+        elif item.get("api-key") == draft.api_key and comparable_url(str(item.get("base-url", "") or "")) == wanted:
+            return True
+    return False

@@ -1,0 +1,37 @@
+"""Masking of secrets for display, logs and errors: ``sk-ab…wxyz``."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+
+def mask(secret: str | None) -> str:
+    """Show a secret as its first 5 and last 4 characters (``sk-ab…wxyz``).
+
+    Short secrets reveal less: under 12 characters only the last 2 are shown,
+    under 6 nothing but the ellipsis.
+    """
+    if not secret:
+        return ""
+    s = secret.strip()
+    if len(s) < 6:
+        return "…"
+    if len(s) < 12:
+        return "…" + s[-2:]
+    return f"{s[:5]}…{s[-4:]}"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of each secret in ``text`` by its mask."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, mask(secret))
+    return text
+
+
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"']+")
+
+
+def scrub_bearer(text: str) -> str:
+    """Remove anything that looks like an Authorization bearer token."""
+    return _BEARER.sub(r"\1[redacted]", text)

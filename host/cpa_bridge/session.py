@@ -1,0 +1,66 @@
+"""Open a :class:`ManagementClient` for a configured target, with lock-out safety.
+
+After a 401 the target's key is marked rejected in the settings file; until the user
+saves a different key, :func:`open_client` refuses with ``auth_blocked`` without
+sending anything, so the host can never walk a user into CLIProxyAPI's 5-failure ban.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import settings as store
+from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ManagementClient
+from .errors import BridgeError, ErrorCode
+from .urls import normalize_management_url
+
+
+def _timeout(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+        return value if value > 0 else default
+    except ValueError:
+        return default
+
+
+def timeouts() -> tuple[float, float]:
+    return (
+        _timeout("CPA_BRIDGE_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+        _timeout("CPA_BRIDGE_TIMEOUT", DEFAULT_TOTAL_TIMEOUT),
+    )
+
+
+def _mark_rejected(target_name: str, key: str) -> None:
+    settings = store.load()
+    target = settings.find(target_name)
+    if target is not None and target.management_key == key and not target.key_rejected:
+        target.key_rejected = True
+        store.save(settings)
+
+
+def client_for(target: store.Target, settings: store.Settings) -> ManagementClient:
+    normalize_management_url(
+        target.management_url,
+        allow_insecure_http=target.allow_insecure_http,
+        allow_link_local=settings.allow_link_local,
+    )
+    if target.key_rejected:
+        raise BridgeError(
+            ErrorCode.AUTH_BLOCKED,
+            "CLIProxyAPI rejected this management key before; the host will not try it again "
+            "(5 failures ban this IP for 30 minutes). Save the correct key to try again.",
+            target=target.name,
+        )
+    connect, total = timeouts()
+    key = target.management_key
+    return ManagementClient(
+        target,
+        connect_timeout=connect,
+        total_timeout=total,
+        on_unauthorized=lambda: _mark_rejected(target.name, key),
+    )
+
+
+def open_client(target_name: str | None = None) -> ManagementClient:
+    settings = store.load()
+    return client_for(store.require_target(settings, target_name), settings)

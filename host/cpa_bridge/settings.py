@@ -1,0 +1,99 @@
+"""The host's settings: one or more CLIProxyAPI targets (URL, key, insecure switch).
+
+Stored in ``settings.json`` under the user config dir, 0600, written atomically. The
+management key never leaves this file except in the Authorization header: replies
+carry ``has_key`` and a masked ``key_hint``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import paths, storage
+from .errors import BridgeError, ErrorCode
+from .redact import mask
+
+DEFAULT_TARGET = "default"
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = DEFAULT_TARGET
+    management_url: str = ""
+    management_key: str = ""
+    allow_insecure_http: bool = False
+    #: Set after a 401 with this key: the host does not try the key again until it changes.
+    key_rejected: bool = False
+
+    def public(self, default: bool) -> dict:
+        return {
+            "name": self.name,
+            "management_url": self.management_url,
+            "has_key": bool(self.management_key),
+            "key_hint": mask(self.management_key),
+            "allow_insecure_http": self.allow_insecure_http,
+            "key_rejected": self.key_rejected,
+            "default": default,
+        }
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.management_url and self.management_key)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = 1
+    default_target: str = DEFAULT_TARGET
+    targets: list[Target] = Field(default_factory=list)
+    #: Allow provider/upstream URLs on link-local or metadata addresses (169.254.0.0/16).
+    allow_link_local: bool = False
+
+    def find(self, name: str | None) -> Target | None:
+        wanted = (name or self.default_target).strip().lower()
+        for target in self.targets:
+            if target.name.lower() == wanted:
+                return target
+        return None
+
+    def default(self) -> Target:
+        return self.find(None) or Target(name=self.default_target)
+
+    def upsert(self, target: Target) -> None:
+        for i, existing in enumerate(self.targets):
+            if existing.name.lower() == target.name.lower():
+                self.targets[i] = target
+                return
+        self.targets.append(target)
+
+
+def load() -> Settings:
+    path = paths.settings_file()
+    data = storage.read_json(path, default={})
+    try:
+        return Settings.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError:
+        raise BridgeError(
+            ErrorCode.STORAGE_ERROR, f"{path} has an unexpected shape; fix or remove it", path=str(path)
+        ) from None
+
+
+def save(settings: Settings) -> None:
+    storage.write_json_atomic(paths.settings_file(), settings.model_dump(mode="json"))
+
+
+def require_target(settings: Settings, name: str | None = None) -> Target:
+    """The named (or default) target, which must have a URL and a key."""
+    target = settings.find(name)
+    if target is None and name:
+        raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{name}'", target=name)
+    if target is None or not target.configured:
+        raise BridgeError(
+            ErrorCode.NOT_CONFIGURED,
+            "CLIProxyAPI is not configured: set the management URL and key in the options page "
+            "or with 'cpa-bridge settings set'",
+            target=name or settings.default_target,
+        )
+    return target

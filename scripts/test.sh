@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The full test suite (unit, host, contract and real-browser e2e) on a fresh machine:
+# creates .venv, installs the package with its test extras, installs Chromium and
+# Firefox ESR with apt when they are missing and we are root, then runs pytest.
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/host -x`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q -e '.[test]'
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${missing[*]} for the real-browser tests (apt-get)"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "!!! ${missing[*]} missing and not root: the real-browser e2e tests will be SKIPPED !!!" >&2
+    echo "!!! install them with: sudo apt-get install ${missing[*]}                          !!!" >&2
+  fi
+fi
+
+exec .venv/bin/python -m pytest "$@"
