@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
         return p
 
     settings = command("settings", "show or change the CLIProxyAPI settings")
@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     sset.add_argument("--default", action="store_true", help="make this target the default")
     sset.set_defaults(run=_settings_set, show=_show_settings)
     for p in (show, sset):
-        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
 
     test = command("test", "test the connection to CLIProxyAPI")
     test.add_argument("--target")
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     kimp.add_argument("--dry-run", action="store_true")
     kimp.set_defaults(run=_keys_import, show=_show_plain)
     for p in (klist, sadd, kadd, kimp):
-        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
     return parser
 
 

@@ -92,16 +92,11 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
         "outcome": status.outcome or ("dry_run" if dry_run else "succeeded"),
         "backup_id": status.backup_id,
         "list_hash": status.list_hash,
-        "request": status.request,
         "read_back": status.read_back,
         "warnings": warnings,
         "target": target,
         "dry_run": dry_run,
     }
-
-
-def _settings_for_drafts() -> tuple[store.Settings, keystore.Inventory | None]:
-    return store.load(), None
 
 
 def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_run: bool,
@@ -132,7 +127,7 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
                     for index, _ in entries:
                         items[index] = {"index": index, "ok": False, "error": exc.to_dict()}
                     continue
-                lists[list_name] = status.public()
+                lists[list_name] = {**status.public(), "request": status.request}
                 for pos, ((index, draft), outcome) in enumerate(zip(entries, result.outcomes)):
                     if isinstance(outcome, BridgeError):
                         items[index] = {"index": index, "ok": False, "error": outcome.to_dict()}
@@ -193,7 +188,7 @@ def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
         if not entry["ok"]:
             error = entry["error"]
             raise BridgeError(ErrorCode(error["code"]), error["message"], **error["details"])
-        return entry["result"]
+        return {**entry["result"], "request": batch["lists"][draft.provider_type].get("request")}
 
     if params.targets is None:
         return on_target(params.target)

@@ -1,0 +1,375 @@
+"""The import engine against the stand-in CLIProxyAPI, through host frames and the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import pytest
+import yaml
+
+from tests.conftest import MGMT_KEY
+from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
+
+OPENAI = "openai-compatibility"
+
+PRESERVE_YAML = """\
+# user's config
+port: 8317
+openai-compatibility:
+  - name: Relay
+    base-url: https://relay.example.invalid/v1
+    prefix: team
+    headers:
+      X-Custom: keep-me
+    api-key-entries:
+      - api-key: sk-old-key-1111111111
+        weight: 7
+        proxy-url: socks5://127.0.0.1:1080
+      - api-key: sk-old-key-2222222222
+    models:
+      - name: gpt-4o
+        alias: 4o
+  - name: Untouched
+    base-url: https://untouched.example.invalid/v1
+    api-key-entries:
+      - api-key: sk-untouched-333333333
+        weight: 2
+claude-api-key:
+  - api-key: sk-claude-44444444444
+    base-url: https://claude.example.invalid
+    proxy-url: http://127.0.0.1:3128
+"""
+
+
+def writes(server) -> list[tuple[str, str]]:
+    return [r for r in server.requests if r[0] in ("PUT", "PATCH", "DELETE")]
+
+
+def provider(server, name, list_name=OPENAI):
+    return next(p for p in server.config().get(list_name) or [] if p.get("name") == name)
+
+
+@pytest.fixture
+def relay(host, standin_factory):
+    server = standin_factory(initial_yaml=PRESERVE_YAML)
+    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
+    return server
+
+
+def test_create_with_models_fetched_from_the_site(host, configured, upstream):
+    reply = host.call("import", {"site_name": "  My Relay ", "site_url": upstream.url, "api_key": UPSTREAM_KEY})
+    assert reply["ok"], reply
+    result = reply["result"]
+    assert result["action"] == "created" and result["outcome"] == "succeeded"
+    assert result["provider_name"] == "My Relay"
+    assert result["base_url"] == upstream.url + "/v1"
+    assert result["backup_id"]
+    created = provider(configured, "My Relay")
+    assert created["base-url"] == upstream.url + "/v1"
+    assert created["api-key-entries"] == [{"api-key": UPSTREAM_KEY}]
+    assert sorted(m["name"] for m in created["models"]) == sorted(UPSTREAM_MODELS)
+    assert all(m["alias"] == m["name"] for m in created["models"])
+    assert UPSTREAM_KEY not in json.dumps(result)
+
+
+def test_create_when_models_cannot_be_fetched_says_so(host, configured):
+    reply = host.call("import", {"site_name": "Dead", "site_url": "http://127.0.0.1:9/",
+                                 "api_key": "sk-dead-0123456789ab"})
+    result = reply["result"]
+    assert result["action"] == "created"
+    assert any("model list" in w for w in result["warnings"])
+
+
+def test_update_appends_key_preserving_everything_byte_for_byte(host, relay):
+    before_yaml = relay.yaml_text()
+    before = yaml.safe_load(before_yaml)
+    reply = host.call("import", {"site_name": "relay", "site_url": "https://relay.example.invalid",
+                                 "api_key": "sk-new-key-5555555555", "models": [{"name": "o3"}]})
+    result = reply["result"]
+    assert result["action"] == "updated" and result["outcome"] == "succeeded", reply
+    assert [c["op"] for c in result["changes"]] == ["add_key", "add_models"]
+    assert result["request"]["method"] == "PATCH"
+    after = relay.config()
+    relay_after = after[OPENAI][0]
+    assert relay_after["api-key-entries"][:2] == before[OPENAI][0]["api-key-entries"]
+    assert relay_after["api-key-entries"][2] == {"api-key": "sk-new-key-5555555555"}
+    assert relay_after["models"] == [{"name": "gpt-4o", "alias": "4o"}, {"name": "o3", "alias": "o3"}]
+    assert relay_after["headers"] == {"X-Custom": "keep-me"} and relay_after["prefix"] == "team"
+    assert after[OPENAI][1] == before[OPENAI][1]
+    assert after["claude-api-key"] == before["claude-api-key"]
+    # the per-key lines and the unrelated provider are byte-for-byte the same in the YAML
+    text = relay.yaml_text()
+    for line in ("weight: 7", "proxy-url: socks5://127.0.0.1:1080", "name: Untouched", "weight: 2",
+                 "proxy-url: http://127.0.0.1:3128"):
+        assert line in text
+
+
+def test_reimport_is_unchanged_with_zero_writes(host, relay):
+    params = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-old-key-1111111111"}
+    relay.reset_requests()
+    result = host.call("import", params)["result"]
+    assert result["action"] == "unchanged" and result["backup_id"] is None
+    assert writes(relay) == []
+    assert relay.requests == [("GET", "/v0/management/" + OPENAI)]
+
+
+def test_name_conflict_and_its_resolutions(host, relay):
+    params = {"site_name": "RELAY", "site_url": "https://mirror.example.invalid", "api_key": "sk-mirror-66666666"}
+    error = host.call("import", params)["error"]
+    assert error["code"] == "name_conflict"
+    assert error["details"]["existing_base_url"] == "https://relay.example.invalid/v1"
+    assert error["details"]["base_url"] == "https://mirror.example.invalid/v1"
+    assert writes(relay) == []
+    renamed = host.call("import", {**params, "on_name_conflict": "rename", "models": [{"name": "m"}]})["result"]
+    assert renamed["provider_name"] == "RELAY-2" and renamed["action"] == "created"
+    assert provider(relay, "Relay")["base-url"] == "https://relay.example.invalid/v1"
+
+
+def test_versioned_paths_are_kept(host, configured):
+    for site, expected in [("https://open.example.invalid/api/paas/v4", "https://open.example.invalid/api/paas/v4"),
+                           ("https://g.example.invalid/v1beta/openai/", "https://g.example.invalid/v1beta/openai")]:
+        result = host.call("import", {"site_name": site, "site_url": site, "api_key": "sk-versioned-0123456",
+                                      "models": [{"name": "glm-4"}]})["result"]
+        assert result["base_url"] == expected
+    urls = [p["base-url"] for p in configured.config()[OPENAI]]
+    assert urls == ["https://open.example.invalid/api/paas/v4", "https://g.example.invalid/v1beta/openai"]
+
+
+def test_dry_run_never_writes_and_shows_the_request(host, relay):
+    relay.reset_requests()
+    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                  "api_key": "sk-new-key-7777777777", "dry_run": True})["result"]
+    assert result["outcome"] == "dry_run" and result["action"] == "updated"
+    assert result["request"]["method"] == "PATCH"
+    entries = result["request"]["body"]["value"]["api-key-entries"]
+    assert entries[-1] == {"api-key": "sk-ne…7777"}
+    assert "sk-new-key-7777777777" not in json.dumps(result)
+    assert writes(relay) == []
+
+
+def test_preview_then_conflict_when_the_list_changed(host, relay):
+    params = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-new-key-8888888888"}
+    preview = host.call("import", {**params, "dry_run": True})["result"]
+    # someone edits the list in between (the CLIProxyAPI panel, another tool)
+    relay.faults.mutate_before_next_write = None
+    import httpx
+
+    httpx.patch(relay.management_url + "/" + OPENAI, headers={"Authorization": f"Bearer {MGMT_KEY}"},
+                json={"name": "Untouched", "value": {"disabled": True}})
+    error = host.call("import", {**params, "expect_list_hash": preview["list_hash"]})["error"]
+    assert error["code"] == "conflict"
+    assert all(e.get("api-key") != "sk-new-key-8888888888" for e in provider(relay, "Relay")["api-key-entries"])
+    # without the change, the preview hash is accepted
+    fresh = host.call("import", {**params, "dry_run": True})["result"]
+    assert host.call("import", {**params, "expect_list_hash": fresh["list_hash"]})["result"]["action"] == "updated"
+
+
+def test_claude_and_gemini_lists(host, relay):
+    r1 = host.call("import", {"site_name": "C", "site_url": "https://c.example.invalid/v1",
+                              "api_key": "sk-claude-new-9999999", "provider_type": "claude-api-key"})["result"]
+    assert r1["action"] == "created" and r1["base_url"] == "https://c.example.invalid"
+    r2 = host.call("import", {"site_name": "G", "site_url": "https://g.example.invalid/v1beta",
+                              "api_key": "AIza-gemini-000000000", "provider_type": "gemini-api-key"})["result"]
+    assert r2["action"] == "created"
+    config = relay.config()
+    assert config["claude-api-key"][0]["proxy-url"] == "http://127.0.0.1:3128", "existing entry untouched"
+    assert config["claude-api-key"][1]["api-key"] == "sk-claude-new-9999999"
+    assert config["gemini-api-key"][0]["base-url"] == "https://g.example.invalid"
+
+
+def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, configured):
+    items = []
+    for site in range(20):
+        kind = OPENAI if site % 2 == 0 else "claude-api-key"
+        for k in range(10):
+            items.append({"site_name": f"Site {site}", "site_url": f"https://s{site}.example.invalid",
+                          "api_key": f"sk-s{site:02d}-k{k:02d}-0123456789", "provider_type": kind,
+                          "models": [{"name": "m1"}]})
+    configured.reset_requests()
+    reply = host.call("import.batch", {"items": items}, timeout=60)
+    assert reply["ok"], reply
+    result = reply["result"]
+    assert result["summary"]["failed"] == 0 and result["summary"]["total"] == 200
+    assert result["requests_sent"] <= 6
+    per_list = {}
+    for method, path in configured.requests:
+        per_list.setdefault(path.rsplit("/", 1)[-1], []).append(method)
+    assert per_list == {OPENAI: ["GET", "PUT", "GET"], "claude-api-key": ["GET", "PUT", "GET"]}
+    config = configured.config()
+    assert len(config[OPENAI]) == 10
+    assert all(len(p["api-key-entries"]) == 10 for p in config[OPENAI])
+    assert len(config["claude-api-key"]) == 100
+    # again: everything unchanged, no write
+    configured.reset_requests()
+    again = host.call("import.batch", {"items": items}, timeout=60)["result"]
+    assert again["summary"]["unchanged"] == 200 and not writes(configured)
+
+
+def test_batch_with_an_invalid_item_sends_nothing(host, configured):
+    items = [{"site_name": "ok", "site_url": "https://ok.example.invalid", "api_key": "sk-ok-0123456789"},
+             {"site_name": "bad", "site_url": "javascript:alert(1)", "api_key": "sk-bad-0123456789"}]
+    configured.reset_requests()
+    error = host.call("import.batch", {"items": items})["error"]
+    assert error["code"] == "invalid_request" and error["details"]["items"][0]["index"] == 1
+    assert configured.requests == []
+
+
+def served(server, list_name=OPENAI):
+    import httpx
+
+    return httpx.get(server.management_url + "/" + list_name, headers={"Authorization": f"Bearer {MGMT_KEY}"}).json()
+
+
+def test_undo_restores_the_exact_previous_list(host, relay):
+    before = relay.config()
+    served_before = served(relay)
+    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                  "api_key": "sk-undo-me-000000000"})["result"]
+    assert relay.config() != before
+    history = host.call("history.list")["result"]["entries"]
+    assert history[0]["backup_id"] == result["backup_id"] and history[0]["outcome"] == "succeeded"
+    undo = host.call("history.undo", {"backup_id": result["backup_id"]})["result"]
+    assert undo["outcome"] == "succeeded" and undo["restored"] == result["backup_id"]
+    assert relay.config() == before
+    # the list as CLIProxyAPI serves it is exactly the one served before the import
+    assert served(relay) == served_before
+
+
+def test_undo_refuses_when_the_list_changed_since_unless_forced(host, relay):
+    first = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                 "api_key": "sk-first-0000000000"})["result"]
+    host.call("import", {"site_name": "New", "site_url": "https://new.example.invalid",
+                         "api_key": "sk-second-000000000", "models": [{"name": "m"}]})
+    error = host.call("history.undo", {"backup_id": first["backup_id"]})["error"]
+    assert error["code"] == "conflict"
+    forced = host.call("history.undo", {"backup_id": first["backup_id"], "force": True})["result"]
+    assert forced["outcome"] == "succeeded"
+    names = [p["name"] for p in relay.config()[OPENAI]]
+    assert names == ["Relay", "Untouched"]
+
+
+def test_undo_defaults_to_the_latest_write(host, relay):
+    host.call("import", {"site_name": "New", "site_url": "https://new.example.invalid",
+                         "api_key": "sk-latest-00000000", "models": [{"name": "m"}]})
+    assert host.call("history.undo")["result"]["outcome"] == "succeeded"
+    assert [p["name"] for p in relay.config()[OPENAI]] == ["Relay", "Untouched"]
+
+
+def test_two_host_processes_importing_at_once_lose_no_key(host_factory, configured, host):
+    hosts = [host_factory() for _ in range(2)]
+    errors = []
+
+    def run(proc, n):
+        for i in range(8):
+            reply = proc.call("import", {"site_name": "Shared", "site_url": "https://shared.example.invalid",
+                                         "api_key": f"sk-p{n}-k{i}-0123456789", "models": [{"name": "m"}]})
+            if not reply["ok"]:
+                errors.append(reply)
+
+    threads = [threading.Thread(target=run, args=(proc, n)) for n, proc in enumerate(hosts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    providers = configured.config()[OPENAI]
+    assert len(providers) == 1, "no duplicate providers"
+    keys = {e["api-key"] for e in providers[0]["api-key-entries"]}
+    assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(8)}
+
+
+def test_put_failing_with_500_is_uncertain_with_a_backup(host, configured):
+    configured.faults.save_fails = True
+    before_disk = configured.config()
+    result = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
+                                  "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})["result"]
+    assert result["outcome"] == "uncertain"
+    assert result["read_back"] == "applied"  # in memory only
+    assert any("config.yaml" in w for w in result["warnings"])
+    assert result["backup_id"]
+    assert configured.config() == before_disk, "nothing reached the file"
+
+
+def test_write_refused_without_applying_is_an_error_and_no_backup(host, configured):
+    configured.faults.fail_next_writes = 1
+    reply = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
+                                 "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})
+    # a 500 after sending is uncertain: the read-back shows it was not applied
+    result = reply["result"]
+    assert result["outcome"] == "uncertain" and result["read_back"] == "not_applied"
+    assert configured.config()[OPENAI] == []
+
+
+def test_dropped_connection_after_the_write_is_uncertain_but_applied(host, configured):
+    configured.faults.drop_after_write = True
+    result = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
+                                  "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})["result"]
+    assert result["outcome"] == "uncertain" and result["read_back"] == "applied"
+    assert configured.config()[OPENAI][0]["name"] == "X"
+
+
+@pytest.mark.parametrize("garbage", ["non_json", "no_list", "wrong_type", "null"])
+def test_garbage_get_never_writes(host, relay, garbage):
+    before = relay.yaml_text()
+    relay.faults.get_garbage = garbage
+    reply = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                 "api_key": "sk-garbage-0000000"}, timeout=60)
+    assert reply["error"]["code"] == "bad_response"
+    assert writes(relay) == []
+    assert relay.yaml_text() == before
+
+
+def test_a_huge_but_valid_list_is_handled_within_the_reply_limit(host, relay):
+    relay.faults.get_garbage = "huge"  # ~8 MiB: some 40,000 providers
+    reply = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                 "api_key": "sk-huge-0000000000", "models": [{"name": "m"}], "dry_run": True},
+                      timeout=60)
+    assert reply["ok"], reply["error"]
+    assert reply["result"]["action"] == "created" and reply["result"]["request"]["entries"] > 30000
+    assert reply["_size"] < 64 * 1024
+
+
+def test_providers_list_masks_keys(host, relay):
+    result = host.call("providers.list")["result"]
+    relay_p = result["lists"][OPENAI][0]
+    assert relay_p["key_count"] == 2 and relay_p["keys"] == ["sk-ol…1111", "sk-ol…2222"]
+    assert result["lists"]["claude-api-key"][0]["keys"] == ["sk-cl…4444"]
+    assert "sk-old-key-1111111111" not in json.dumps(result)
+
+
+def test_cli_import_history_undo_providers(cli, relay, host):
+    dry = cli("--json", "import", "--site-name", "CLI", "--site-url", "https://cli.example.invalid",
+              "--model", "gpt-4o=4o", "--dry-run", stdin="sk-cli-key-000000000\n")
+    assert dry.code == 0, dry.err
+    assert dry.json()["result"]["outcome"] == "dry_run"
+    assert writes(relay) == []
+    real = cli("import", "--site-name", "CLI", "--site-url", "https://cli.example.invalid", "--model", "gpt-4o=4o",
+               stdin="sk-cli-key-000000000\n")
+    assert real.code == 0, real.err
+    assert "created" in real.out and "sk-cl…0000" in real.out
+    assert "sk-cli-key-000000000" not in real.out + real.err
+    assert provider(relay, "CLI")["models"] == [{"name": "gpt-4o", "alias": "4o"}]
+    hist = cli("history")
+    assert hist.code == 0 and "import" in hist.out
+    prov = cli("providers")
+    assert "CLI" in prov.out and "sk-old-key" not in prov.out
+    undo = cli("undo")
+    assert undo.code == 0 and "succeeded" in undo.out
+    assert [p["name"] for p in relay.config()[OPENAI]] == ["Relay", "Untouched"]
+    conflict = cli("import", "--site-name", "relay", "--site-url", "https://other.example.invalid",
+                   stdin="sk-cli-key-111111111\n")
+    assert conflict.code == 7 and "name_conflict" in conflict.err
+
+
+def test_cli_batch_file(cli, configured, tmp_path, host):
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([
+        {"site_name": "A", "site_url": "https://a.example.invalid", "api_key": "sk-a-00000000000", "models": [{"name": "m"}]},
+        {"site_name": "B", "site_url": "https://b.example.invalid", "api_key": "sk-b-00000000000", "models": [{"name": "m"}]},
+    ]))
+    res = cli("import", "--batch", str(batch))
+    assert res.code == 0, res.err
+    assert re.search(r"'created': 2", res.out)
+    assert [p["name"] for p in configured.config()[OPENAI]] == ["A", "B"]

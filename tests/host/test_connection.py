@@ -1,0 +1,220 @@
+"""settings.*, connection.test and models.list through host frames against the stand-ins."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MGMT_KEY
+from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
+
+
+def _set(host, **params):
+    reply = host.call("settings.set", params)
+    assert reply["ok"], reply
+    return reply["result"]
+
+
+def test_settings_round_trip_never_returns_the_key(host, isolated_home):
+    result = _set(host, management_url="http://127.0.0.1:8317/", management_key=MGMT_KEY)
+    assert result["management_url"] == "http://127.0.0.1:8317/v0/management"
+    assert result["has_key"] is True
+    assert result["key_hint"] == "test-…6789"
+    got = host.call("settings.get")["result"]
+    assert got["management_url"] == result["management_url"] and got["has_key"]
+    assert MGMT_KEY not in str(got) and MGMT_KEY not in str(result)
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "cpa-bridge" / "settings.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert MGMT_KEY in path.read_text()
+
+
+@pytest.mark.parametrize(
+    "pasted, normalised, warning",
+    [
+        ("http://127.0.0.1:8317", "http://127.0.0.1:8317/v0/management", None),
+        ("http://127.0.0.1:8317/v0/management/", "http://127.0.0.1:8317/v0/management", None),
+        ("http://127.0.0.1:8317/v0/management/openai-compatibility", "http://127.0.0.1:8317/v0/management",
+         "/openai-compatibility"),
+        ("http://localhost:8317/management.html", "http://localhost:8317/v0/management", "/management.html"),
+        ("https://cpa.example.invalid/v0/management/claude-api-key/", "https://cpa.example.invalid/v0/management",
+         "/claude-api-key"),
+    ],
+)
+def test_management_url_is_normalised_with_a_warning(host, pasted, normalised, warning):
+    result = _set(host, management_url=pasted)
+    assert result["management_url"] == normalised
+    if warning:
+        assert any(warning in w for w in result["warnings"])
+    else:
+        assert result["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    "url, code",
+    [
+        ("ftp://127.0.0.1/v0/management", "invalid_url"),
+        ("javascript:alert(1)", "invalid_url"),
+        ("file:///etc/passwd", "invalid_url"),
+        ("http://user:s3cr3tpw@127.0.0.1:8317", "invalid_url"),
+        ("http://", "invalid_url"),
+        ("localhost:8317", "invalid_url"),
+        ("http://cpa.example.invalid:8317", "insecure_url"),
+        ("http://169.254.169.254/latest", "forbidden_address"),
+    ],
+)
+def test_bad_management_urls_are_refused(host, url, code):
+    reply = host.call("settings.set", {"management_url": url})
+    assert reply["error"]["code"] == code
+    assert "s3cr3tpw" not in str(reply)
+    assert host.call("settings.get")["result"]["management_url"] == ""
+
+
+def test_insecure_http_is_allowed_when_the_user_says_so(host):
+    result = _set(host, management_url="http://cpa.example.invalid:8317", allow_insecure_http=True)
+    assert result["management_url"] == "http://cpa.example.invalid:8317/v0/management"
+    assert result["allow_insecure_http"] is True
+
+
+def test_connection_test_not_configured(host):
+    assert host.call("connection.test")["error"]["code"] == "not_configured"
+
+
+def test_connection_test_ok_reports_version_and_counts(host, standin_factory):
+    server = standin_factory(initial_yaml=(
+        "openai-compatibility:\n"
+        "  - name: a\n    base-url: https://a.example.invalid/v1\n    api-key-entries: [{api-key: sk-a}]\n"
+        "  - name: b\n    base-url: https://b.example.invalid/v1\n"
+        "claude-api-key:\n  - api-key: sk-c\n"
+    ), version="v7.2.140")
+    _set(host, management_url=server.url, management_key=MGMT_KEY)
+    result = host.call("connection.test")["result"]
+    assert result["server_version"] == "v7.2.140"
+    assert result["lists"]["openai-compatibility"] == 2
+    assert result["lists"]["claude-api-key"] == 1
+    assert result["lists"]["gemini-api-key"] == 0
+
+
+def test_management_disabled_when_no_secret(host, standin_factory):
+    server = standin_factory(secret=None)
+    _set(host, management_url=server.url, management_key=MGMT_KEY)
+    error = host.call("connection.test")["error"]
+    assert error["code"] == "management_disabled"
+
+
+@pytest.mark.parametrize("key, reason", [(" ", "missing"), ("wrong-key-0000000000", "invalid")])
+def test_unauthorized_says_which_and_then_stops_trying(host, standin, key, reason):
+    _set(host, management_url=standin.url, management_key=key)
+    error = host.call("connection.test")["error"]
+    if reason == "missing":  # an empty key is never sent: nothing is configured
+        assert error["code"] == "not_configured"
+        return
+    assert error["code"] == "unauthorized"
+    assert error["details"]["reason"] == reason
+    assert error["details"]["attempts_left"] == 4
+    assert "30 minutes" in error["message"]
+    sent = len(standin.requests)
+    for _ in range(6):
+        again = host.call("connection.test")["error"]
+        assert again["code"] == "auth_blocked"
+    assert len(standin.requests) == sent, "no further attempt reaches CLIProxyAPI"
+    assert host.call("settings.get")["result"]["key_rejected"] is True
+    # a new key unblocks it
+    _set(host, management_key=MGMT_KEY)
+    assert host.call("connection.test")["ok"]
+
+
+def test_remote_management_disabled(host, standin_factory, monkeypatch):
+    server = standin_factory(allow_remote=False)
+    from cpa_bridge.client import ManagementClient
+    from cpa_bridge.errors import BridgeError
+    from cpa_bridge.settings import Target
+
+    client = ManagementClient(Target(management_url=server.management_url, management_key=MGMT_KEY))
+    client._client().headers["X-Forwarded-For"] = "203.0.113.9"
+    with pytest.raises(BridgeError) as info:
+        client.get_config()
+    assert info.value.code.value == "remote_disabled"
+
+
+def test_banned_after_five_failures(host, standin):
+    # someone else (not us) burned the attempts from this IP
+    import httpx
+
+    for _ in range(5):
+        httpx.get(standin.management_url + "/config", headers={"Authorization": "Bearer nope"})
+    _set(host, management_url=standin.url, management_key=MGMT_KEY)
+    error = host.call("connection.test")["error"]
+    assert error["code"] == "banned"
+    assert error["details"]["ban_minutes"] == 30
+    assert "30 minutes" in error["message"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_port(host):
+    _set(host, management_url=f"http://127.0.0.1:{_free_port()}", management_key=MGMT_KEY)
+    assert host.call("connection.test")["error"]["code"] == "unreachable"
+
+
+def test_slow_server_past_the_timeout(host_factory, standin):
+    proc = host_factory(env={"CPA_BRIDGE_TIMEOUT": "0.5"})
+    _set(proc, management_url=standin.url, management_key=MGMT_KEY)
+    standin.faults.delay_seconds = 2.0
+    error = proc.call("connection.test")["error"]
+    assert error["code"] == "timeout"
+
+
+@pytest.fixture
+def html_server():
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<html><body>Please log in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_non_json_body_is_bad_response(host, html_server):
+    _set(host, management_url=html_server, management_key=MGMT_KEY)
+    assert host.call("connection.test")["error"]["code"] == "bad_response"
+
+
+def test_models_list_from_the_upstream(host, upstream):
+    reply = host.call("models.list", {"base_url": upstream.url, "api_key": UPSTREAM_KEY})
+    assert reply["ok"], reply
+    assert reply["result"]["models"] == sorted(UPSTREAM_MODELS)
+    assert reply["result"]["source"].endswith("/v1/models")
+
+
+def test_models_list_falls_back_to_models_for_versioned_bases(host, upstream_factory):
+    up = upstream_factory(models=["glm-4"], api_key=UPSTREAM_KEY, paths=("/api/paas/v4/models",))
+    reply = host.call("models.list", {"base_url": up.url + "/api/paas/v4", "api_key": UPSTREAM_KEY})
+    assert reply["result"]["models"] == ["glm-4"]
+
+
+def test_models_list_wrong_key_is_upstream_error_without_the_key(host, upstream):
+    reply = host.call("models.list", {"base_url": upstream.url, "api_key": "sk-wrong-key-abcdef123456"})
+    assert reply["error"]["code"] == "upstream_error"
+    assert reply["error"]["details"]["status"] == 401
+    assert "sk-wrong-key-abcdef123456" not in str(reply)
