@@ -572,9 +572,12 @@ def test_check_with_nothing_installed_fails(run, home):
 
 
 def test_no_venv_needs_an_importable_host(run, home, tmp_path):
+    bare_python = tmp_path / "bare-python"  # this interpreter without site-packages: no cpa_bridge
+    bare_python.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
+    bare_python.chmod(0o755)
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = run("--no-venv", "--browser", "chromium", extra_env={"PYTHONPATH": str(empty)})
+    proc = run("--python", str(bare_python), "--browser", "chromium", extra_env={"PYTHONPATH": str(empty)})
     assert proc.returncode == 1
     (line,) = proc.stderr.strip().splitlines()
     assert "cannot import cpa_bridge.host" in line and "--no-venv" in line

@@ -27,7 +27,9 @@ def target_dir(management_url: str) -> Path:
 
 
 def new_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+    """Sortable by time (to the microsecond), unique by a random tail."""
+    now = time.time()
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}Z-" + secrets.token_hex(2)
 
 
 def save(management_url: str, record: dict[str, Any]) -> str:
@@ -85,7 +87,10 @@ def list_records(management_url: str, limit: int = 50) -> list[dict[str, Any]]:
 
 def load(management_url: str, backup_id: str | None) -> dict[str, Any]:
     if backup_id is None:
-        records = [r for r in list_records(management_url, limit=MAX_BACKUPS) if r.get("operation") != "undo"]
+        records = [
+            r for r in list_records(management_url, limit=MAX_BACKUPS)
+            if r.get("operation") != "undo" and not r.get("undone_by") and r.get("outcome") != "pending"
+        ]
         if not records:
             raise BridgeError(ErrorCode.NOT_FOUND, "there is no write to undo for this target")
         return records[0]
