@@ -1,0 +1,62 @@
+"""Things that must agree across the tree: error codes, message types, ids, locales."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from cpa_bridge.dispatch import ROUTES
+from cpa_bridge.errors import EXIT_CODES, ErrorCode
+from cpa_bridge.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTOCOL = (ROOT / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
+LOCALES = ("en", "zh_CN", "ja")
+
+
+@pytest.mark.parametrize("code", list(ErrorCode), ids=lambda c: c.value)
+def test_every_error_code_is_documented_with_an_exit_code(code):
+    assert re.search(rf"^\| `{code.value}` \| {EXIT_CODES[code]} \|", PROTOCOL, re.M), code.value
+
+
+@pytest.mark.parametrize("mtype", sorted(ROUTES))
+def test_every_message_type_is_documented(mtype):
+    assert f"`{mtype}`" in PROTOCOL
+
+
+def test_every_route_resolves_to_a_handler():
+    from cpa_bridge.dispatch import resolve
+
+    for mtype in ROUTES:
+        assert hasattr(resolve(mtype), "params_model"), mtype
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_error_code_has_a_message_in_every_locale(locale):
+    messages = json.loads((ROOT / "extension" / "_locales" / locale / "messages.json").read_text(encoding="utf-8"))
+    missing = [c.value for c in ErrorCode if f"error_{c.value}" not in messages]
+    assert not missing, f"{locale} lacks {missing}"
+
+
+def test_locales_have_the_same_keys():
+    keys = {
+        locale: set(json.loads((ROOT / "extension" / "_locales" / locale / "messages.json").read_text("utf-8")))
+        for locale in LOCALES
+    }
+    assert keys["en"] == keys["zh_CN"] == keys["ja"]
+
+
+def test_extension_identity_matches_the_host():
+    manifest = json.loads((ROOT / "extension" / "manifest.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(base64.b64decode(manifest["key"])).hexdigest()[:32]
+    assert "".join(chr(ord("a") + int(c, 16)) for c in digest) == CHROMIUM_EXTENSION_ID
+    assert manifest["browser_specific_settings"]["gecko"]["id"] == GECKO_ID
+    assert "nativeMessaging" in manifest["permissions"]
+    installer = (ROOT / "install").rglob("*.py")
+    assert any(HOST_NAME in p.read_text(encoding="utf-8") for p in installer)
+    assert HOST_NAME in (ROOT / "extension" / "lib" / "host.js").read_text(encoding="utf-8")
