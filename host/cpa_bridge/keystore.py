@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import paths, storage
 from .errors import BridgeError, ErrorCode
@@ -67,18 +67,11 @@ class Inventory(BaseModel):
 
 
 def load() -> Inventory:
-    path = paths.keys_file()
-    data = storage.read_json(path, default={})
-    try:
-        return Inventory.model_validate(data if isinstance(data, dict) else {})
-    except ValidationError:
-        raise BridgeError(
-            ErrorCode.STORAGE_ERROR, f"{path} has an unexpected shape; fix or remove it", path=str(path)
-        ) from None
+    return storage.load_model(paths.keys_file(), Inventory)
 
 
-def save(inventory: Inventory) -> None:
-    storage.write_json_atomic(paths.keys_file(), inventory.model_dump(mode="json"))
+def save(value: Inventory) -> None:
+    storage.save_model(paths.keys_file(), value)
 
 
 def find_site(inventory: Inventory, site_id: str) -> Site:

@@ -7,7 +7,7 @@ carry ``has_key`` and a masked ``key_hint``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import paths, storage
 from .errors import BridgeError, ErrorCode
@@ -70,18 +70,11 @@ class Settings(BaseModel):
 
 
 def load() -> Settings:
-    path = paths.settings_file()
-    data = storage.read_json(path, default={})
-    try:
-        return Settings.model_validate(data if isinstance(data, dict) else {})
-    except ValidationError:
-        raise BridgeError(
-            ErrorCode.STORAGE_ERROR, f"{path} has an unexpected shape; fix or remove it", path=str(path)
-        ) from None
+    return storage.load_model(paths.settings_file(), Settings)
 
 
-def save(settings: Settings) -> None:
-    storage.write_json_atomic(paths.settings_file(), settings.model_dump(mode="json"))
+def save(value: Settings) -> None:
+    storage.save_model(paths.settings_file(), value)
 
 
 def require_target(settings: Settings, name: str | None = None) -> Target:

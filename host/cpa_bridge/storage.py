@@ -6,9 +6,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from .errors import BridgeError, ErrorCode
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -77,3 +81,18 @@ def read_json(path: Path, default: Any) -> Any:
             f"{path} is damaged (not valid JSON); fix or remove it",
             path=str(path),
         ) from None
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Read a JSON file into a pydantic model; missing → defaults; damaged → ``storage_error``."""
+    data = read_json(path, default={})
+    try:
+        return model.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError:
+        raise BridgeError(
+            ErrorCode.STORAGE_ERROR, f"{path} has an unexpected shape; fix or remove it", path=str(path)
+        ) from None
+
+
+def save_model(path: Path, value: BaseModel) -> None:
+    write_json_atomic(path, value.model_dump(mode="json"))
