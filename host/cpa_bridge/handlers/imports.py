@@ -218,7 +218,6 @@ def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
 
 @handles(UndoParams)
 def history_undo(params: UndoParams, ctx: Context) -> dict[str, Any]:
-    from ..engine import target_lock
     from ..session import open_client
 
     with open_client(params.target) as client:
