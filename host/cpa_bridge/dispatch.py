@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .errors import BridgeError, ErrorCode
-from .protocol import invalid_request
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 #: type → (module under cpa_bridge.handlers, function name). Append-only, like error codes.
 ROUTES: dict[str, tuple[str, str]] = {
@@ -37,14 +37,21 @@ ROUTES: dict[str, tuple[str, str]] = {
     "history.list": ("imports", "history_list"),
     "history.undo": ("imports", "history_undo"),
     "providers.list": ("providers", "list_"),
+    "providers.show": ("providers", "show"),
+    "providers.remove_key": ("providers", "remove_key"),
+    "providers.set_disabled": ("providers", "set_disabled"),
+    "providers.delete": ("providers", "delete"),
+    "providers.set_models": ("providers", "set_models"),
+    "providers.drift": ("providers", "drift"),
+    "providers.sync": ("providers", "sync"),
 }
 
-P = TypeVar("P", bound=BaseModel)
+P = TypeVar("P", bound="BaseModel")
 Handler = Callable[[Any, "Context"], dict[str, Any]]
 
 
-def handles(model: type[P]) -> Callable[[Callable[[P, "Context"], dict[str, Any]]], Handler]:
-    """Mark a function as the handler of a message whose params are ``model``."""
+def handles(model: type[P] | None) -> Callable[[Callable[[P, "Context"], dict[str, Any]]], Handler]:
+    """Mark a function as the handler of a message whose params are ``model`` (``None``: no params)."""
 
     def mark(fn: Callable[[P, "Context"], dict[str, Any]]) -> Handler:
         fn.params_model = model  # type: ignore[attr-defined]
@@ -78,7 +85,17 @@ def resolve(message_type: str) -> Handler:
 def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
     """Validate ``params`` for ``message_type`` and run its handler."""
     handler = resolve(message_type)
-    model: type[BaseModel] = handler.params_model  # type: ignore[attr-defined]
+    model: type[BaseModel] | None = handler.params_model  # type: ignore[attr-defined]
+    if model is None:  # a message without params (ping): no pydantic needed
+        if params:
+            field = f"params.{str(next(iter(params)))[:40]}"
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown field '{field}'", field=field,
+                              reason="extra_forbidden")
+        return handler(None, ctx or Context())
+    from pydantic import ValidationError
+
+    from .protocol import invalid_request
+
     try:
         parsed = model.model_validate(params)
     except ValidationError as exc:

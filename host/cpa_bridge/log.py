@@ -19,14 +19,13 @@ def setup() -> None:
         return
     logger.setLevel(getattr(logging, level_name.upper(), logging.INFO))
     logger.propagate = False
-    from logging.handlers import RotatingFileHandler
-
     from . import paths, storage
 
     try:
         path = paths.log_file()
         storage.ensure_private_dir(path.parent)
-        handler: logging.Handler = RotatingFileHandler(path, maxBytes=512 * 1024, backupCount=2, encoding="utf-8")
+        _rotate(path)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
         if os.name == "posix":
             try:
                 os.chmod(path, 0o600)
@@ -36,3 +35,15 @@ def setup() -> None:
         handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s"))
     logger.addHandler(handler)
+
+
+MAX_LOG_BYTES = 512 * 1024
+
+
+def _rotate(path: "os.PathLike[str]") -> None:
+    """Keep the log small: at start-up, a log over 512 KiB becomes ``host.log.1`` (one generation)."""
+    try:
+        if os.path.getsize(path) > MAX_LOG_BYTES:
+            os.replace(path, f"{os.fspath(path)}.1")
+    except OSError:
+        pass

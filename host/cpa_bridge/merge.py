@@ -13,11 +13,11 @@ Pure functions, no I/O. The input list is never mutated. Rules (PROTOCOL.md, ``i
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .errors import BridgeError, ErrorCode
 from .redact import mask
@@ -119,8 +119,11 @@ def _add_models(entry: dict[str, Any], models: tuple[Model, ...]) -> list[dict[s
 
 def _find_by_url(items: list[dict[str, Any]], base_url: str) -> int | None:
     wanted = comparable_url(base_url)
+    host = (urlsplit(wanted).hostname or "").lower()
     for i, item in enumerate(items):
-        if comparable_url(str(item.get("base-url", ""))) == wanted:
+        url = str(item.get("base-url", ""))
+        # cheap pre-check: equal URLs have equal host names (keeps large lists fast)
+        if host in url.lower() and comparable_url(url) == wanted:
             return i
     return None
 
@@ -229,7 +232,8 @@ def merge(items: list[dict[str, Any]], drafts: list[Draft]) -> MergeResult:
     A draft that cannot be applied (``name_conflict``) yields its error in ``outcomes``
     and changes nothing; later drafts see the changes of earlier ones.
     """
-    result = MergeResult(items=copy.deepcopy(items), outcomes=[])
+    # A shallow copy per entry is enough: the merge replaces nested lists, never changes them in place.
+    result = MergeResult(items=[dict(item) for item in items], outcomes=[])
     for draft in drafts:
         try:
             if draft.provider_type == OPENAI:

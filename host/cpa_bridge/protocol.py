@@ -11,27 +11,35 @@ echoing the submitted value (it may be a key).
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from . import PROTOCOL_VERSION
 from .errors import BridgeError, ErrorCode
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
-class Params(BaseModel):
-    """Base for every ``params`` model: unknown fields are an error, strings are stripped of nothing."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    from .params import Params  # noqa: F401
 
 
-class Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def __getattr__(name: str) -> Any:
+    if name == "Params":  # the params base lives in .params; imported lazily to keep start-up fast
+        from .params import Params
 
-    v: int = Field(PROTOCOL_VERSION)
-    id: str | int | None = Field(default=None)
-    type: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any] = Field(default_factory=dict)
+        return Params
+    raise AttributeError(name)
+
+
+_ENVELOPE_FIELDS = {"v", "id", "type", "params"}
+
+
+class Envelope:
+    """A checked request envelope (plain class: no pydantic on the ``ping`` path)."""
+
+    __slots__ = ("v", "id", "type", "params")
+
+    def __init__(self, v: int, id: str | int | None, type: str, params: dict[str, Any]) -> None:
+        self.v, self.id, self.type, self.params = v, id, type, params
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -52,19 +60,39 @@ def invalid_request(exc: ValidationError, prefix: str = "") -> BridgeError:
     return BridgeError(ErrorCode.INVALID_REQUEST, message, field=field, reason=kind)
 
 
+def _bad(field: str, message: str, reason: str) -> BridgeError:
+    return BridgeError(ErrorCode.INVALID_REQUEST, message, field=field, reason=reason)
+
+
 def parse_envelope(message: dict[str, Any]) -> Envelope:
-    try:
-        envelope = Envelope.model_validate(message)
-    except ValidationError as exc:
-        raise invalid_request(exc) from None
-    if envelope.v != PROTOCOL_VERSION:
+    """Check ``{"v","id","type","params"}``; errors name the field, never echo a value."""
+    for name in message:
+        if name not in _ENVELOPE_FIELDS:
+            return_name = str(name)[:40]
+            raise _bad(return_name, f"unknown field '{return_name}'", "extra_forbidden")
+    v = message.get("v", PROTOCOL_VERSION)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise _bad("v", "invalid field 'v': must be an integer", "int_type")
+    if v != PROTOCOL_VERSION:
         raise BridgeError(
             ErrorCode.INVALID_REQUEST,
-            f"unsupported protocol version {envelope.v}; this host speaks {PROTOCOL_VERSION}",
-            field="v",
-            supported=[PROTOCOL_VERSION],
+            f"unsupported protocol version {v}; this host speaks {PROTOCOL_VERSION}",
+            field="v", supported=[PROTOCOL_VERSION],
         )
-    return envelope
+    rid = message.get("id")
+    if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (str, int))):
+        raise _bad("id", "invalid field 'id': must be a string or an integer", "type")
+    if "type" not in message:
+        raise _bad("type", "missing field 'type'", "missing")
+    mtype = message["type"]
+    if not isinstance(mtype, str) or not 1 <= len(mtype) <= 64:
+        raise _bad("type", "invalid field 'type': must be a message type name", "string_type")
+    params = message.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise _bad("params", "invalid field 'params': must be an object", "dict_type")
+    return Envelope(v, rid, mtype, params)
 
 
 def request_id(message: Any) -> str | int | None:

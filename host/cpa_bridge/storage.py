@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import BridgeError, ErrorCode
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -36,6 +36,8 @@ def storage_error(action: str, path: Path, exc: OSError) -> BridgeError:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` atomically (temp file in the same dir, fsync, rename), mode 0600."""
+    import tempfile
+
     ensure_private_dir(path.parent)
     payload = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
     fd = -1
@@ -85,6 +87,8 @@ def read_json(path: Path, default: Any) -> Any:
 
 def load_model(path: Path, model: type[M]) -> M:
     """Read a JSON file into a pydantic model; missing → defaults; damaged → ``storage_error``."""
+    from pydantic import ValidationError
+
     data = read_json(path, default={})
     try:
         return model.model_validate(data if isinstance(data, dict) else {})
@@ -94,5 +98,5 @@ def load_model(path: Path, model: type[M]) -> M:
         ) from None
 
 
-def save_model(path: Path, value: BaseModel) -> None:
+def save_model(path: Path, value: "BaseModel") -> None:
     write_json_atomic(path, value.model_dump(mode="json"))

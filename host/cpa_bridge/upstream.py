@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from .client import MAX_RESPONSE_BYTES, _is_tls
+from .client import MAX_RESPONSE_BYTES, _is_tls, tls_context
 from .errors import BridgeError, ErrorCode
 from .urls import check_address, display_url, has_version_tail, parse_http_url
 
@@ -46,7 +46,8 @@ def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_loca
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
     with httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False, trust_env=False
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False, trust_env=False,
+        verify=tls_context(),
     ) as http:
         for url in candidate_urls(base_url):
             shown = display_url(url)
