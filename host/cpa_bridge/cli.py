@@ -100,12 +100,103 @@ def _show_undo(r: dict[str, Any]) -> None:
 
 
 def _show_providers(r: dict[str, Any]) -> None:
+    if "results" in r:
+        for entry in r["results"]:
+            if entry["ok"]:
+                print(f"== {entry['target']}")
+                _show_providers(entry["result"])
+            else:
+                print(f"== {entry['target']}: error [{entry['error']['code']}] {entry['error']['message']}")
+        return
     for name, items in r["lists"].items():
         print(f"{name} ({len(items)})")
         for p in items:
-            label = p["name"] or p["base_url"]
+            label = p["name"] or p["base_url"] or "(default upstream)"
             off = " [disabled]" if p["disabled"] else ""
-            print(f"  {label}{off}  {p['base_url']}  keys: {', '.join(p['keys']) or '-'}  models: {p['model_count']}")
+            keys = ", ".join(f"{hint} ({kid})" for hint, kid in zip(p["keys"], p.get("key_ids", []))) or "-"
+            print(f"  [{p.get('entry_id', '')}] {label}{off}  {p['base_url'] or ''}  keys: {keys}  "
+                  f"models: {p['model_count']}")
+
+
+def _show_provider(r: dict[str, Any]) -> None:
+    p = r["provider"]
+    print(f"[{p['entry_id']}] {p['label']}{' [disabled]' if p['disabled'] else ''}  ({r['list']} on {r['target']})")
+    print(f"  base URL: {p['base_url'] or '(default upstream)'}")
+    if p["prefix"]:
+        print(f"  prefix: {p['prefix']}")
+    if p["priority"] is not None:
+        print(f"  priority: {p['priority']}")
+    for key in p["keys"]:
+        extra = "".join(f"  {k}: {key[k]}" for k in ("weight", "proxy_url") if key.get(k) is not None)
+        print(f"  key {key['key_hint']} ({key['key_id']}){extra}")
+    for m in p["models"]:
+        alias = m.get("alias") or m.get("name")
+        print(f"  model {m.get('name')}" + (f" = {alias}" if alias != m.get("name") else ""))
+    if p["headers"]:
+        print(f"  headers: {', '.join(p['headers'])} (values hidden)")
+    if p["excluded_models"]:
+        print(f"  excluded models: {', '.join(p['excluded_models'])}")
+    for k, v in p["other"].items():
+        print(f"  {k}: {json.dumps(v, ensure_ascii=False)}")
+
+
+def _show_provider_write(r: dict[str, Any]) -> None:
+    verb = "would change" if r["dry_run"] else r["action"]
+    print(f"{r['list']} [{r['entry_id']}] on {r['target']}: {verb} ({r['outcome']})")
+    for change in r["changes"]:
+        detail = {k: v for k, v in change.items() if k != "op"}
+        print(f"  {change['op']}: {json.dumps(detail, ensure_ascii=False)}")
+    if r["dry_run"] and r.get("request"):
+        print(f"  request: {json.dumps(r['request'], ensure_ascii=False)}")
+    for w in r["warnings"]:
+        print(f"  warning: {w}")
+    if r.get("backup_id"):
+        print(f"  backup: {r['backup_id']} (undo with: cpa-bridge undo {r['backup_id']} --target {r['target']})")
+
+
+def _show_drift(r: dict[str, Any]) -> None:
+    s = r["summary"]
+    print(f"compared {', '.join(r['targets']) or '(none)'}: {s['providers']} providers, {s['in_sync']} in sync, "
+          f"{s['drifted']} differ ({s['missing_providers']} missing providers, {s['missing_keys']} missing keys)")
+    for entry in r["errors"]:
+        print(f"  {entry['target']}: error [{entry['error']['code']}] {entry['error']['message']}")
+    for name, rows in r["lists"].items():
+        for row in rows:
+            where = f"missing on {', '.join(row['missing_on'])}" if row["missing_on"] else "on all"
+            print(f"{name}: {row['label']}  {row['base_url'] or ''}  ({where})")
+            for key in row["keys"]:
+                if key["missing_on"]:
+                    print(f"    key {key['key_hint']} ({key['key_id']}) on {', '.join(key['present_on'])}, "
+                          f"missing on {', '.join(key['missing_on'])}")
+    for w in r["warnings"]:
+        print(f"warning: {w}")
+
+
+def _show_sync(r: dict[str, Any]) -> None:
+    s = r["summary"]
+    verb = "would sync" if r["dry_run"] else "synced"
+    print(f"{verb} from {r['from_target']} to {s['succeeded']} of {s['total']} targets")
+    for entry in r["results"]:
+        if not entry["ok"]:
+            print(f"  {entry['target']}: error [{entry['error']['code']}] {entry['error']['message']}")
+            continue
+        res = entry["result"]
+        print(f"  {entry['target']}: {res['summary']}")
+        for name, lst in res["lists"].items():
+            if lst.get("backup_id") or lst.get("outcome") == "dry_run" or lst.get("errors"):
+                print(f"    {name}: {lst['action']} ({lst['outcome']})"
+                      + (f" backup {lst['backup_id']}" if lst.get("backup_id") else ""))
+            for err in lst.get("errors", []):
+                print(f"      {err['provider']} {err['key_hint']}: [{err['code']}] {err['message']}")
+    if r["failed_targets"]:
+        print(f"retry with: --to {','.join(r['failed_targets'])}")
+
+
+def _show_targets(r: dict[str, Any]) -> None:
+    if r["targets"]:
+        _show_settings(r)
+    else:
+        print("no targets yet: cpa-bridge targets add NAME --url URL --key")
 
 
 def _show_models(r: dict[str, Any]) -> None:
@@ -197,6 +288,131 @@ def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
     return call("keys.import_backup", {"data": text, "dry_run": a.dry_run}, Context(via="cli"))
 
 
+LISTS = ["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
+
+
+def _targets_arg(value: str | None) -> Any:
+    if value is None:
+        return None
+    return "all" if value.strip() == "all" else [t.strip() for t in value.split(",") if t.strip()]
+
+
+def _targets_add(a: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {"target": a.name, "management_url": a.url}
+    if a.key:
+        params["management_key"] = _read_secret("Management key: ")
+    if a.allow_insecure_http is not None:
+        params["allow_insecure_http"] = a.allow_insecure_http
+    if a.default:
+        params["make_default"] = True
+    return call("settings.set", params, Context(via="cli"))
+
+
+def _targets_default(a: argparse.Namespace) -> dict[str, Any]:
+    current = call("settings.get", {}, Context(via="cli"))
+    if not any(t["name"].lower() == a.name.strip().lower() for t in current["targets"]):
+        raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{a.name[:40]}'", target=a.name[:40])
+    return call("settings.set", {"target": a.name, "make_default": True}, Context(via="cli"))
+
+
+def _constant(params: dict[str, Any]) -> Callable[[argparse.Namespace], dict[str, Any]]:
+    return lambda a: params
+
+
+def _providers_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``providers`` (list), and show / remove-key / disable / enable / delete / models / drift / sync."""
+    prov = command("providers", "list and manage the providers in CLIProxyAPI (keys masked)")
+    prov.add_argument("--list", choices=LISTS)
+    prov.add_argument("--target")
+    prov.add_argument("--targets", help="comma-separated target names, or 'all'")
+    def list_params(a: argparse.Namespace) -> dict[str, Any]:
+        return {"list": a.list, "target": a.target, "targets": _targets_arg(a.targets)}
+
+    prov.set_defaults(run=_simple("providers.list", list_params), show=_show_providers)
+    psub = prov.add_subparsers(dest="action", metavar="ACTION")
+
+    def action(name: str, help_text: str, *, write: bool = True, entry: bool = True) -> argparse.ArgumentParser:
+        p = psub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
+        if entry:
+            p.add_argument("entry_id", help="the provider's id (see 'cpa-bridge providers')")
+            p.add_argument("--list", choices=LISTS, default="openai-compatibility")
+            p.add_argument("--target")
+        if write:
+            p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+        return p
+
+    def edit(message: str, extra: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[..., dict]:
+        return _simple(message, lambda a: {"list": a.list, "target": a.target, "entry_id": a.entry_id,
+                                           "dry_run": a.dry_run, **extra(a)})
+
+    plist = action("list", "list the providers (the same as 'providers' alone)", write=False, entry=False)
+    plist.add_argument("--list", choices=LISTS)
+    plist.add_argument("--target")
+    plist.add_argument("--targets", help="comma-separated target names, or 'all'")
+    plist.set_defaults(run=_simple("providers.list", list_params), show=_show_providers)
+
+    show = action("show", "show one provider (keys masked, header names only)", write=False)
+    show.set_defaults(run=_simple("providers.show", lambda a: {"list": a.list, "target": a.target,
+                                                                "entry_id": a.entry_id}), show=_show_provider)
+    rkey = action("remove-key", "remove one key (key lists: the entry holding it)")
+    rkey.add_argument("key_id", help="the key's id (see 'cpa-bridge providers')")
+    rkey.set_defaults(run=edit("providers.remove_key", lambda a: {"key_id": a.key_id}), show=_show_provider_write)
+    for name, disabled in (("disable", True), ("enable", False)):
+        p = action(name, f"{name} a provider (key lists: '*' in excluded-models)")
+        p.set_defaults(run=edit("providers.set_disabled", _constant({"disabled": disabled})),
+                       show=_show_provider_write)
+    pdel = action("delete", "delete a provider with all its keys")
+    pdel.set_defaults(run=edit("providers.delete", lambda a: {}), show=_show_provider_write)
+    pmod = action("models", "replace a provider's model mappings")
+    pmod.add_argument("--model", action="append", required=True, metavar="NAME[=ALIAS]",
+                      help="model mapping (repeatable)")
+    pmod.set_defaults(run=edit("providers.set_models", lambda a: {"models": _models(a.model)}),
+                      show=_show_provider_write)
+
+    drift = action("drift", "show where targets differ (keys present on one, missing on another)",
+                   write=False, entry=False)
+    drift.add_argument("--targets", default="all", help="comma-separated target names, or 'all' (default)")
+    drift.add_argument("--list", choices=LISTS)
+    drift.add_argument("--all", dest="include_in_sync", action="store_true", help="also list providers in sync")
+    drift.set_defaults(run=_simple("providers.drift", lambda a: {"targets": _targets_arg(a.targets), "list": a.list,
+                                                                  "include_in_sync": a.include_in_sync}),
+                       show=_show_drift)
+    sync = action("sync", "copy missing keys/providers from one target to others (never deletes)", entry=False)
+    sync.add_argument("--from", dest="from_target", required=True)
+    sync.add_argument("--to", dest="to_targets", required=True, help="comma-separated target names, or 'all'")
+    sync.add_argument("--list", choices=LISTS)
+    sync.add_argument("--on-name-conflict", choices=["fail", "rename"])
+    sync.add_argument("--entry", dest="entry_ids", action="append", metavar="ENTRY_ID",
+                      help="only this provider of the source (repeatable)")
+    sync.set_defaults(run=_simple("providers.sync", lambda a: {
+        "from_target": a.from_target, "to_targets": _targets_arg(a.to_targets), "list": a.list,
+        "entry_ids": a.entry_ids, "dry_run": a.dry_run, "on_name_conflict": a.on_name_conflict}), show=_show_sync)
+
+
+def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``targets list | add | remove | default``: the CLIProxyAPI instances (keys stay in the 0600 settings)."""
+    targets = command("targets", "list, add or remove CLIProxyAPI targets")
+    tsub = targets.add_subparsers(dest="action", required=True)
+    tlist = tsub.add_parser("list", help="list the targets (keys masked)")
+    tlist.set_defaults(run=_simple("settings.get", lambda a: {}), show=_show_targets)
+    tadd = tsub.add_parser("add", help="add or update a target (the key is read from stdin or a prompt)")
+    tadd.add_argument("name")
+    tadd.add_argument("--url", required=True, help="management URL or CLIProxyAPI root")
+    tadd.add_argument("--key", action="store_true", help="read the management key from stdin / prompt")
+    tadd.add_argument("--allow-insecure-http", dest="allow_insecure_http", action="store_true", default=None)
+    tadd.add_argument("--default", action="store_true", help="make this target the default")
+    tadd.set_defaults(run=_targets_add, show=_show_targets)
+    trm = tsub.add_parser("remove", help="remove a target (its key is deleted from the settings)")
+    trm.add_argument("name")
+    trm.set_defaults(run=_simple("settings.delete_target", lambda a: {"target": a.name}), show=_show_targets)
+    tdef = tsub.add_parser("default", help="make a target the default")
+    tdef.add_argument("name")
+    tdef.set_defaults(run=_targets_default, show=_show_targets)
+    for p in (tlist, tadd, trm, tdef):
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
     parser.add_argument("--version", action="version", version=f"cpa-bridge {__version__}")
@@ -264,11 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "dry_run": a.dry_run, "target": a.target}),
                       show=_show_undo)
 
-    prov = command("providers", "list the providers in CLIProxyAPI (keys masked)")
-    prov.add_argument("--list", choices=["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"])
-    prov.add_argument("--target")
-    prov.set_defaults(run=_simple("providers.list", lambda a: {"list": a.list, "target": a.target}),
-                      show=_show_providers)
+    _providers_commands(command)
+    _targets_commands(command)
 
     keys = command("keys", "the key inventory shared with the extension")
     ksub = keys.add_subparsers(dest="action", required=True)

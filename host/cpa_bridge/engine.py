@@ -102,20 +102,123 @@ def preview(request: dict[str, Any], result: MergeResult) -> dict[str, Any]:
 def _send(client: ManagementClient, request: dict[str, Any]) -> None:
     if request["method"] == "PATCH":
         client.patch_item(request["path"], request["body"])
+    elif request["method"] == "DELETE":
+        client.delete_item(request["path"], request["params"])
     else:
         client.put_list(request["path"], request["body"])
 
 
-def _verify(after: list[dict[str, Any]], expected: list[dict[str, Any]], drafts: list[Draft],
-            result: MergeResult) -> list[str]:
-    """Differences between the read-back list and what we meant to write (empty = all there)."""
-    problems = []
-    if len(after) != len(expected):
-        problems.append(f"CLIProxyAPI now has {len(after)} entries, {len(expected)} were expected")
-    for draft, outcome in zip(drafts, result.outcomes):
-        if not isinstance(outcome, BridgeError) and not key_present(after, draft):
-            problems.append(f"the key for '{outcome.provider_name}' is not in the list read back")
-    return problems
+def merge_checks(result: MergeResult, drafts: list[Draft]) -> tuple[
+        Callable[[list[dict[str, Any]]], list[str]], Callable[[list[dict[str, Any]]], bool]]:
+    """``check`` (differences between the read-back list and what the merge meant) and ``applied``
+    (are the merged keys there at all, for a read-back after an uncertain write)."""
+    done = [(d, o) for d, o in zip(drafts, result.outcomes) if not isinstance(o, BridgeError)]
+
+    def check(after: list[dict[str, Any]]) -> list[str]:
+        problems = []
+        if len(after) != len(result.items):
+            problems.append(f"CLIProxyAPI now has {len(after)} entries, {len(result.items)} were expected")
+        for draft, outcome in done:
+            if not key_present(after, draft):
+                problems.append(f"the key for '{outcome.provider_name}' is not in the list read back")
+        return problems
+
+    def applied(after: list[dict[str, Any]]) -> bool:
+        return all(key_present(after, draft) for draft, _ in done)
+
+    return check, applied
+
+
+@dataclass
+class Edit:
+    """One change to one provider list, computed (purely) from the list as read.
+
+    ``request`` is what is sent (``{method, path, body}``, or ``{method: "DELETE", path,
+    params}``); ``preview`` is the same with secrets masked (for replies). ``check`` compares
+    the list read back after the write with what was meant (empty = applied); ``applied``
+    decides ``read_back`` after an uncertain write (default: ``not check(after)``).
+    """
+
+    items: list[dict[str, Any]]
+    request: dict[str, Any]
+    preview: dict[str, Any]
+    summary: list[dict[str, Any]]
+    check: Callable[[list[dict[str, Any]]], list[str]]
+    applied: Callable[[list[dict[str, Any]]], bool] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def apply_edit(
+    client: ManagementClient,
+    list_name: str,
+    make_edit: Callable[[list[dict[str, Any]]], Edit | None],
+    *,
+    dry_run: bool,
+    expect_hash: str | None,
+    operation: str,
+) -> ListWrite:
+    """The safe write path for any change: GET, check the hash, ``make_edit`` (None = nothing
+    to do), validate, back up, write, read back. The caller holds the target lock for real runs."""
+    before = client.get_list(list_name)
+    status = ListWrite(list_name, list_hash=list_hash(before))
+    if expect_hash and expect_hash != status.list_hash:
+        raise BridgeError(
+            ErrorCode.CONFLICT,
+            f"CLIProxyAPI's {list_name} changed since the preview; nothing was written. Preview again.",
+            list=list_name, expected=expect_hash, actual=status.list_hash,
+        )
+    edit = make_edit(before)
+    if edit is None:
+        return status
+    validate_list(list_name, edit.items)
+    status.request = edit.preview
+    status.warnings.extend(edit.warnings)
+    if dry_run:
+        status.action, status.outcome = "would_write", "dry_run"
+        return status
+
+    backup_id = backups.save(
+        client.target.management_url,
+        {
+            "target": client.target.name,
+            "list": list_name,
+            "operation": operation,
+            "summary": edit.summary[:50],
+            "before": before,
+            "before_hash": status.list_hash,
+            "outcome": "pending",
+        },
+    )
+    status.backup_id = backup_id
+    try:
+        _send(client, edit.request)
+    except BridgeError as exc:
+        if exc.code not in _UNCERTAIN or (exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")):
+            backups.discard(client.target.management_url, backup_id)
+            if edit.request["method"] in ("PATCH", "DELETE") and exc.details.get("status") == 404:
+                raise BridgeError(
+                    ErrorCode.CONFLICT,
+                    f"the entry is no longer in CLIProxyAPI's {list_name} (the server restarted or another tool "
+                    "changed it since it was read); nothing was written. Try again.",
+                    list=list_name,
+                ) from None
+            raise
+        return _uncertain(client, list_name, edit, status, exc)
+
+    status.action = "written"
+    try:
+        after = client.get_list(list_name)
+    except BridgeError:
+        status.outcome, status.read_back = "uncertain", "unavailable"
+        status.warnings.append("CLIProxyAPI accepted the write, but reading it back failed; check the list")
+        backups.update(client.target.management_url, backup_id, outcome=status.outcome)
+        return status
+    problems = edit.check(after)
+    status.read_back = "applied" if not problems else "not_applied"
+    status.outcome = "succeeded" if not problems else "uncertain"
+    status.warnings.extend(problems)
+    backups.update(client.target.management_url, backup_id, outcome=status.outcome, after_hash=list_hash(after))
+    return status
 
 
 def write_list(
@@ -129,80 +232,39 @@ def write_list(
     prepare: Callable[[list[dict[str, Any]], list[Draft]], list[Draft]] | None = None,
 ) -> tuple[MergeResult, ListWrite]:
     """Merge ``drafts`` into ``list_name`` on the server. The caller holds the target lock for real runs."""
-    before = client.get_list(list_name)
-    status = ListWrite(list_name, list_hash=list_hash(before))
-    if expect_hash and expect_hash != status.list_hash:
-        raise BridgeError(
-            ErrorCode.CONFLICT,
-            f"CLIProxyAPI's {list_name} changed since the preview; nothing was written. Preview again.",
-            list=list_name, expected=expect_hash, actual=status.list_hash,
-        )
-    if prepare is not None:
-        drafts = prepare(before, drafts)
-    result = merge(before, drafts)
-    if not result.changed:
-        return result, status
-    validate_list(list_name, result.items)
-    request = plan_request(list_name, before, result)
-    status.request = preview(request, result)
-    if dry_run:
-        status.action, status.outcome = "would_write", "dry_run"
-        return result, status
+    merged: list[MergeResult] = []
 
-    summary = [o.changes for o in result.outcomes if not isinstance(o, BridgeError)]
-    backup_id = backups.save(
-        client.target.management_url,
-        {
-            "target": client.target.name,
-            "list": list_name,
-            "operation": operation,
-            "summary": [c for changes in summary for c in changes][:50],
-            "before": before,
-            "before_hash": status.list_hash,
-            "outcome": "pending",
-        },
-    )
-    status.backup_id = backup_id
-    try:
-        _send(client, request)
-    except BridgeError as exc:
-        if exc.code not in _UNCERTAIN or (exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")):
-            backups.discard(client.target.management_url, backup_id)
-            raise
-        return result, _uncertain(client, list_name, drafts, result, status, exc)
+    def make_edit(before: list[dict[str, Any]]) -> Edit | None:
+        prepared = prepare(before, drafts) if prepare is not None else drafts
+        result = merge(before, prepared)
+        merged.append(result)
+        if not result.changed:
+            return None
+        request = plan_request(list_name, before, result)
+        summary = [c for o in result.outcomes if not isinstance(o, BridgeError) for c in o.changes]
+        check, applied = merge_checks(result, prepared)
+        return Edit(items=result.items, request=request, preview=preview(request, result), summary=summary,
+                    check=check, applied=applied)
 
-    status.action = "written"
-    try:
-        after = client.get_list(list_name)
-    except BridgeError:
-        status.outcome, status.read_back = "uncertain", "unavailable"
-        status.warnings.append("CLIProxyAPI accepted the write, but reading it back failed; check the list")
-        backups.update(client.target.management_url, backup_id, outcome=status.outcome)
-        return result, status
-    problems = _verify(after, result.items, drafts, result)
-    status.read_back = "applied" if not problems else "not_applied"
-    status.outcome = "succeeded" if not problems else "uncertain"
-    status.warnings.extend(problems)
-    backups.update(client.target.management_url, backup_id, outcome=status.outcome, after_hash=list_hash(after))
-    return result, status
+    status = apply_edit(client, list_name, make_edit, dry_run=dry_run, expect_hash=expect_hash,
+                        operation=operation)
+    return merged[0], status
 
 
-def _uncertain(client: ManagementClient, list_name: str, drafts: list[Draft], result: MergeResult,
-               status: ListWrite, exc: BridgeError) -> ListWrite:
+def _uncertain(client: ManagementClient, list_name: str, edit: Edit, status: ListWrite,
+               exc: BridgeError) -> ListWrite:
     status.action, status.outcome = "written", "uncertain"
     status.warnings.append(f"the write may or may not have been applied: {exc.message}")
     if "failed to save config" in str(exc.details.get("server_error", "")):
         status.warnings.append(
             "CLIProxyAPI changed its running config but could not save config.yaml: the change is lost "
-            "when CLIProxyAPI restarts. Fix the server's disk, then import again."
+            "when CLIProxyAPI restarts. Fix the server's disk, then try again."
         )
     after_hash = None
     try:
         after = client.get_list(list_name)
         after_hash = list_hash(after)
-        applied = all(
-            key_present(after, d) for d, o in zip(drafts, result.outcomes) if not isinstance(o, BridgeError)
-        )
+        applied = edit.applied(after) if edit.applied is not None else not edit.check(after)
         status.read_back = "applied" if applied else "not_applied"
     except BridgeError:
         status.read_back = "unavailable"

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import BridgeError, ErrorCode
-from .redact import mask
+from .redact import mask, safe_proxy_url
 from .urls import comparable_url
 
 OPENAI = "openai-compatibility"
@@ -300,9 +300,20 @@ def validate_list(list_name: str, items: list[dict[str, Any]]) -> None:
 
 
 def mask_secrets(value: Any) -> Any:
-    """A copy of ``value`` with every ``api-key`` masked, for previews."""
+    """A copy of ``value`` for previews: every ``api-key`` masked, header values hidden (they may
+    carry secrets), proxy-URL credentials hidden."""
     if isinstance(value, dict):
-        return {k: (mask(v) if k == "api-key" and isinstance(v, str) else mask_secrets(v)) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k == "api-key" and isinstance(v, str):
+                out[k] = mask(v)
+            elif k == "headers" and isinstance(v, dict):
+                out[k] = {name: "…" for name in v}
+            elif k == "proxy-url" and isinstance(v, str):
+                out[k] = safe_proxy_url(v)
+            else:
+                out[k] = mask_secrets(v)
+        return out
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
     return value

@@ -19,8 +19,6 @@ from .errors import BridgeError, ErrorCode
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from .params import Params  # noqa: F401
-
 
 def __getattr__(name: str) -> Any:
     if name == "Params":  # the params base lives in .params; imported lazily to keep start-up fast

@@ -35,3 +35,13 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"']+")
 def scrub_bearer(text: str) -> str:
     """Remove anything that looks like an Authorization bearer token."""
     return _BEARER.sub(r"\1[redacted]", text)
+
+
+def safe_proxy_url(value: str | None) -> str | None:
+    """A proxy URL with any ``user:password@`` replaced by ``…@``."""
+    if not isinstance(value, str) or not value:
+        return None
+    if value == "direct" or "@" not in value:
+        return value
+    scheme, _, rest = value.partition("://")
+    return f"{scheme}://…@{rest.rsplit('@', 1)[-1]}"

@@ -16,6 +16,14 @@ from ..protocol import Params
 
 TargetsParam = list[str] | Literal["all"] | None
 
+#: Failures of a whole target (not of one item): connection, auth, server, storage.
+TARGET_LEVEL_CODES = {
+    ErrorCode.UNREACHABLE.value, ErrorCode.TIMEOUT.value, ErrorCode.TLS_ERROR.value,
+    ErrorCode.MANAGEMENT_DISABLED.value, ErrorCode.UNAUTHORIZED.value, ErrorCode.REMOTE_DISABLED.value,
+    ErrorCode.BANNED.value, ErrorCode.AUTH_BLOCKED.value, ErrorCode.SERVER_ERROR.value,
+    ErrorCode.BAD_RESPONSE.value, ErrorCode.STORAGE_ERROR.value,
+}
+
 
 class ImportParams(ImportItem, Params):
     dry_run: bool = False
@@ -141,6 +149,11 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
             with target_lock(client.target.management_url):
                 run_all()
         requests_sent = client.requests_sent
+    failures = [entry["error"] for entry in lists.values() if entry.get("action") == "failed"]
+    if failures and len(failures) == len(lists) and all(f["code"] in TARGET_LEVEL_CODES for f in failures):
+        # nothing reached this target: report the target as failed, so a retry re-sends to it
+        first = failures[0]
+        raise BridgeError(ErrorCode(first["code"]), first["message"], **first["details"])
     ordered = [items[i] for i in sorted(items)]
     summary = {"total": len(ordered), "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "uncertain": 0}
     for entry in ordered:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import PROTOCOL_VERSION, __version__
 from ..dispatch import ROUTES, Context, handles
 
-FEATURES = ["import", "import.batch", "dry_run", "history", "undo", "keys", "targets", "providers"]
+FEATURES = ["import", "import.batch", "dry_run", "history", "undo", "keys", "targets", "providers", "provider_management", "drift"]
 
 
 @handles(None)

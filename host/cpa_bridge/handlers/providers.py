@@ -1,54 +1,332 @@
-"""``providers.list``: what CLIProxyAPI holds, keys masked."""
+"""``providers.*``: what CLIProxyAPI holds (keys masked) and managing it safely.
+
+Every write goes through :func:`cpa_bridge.engine.apply_edit` (lock, re-read, locate by
+id, validate, backup, write, read back) and can be undone with ``history.undo``.
+The page never sends or receives a raw key: entries and keys are named by the ids
+:mod:`cpa_bridge.manage` computes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, Literal
 
 from pydantic import Field
 
+from .. import fanout
 from ..dispatch import Context, handles
+from ..drafts import ModelParam, clean_text
+from ..errors import BridgeError, ErrorCode
 from ..protocol import Params
-from ..redact import mask
 
 ListName = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
+TargetsParam = list[str] | Literal["all"] | None
+#: Aliases: inside the params models the field ``list`` shadows the builtin.
+ToTargets = list[str] | Literal["all"]
+ModelRows = list[ModelParam]
+IdList = list[str]
 
 
 class ListParams(Params):
     target: str | None = Field(default=None, max_length=40)
     list: ListName | None = None
+    targets: TargetsParam = None
 
 
-def _keys(item: dict[str, Any]) -> list[str]:
-    entries = item.get("api-key-entries")
-    if isinstance(entries, list):
-        return [str(e.get("api-key", "")) for e in entries if isinstance(e, dict)]
-    key = item.get("api-key")
-    return [key] if isinstance(key, str) else []
+class ShowParams(Params):
+    target: str | None = Field(default=None, max_length=40)
+    list: ListName
+    entry_id: str = Field(min_length=1, max_length=64)
 
 
-def summarize(item: dict[str, Any]) -> dict[str, Any]:
-    keys = _keys(item)
-    models = item.get("models") if isinstance(item.get("models"), list) else []
-    return {
-        "name": item.get("name"),
-        "base_url": item.get("base-url"),
-        "disabled": bool(item.get("disabled", False)),
-        "prefix": item.get("prefix") or None,
-        "key_count": len(keys),
-        "keys": [mask(k) for k in keys],
-        "model_count": len(models),
-        "models": [
-            {"name": m.get("name"), "alias": m.get("alias")} for m in models[:200] if isinstance(m, dict)
-        ],
-    }
+class _WriteParams(Params):
+    target: str | None = Field(default=None, max_length=40)
+    list: ListName
+    entry_id: str = Field(min_length=1, max_length=64)
+    dry_run: bool = False
+    expect_list_hash: str | None = Field(default=None, max_length=64)
+
+
+class RemoveKeyParams(_WriteParams):
+    key_id: str = Field(min_length=1, max_length=64)
+
+
+class SetDisabledParams(_WriteParams):
+    disabled: bool
+
+
+class DeleteParams(_WriteParams):
+    pass
+
+
+class SetModelsParams(_WriteParams):
+    models: ModelRows = Field(max_length=5000)
+
+
+class DriftParams(Params):
+    targets: TargetsParam = None
+    list: ListName | None = None
+    include_in_sync: bool = False
+
+
+class SyncParams(Params):
+    from_target: str = Field(min_length=1, max_length=40)
+    to_targets: ToTargets
+    list: ListName | None = None
+    entry_ids: IdList | None = Field(default=None, max_length=5000)
+    dry_run: bool = False
+    on_name_conflict: Literal["fail", "rename"] = "fail"
+
+
+def _list_names(name: str | None) -> list[str]:
+    from ..client import PROVIDER_LISTS
+
+    return [name] if name else list(PROVIDER_LISTS)
+
+
+def summarize(item: dict[str, Any], list_name: str = "openai-compatibility") -> dict[str, Any]:
+    from ..manage import summarize as summarize_entry
+
+    return summarize_entry(list_name, item)
+
+
+def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
+    from ..session import open_client
+
+    with open_client(target) as client:
+        lists = {name: client.get_list(name) for name in names}
+        return {"target": client.target.name, "server_version": client.server_version, "lists": lists}
+
+
+def _listing(target: str | None, names: list[str]) -> dict[str, Any]:
+    from ..manage import summarize as summarize_entry
+
+    read = _read_lists(target, names)
+    return {**read, "lists": {name: [summarize_entry(name, item) for item in items]
+                              for name, items in read["lists"].items()}}
 
 
 @handles(ListParams)
 def list_(params: ListParams, ctx: Context) -> dict:
-    from ..client import PROVIDER_LISTS
+    names = _list_names(params.list)
+    if params.targets is None:
+        return _listing(params.target, names)
+    return fanout.run(fanout.target_names(params.targets, params.target), lambda name: _listing(name, names))
+
+
+@handles(ShowParams)
+def show(params: ShowParams, ctx: Context) -> dict:
+    from ..manage import describe, locate
+    from ..merge import list_hash
     from ..session import open_client
 
-    names = [params.list] if params.list else list(PROVIDER_LISTS)
     with open_client(params.target) as client:
-        lists = {name: [summarize(item) for item in client.get_list(name)] for name in names}
-        return {"target": client.target.name, "server_version": client.server_version, "lists": lists}
+        items = client.get_list(params.list)
+        provider = describe(params.list, items[locate(params.list, items, params.entry_id)])
+        return {"target": client.target.name, "list": params.list, "server_version": client.server_version,
+                "list_hash": list_hash(items), "provider": provider}
+
+
+def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str, Any]]], Any]) -> dict[str, Any]:
+    """Run one provider edit through the safe write path and describe what happened."""
+    from ..engine import apply_edit, target_lock
+    from ..manage import entry_id
+    from ..manage import summarize as summarize_entry
+    from ..session import open_client
+
+    made: list[Any] = []
+
+    def make(before: list[dict[str, Any]]) -> Any:
+        edit = build(before)
+        made.append(edit)
+        return edit
+
+    with open_client(params.target) as client:
+        lock = nullcontext() if params.dry_run else target_lock(client.target.management_url)
+        with lock:
+            status = apply_edit(client, params.list, make, dry_run=params.dry_run,
+                                expect_hash=params.expect_list_hash, operation=operation)
+        target = client.target.name
+    edit = made[0] if made else None
+    provider = None
+    if edit is not None:
+        after = [item for item in edit.items if entry_id(params.list, item) == params.entry_id]
+        provider = summarize_entry(params.list, after[0]) if after else None
+    return {
+        "target": target,
+        "list": params.list,
+        "entry_id": params.entry_id,
+        "action": status.action,
+        "outcome": status.outcome or ("dry_run" if params.dry_run else "succeeded"),
+        "backup_id": status.backup_id,
+        "list_hash": status.list_hash,
+        "read_back": status.read_back,
+        "request": status.request,
+        "changes": edit.summary if edit is not None else [],
+        "provider": provider,
+        "warnings": status.warnings,
+        "dry_run": params.dry_run,
+    }
+
+
+@handles(RemoveKeyParams)
+def remove_key(params: RemoveKeyParams, ctx: Context) -> dict:
+    from .. import manage
+
+    return _write(params, "providers.remove_key",
+                  lambda before: manage.remove_key(params.list, before, params.entry_id, params.key_id))
+
+
+@handles(SetDisabledParams)
+def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
+    from .. import manage
+
+    operation = "providers.disable" if params.disabled else "providers.enable"
+    return _write(params, operation,
+                  lambda before: manage.set_disabled(params.list, before, params.entry_id, params.disabled))
+
+
+@handles(DeleteParams)
+def delete(params: DeleteParams, ctx: Context) -> dict:
+    from .. import manage
+
+    return _write(params, "providers.delete", lambda before: manage.delete(params.list, before, params.entry_id))
+
+
+@handles(SetModelsParams)
+def set_models(params: SetModelsParams, ctx: Context) -> dict:
+    from .. import manage
+    from ..merge import Model
+
+    models = []
+    for i, row in enumerate(params.models):
+        name = clean_text(row.name, f"params.models.{i}.name", max_len=300)
+        if not name:
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"'params.models.{i}.name' is empty",
+                              field=f"params.models.{i}.name")
+        alias = clean_text(row.alias or "", f"params.models.{i}.alias", max_len=300) or name
+        models.append(Model(name, alias))
+    models = list(dict.fromkeys(models))
+    return _write(params, "providers.set_models",
+                  lambda before: manage.set_models(params.list, before, params.entry_id, models))
+
+
+@handles(DriftParams)
+def drift(params: DriftParams, ctx: Context) -> dict:
+    from .. import manage
+
+    names = _list_names(params.list)
+    targets = fanout.target_names(params.targets if params.targets is not None else "all", None)
+    read = fanout.run(targets, lambda name: _read_lists(name, names))
+    lists_by_target = {r["result"]["target"]: r["result"]["lists"] for r in read["results"] if r["ok"]}
+    result = manage.drift(lists_by_target, names, include_in_sync=params.include_in_sync)
+    errors = [{"target": r["target"], "error": r["error"]} for r in read["results"] if not r["ok"]]
+    warnings = []
+    if errors:
+        warnings.append(f"{len(errors)} target(s) could not be read and are not compared")
+    if len(lists_by_target) < 2:
+        warnings.append("fewer than two targets were compared")
+    return {**result, "failed_targets": read["failed_targets"], "errors": errors, "warnings": warnings}
+
+
+def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str]]], *,
+                 dry_run: bool) -> dict[str, Any]:
+    """Copy the missing keys/providers into one target: per list one GET, one write, one read-back."""
+    from .. import manage
+    from ..engine import Edit, apply_edit, merge_checks, plan_request, preview, target_lock
+    from ..redact import mask
+    from ..session import open_client
+
+    lists: dict[str, Any] = {}
+    summary = {"providers_created": 0, "keys_added": 0, "models_added": 0, "failed": 0}
+    first_error: BridgeError | None = None
+    with open_client(name) as client:
+        target = client.target.name
+        lock = nullcontext() if dry_run else target_lock(client.target.management_url)
+        with lock:
+            for list_name, (drafts, warnings) in per_list.items():
+                merged: list[Any] = []
+
+                def make(before: list[dict[str, Any]], list_name: str = list_name, drafts: list[Any] = drafts,
+                         merged: list[Any] = merged) -> Edit | None:
+                    result = manage.sync_merge(list_name, before, drafts)
+                    merged.append(result)
+                    if not result.changed:
+                        return None
+                    request = plan_request(list_name, before, result)
+                    check, applied = merge_checks(result, [sd.draft for sd in drafts])
+                    changes = [c for o in result.outcomes if not isinstance(o, BridgeError) for c in o.changes]
+                    return Edit(items=result.items, request=request, preview=preview(request, result),
+                                summary=changes, check=check, applied=applied)
+
+                try:
+                    status = apply_edit(client, list_name, make, dry_run=dry_run, expect_hash=None,
+                                        operation="providers.sync")
+                except BridgeError as exc:
+                    first_error = first_error or exc
+                    lists[list_name] = {"action": "failed", "error": exc.to_dict()}
+                    continue
+                entry = {**status.public(), "request": status.request, "changes": [], "errors": []}
+                entry["warnings"] = list(warnings) + entry["warnings"]
+                entry["outcome"] = status.outcome or ("dry_run" if dry_run else "succeeded")
+                result = merged[0] if merged else None
+                for sd, outcome in zip(drafts, result.outcomes if result else []):
+                    if isinstance(outcome, BridgeError):
+                        summary["failed"] += 1
+                        entry["errors"].append({"provider": outcome.details.get("provider_name") or
+                                                sd.draft.provider_name, "key_hint": mask(sd.draft.api_key),
+                                                **outcome.to_dict()})
+                        continue
+                    for change in outcome.changes:
+                        entry["changes"].append({"provider": outcome.provider_name, **change})
+                        if change["op"] == "create_provider":
+                            summary["providers_created"] += 1
+                        elif change["op"] == "add_key":
+                            summary["keys_added"] += 1
+                            if list_name != "openai-compatibility":
+                                summary["providers_created"] += 1
+                        elif change["op"] == "add_models":
+                            summary["models_added"] += len(change.get("models", []))
+                lists[list_name] = entry
+    if first_error is not None:
+        raise BridgeError(first_error.code, first_error.message,
+                          **{**first_error.details, "target": target, "lists": lists})
+    return {"target": target, "lists": lists, "summary": summary, "dry_run": dry_run}
+
+
+@handles(SyncParams)
+def sync(params: SyncParams, ctx: Context) -> dict:
+    from .. import manage
+    from .. import settings as store
+
+    settings = store.load()
+    source = store.require_target(settings, params.from_target)
+    if params.to_targets == "all":
+        names: list[str | None] = [t.name for t in settings.targets
+                                   if t.configured and t.name.lower() != source.name.lower()]
+        if not names:
+            raise BridgeError(ErrorCode.NOT_CONFIGURED, "there is no other configured target to sync to")
+    else:
+        if not params.to_targets:
+            raise BridgeError(ErrorCode.INVALID_REQUEST, "'to_targets' is empty", field="params.to_targets")
+        if any(n.strip().lower() == source.name.lower() for n in params.to_targets):
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"'{source.name}' is both the source and a destination",
+                              field="params.to_targets")
+        names = fanout.target_names(params.to_targets, None)
+    list_names = _list_names(params.list)
+    read = _read_lists(source.name, list_names)
+    sources = read["lists"]
+    if params.entry_ids is not None:
+        wanted = set(params.entry_ids)
+        sources = {name: [item for item in items if manage.entry_id(name, item) in wanted]
+                   for name, items in sources.items()}
+        found = {manage.entry_id(name, item) for name, items in sources.items() for item in items}
+        if wanted - found:
+            missing = sorted(wanted - found)
+            raise BridgeError(ErrorCode.NOT_FOUND, f"{len(missing)} entry id(s) are not on '{read['target']}'",
+                              entry_id=missing[0][:64], target=read["target"])
+        sources = {name: items for name, items in sources.items() if items}
+    per_list = {name: manage.sync_drafts(name, items, params.on_name_conflict) for name, items in sources.items()}
+    result = fanout.run(names, lambda name: _sync_target(name, per_list, dry_run=params.dry_run))
+    return {**result, "from_target": read["target"], "dry_run": params.dry_run}
