@@ -1,0 +1,380 @@
+// The "Import to CLIProxyAPI" dialog for one key: provider type and name, the
+// final base URL, proxy, model mapping (upstream models fetched once per open),
+// Preview (dry run, keeps list_hash) and Import (with expect_list_hash).
+
+import { call, compact } from './lib/api.js';
+import { api } from './lib/browser.js';
+import { describeError } from './lib/errors.js';
+import { $, $$, clear, el, fromTemplate, show, whileBusy } from './lib/dom.js';
+import { applyI18n, formatNumber, t } from './lib/i18n.js';
+import { showError } from './lib/toast.js';
+import { showImportResult } from './lib/results.js';
+import { providerBaseUrl } from './lib/urls.js';
+
+const ALL_TARGETS = '*all*'; // not a valid target name
+const MAX_CHIPS = 60;
+const IMPORT_TIMEOUT_MS = 60_000;
+
+/** Everything about the current opening of the dialog. */
+let session = null;
+
+const dialog = () => $('#import-dialog');
+
+// ---------- form <-> params ----------
+
+function mappingRows() {
+  return $$('#mapping-rows .mapping-row');
+}
+
+function currentModels() {
+  const models = [];
+  for (const row of mappingRows()) {
+    const name = $('.map-name', row).value.trim();
+    const alias = $('.map-alias', row).value.trim();
+    if (name) models.push(alias ? { name, alias } : { name });
+  }
+  return models;
+}
+
+/** The `import` params the form describes (without dry_run / expect_list_hash). */
+function buildParams() {
+  const type = $('#imp-type').value;
+  const base = $('#imp-base').value.trim();
+  const params = compact({
+    key_id: session.key.id,
+    provider_type: type,
+    provider_name: type === 'openai-compatibility' ? $('#imp-name').value.trim() : undefined,
+    // Only an edited base URL is sent; otherwise the host derives it from the site.
+    base_url: session.baseEdited && base ? base : undefined,
+    proxy_url: $('#imp-proxy').value.trim(),
+    on_name_conflict: session.conflictChoice !== 'fail' ? session.conflictChoice : undefined,
+  });
+  const models = currentModels();
+  if (models.length) params.models = models;
+  if (!$('#imp-target-field').hidden) {
+    const target = $('#imp-target').value;
+    if (target === ALL_TARGETS) params.targets = 'all';
+    else if (target) params.target = target;
+  }
+  return params;
+}
+
+// ---------- model suggestions ----------
+
+function filteredModels() {
+  const needle = $('#models-filter').value.trim().toLowerCase();
+  return needle ? session.models.filter((m) => m.toLowerCase().includes(needle)) : session.models;
+}
+
+function renderSuggestions() {
+  const models = filteredModels();
+  const used = new Set(currentModels().map((m) => m.name));
+  const datalist = clear($('#upstream-models'));
+  for (const model of models) datalist.append(el('option', { attrs: { value: model } }));
+
+  const chips = clear($('#model-suggestions'));
+  for (const model of models.slice(0, MAX_CHIPS)) {
+    chips.append(
+      el('li', {}, [
+        el('button', {
+          className: 'chip',
+          text: model,
+          attrs: { type: 'button', 'aria-pressed': used.has(model) ? 'true' : 'false' },
+          dataset: { model },
+          on: { click: () => addMapping(model) },
+        }),
+      ]),
+    );
+  }
+  if (models.length > MAX_CHIPS) {
+    chips.append(el('li', { className: 'chip-more', text: t('models_more', [formatNumber(models.length - MAX_CHIPS)]) }));
+  }
+  show(chips, models.length > 0);
+  const addAll = $('#models-add-all');
+  addAll.textContent = t('models_add_all', [formatNumber(models.length)]);
+  addAll.disabled = models.length === 0;
+}
+
+function addRow(name = '', alias = '') {
+  const row = fromTemplate('tpl-mapping');
+  applyI18n(row);
+  $('.map-name', row).value = name;
+  $('.map-alias', row).value = alias;
+  $('.map-remove', row).addEventListener('click', () => {
+    const next = row.nextElementSibling ?? row.previousElementSibling;
+    row.remove();
+    changed();
+    renderSuggestions();
+    (next ? $('.map-name', next) : $('#mapping-add')).focus();
+  });
+  $('#mapping-rows').append(row);
+  return row;
+}
+
+/** Map `model`: fill the first empty row, else add one. Existing mappings are not duplicated. */
+function addMapping(model) {
+  if (currentModels().some((m) => m.name === model)) return;
+  const empty = mappingRows().find((row) => !$('.map-name', row).value.trim());
+  if (empty) $('.map-name', empty).value = model;
+  else addRow(model);
+  changed();
+  renderSuggestions();
+}
+
+function addAll() {
+  const used = new Set(currentModels().map((m) => m.name));
+  for (const row of mappingRows()) {
+    if (!$('.map-name', row).value.trim()) row.remove();
+  }
+  for (const model of filteredModels()) {
+    if (!used.has(model)) addRow(model);
+  }
+  changed();
+  renderSuggestions();
+}
+
+async function loadModels(current) {
+  const status = $('#models-status');
+  status.textContent = t('models_loading');
+  status.classList.remove('is-error');
+  try {
+    const result = await call('models.list', { key_id: current.key.id });
+    if (session !== current) return;
+    current.models = Array.isArray(result.models) ? result.models : [];
+    status.textContent = current.models.length
+      ? t('models_loaded', [formatNumber(current.models.length)])
+      : t('models_none');
+  } catch (error) {
+    if (session !== current) return;
+    current.models = [];
+    const info = describeError(error);
+    status.textContent = t('models_failed', [info.title]);
+    status.classList.add('is-error');
+  }
+  show($('#models-tools'), current.models.length > 0);
+  renderSuggestions();
+}
+
+// ---------- preview, conflict, errors ----------
+
+function hidePanels() {
+  show($('#imp-preview'), false);
+  show($('#imp-error'), false);
+  show($('#imp-conflict'), false);
+}
+
+/** Any edit makes the preview stale. */
+function changed() {
+  if (session?.preview) {
+    session.preview = null;
+    show($('#imp-preview'), false);
+  }
+}
+
+function showInlineError(error) {
+  const info = describeError(error);
+  const box = $('#imp-error');
+  box.dataset.code = info.code;
+  $('.callout-title', box).textContent = info.title;
+  $('.callout-text', box).textContent = info.hint;
+  show($('#imp-error-options'), info.linkToOptions);
+  show(box, true);
+  box.scrollIntoView({ block: 'nearest' });
+}
+
+function showConflict(error, action) {
+  const details = error.details ?? {};
+  $('#imp-conflict-title').textContent = t('conflict_title', [details.provider_name ?? $('#imp-name').value]);
+  $('#imp-conflict-existing').textContent = details.existing_base_url ?? '';
+  $('#imp-conflict-new').textContent = details.base_url ?? $('#imp-base').value;
+  session.conflictAction = action;
+  show($('#imp-conflict'), true);
+  $('#imp-conflict').scrollIntoView({ block: 'nearest' });
+  $('#imp-conflict-rename').focus();
+}
+
+function changeText(change) {
+  switch (change.op) {
+    case 'create_provider':
+      return t('change_create_provider', [change.name ?? change.provider_name ?? '']);
+    case 'add_key':
+      return t('change_add_key', [change.key_hint ?? '']);
+    case 'add_models': {
+      const names = (change.models ?? []).map((m) => (typeof m === 'string' ? m : m.alias && m.alias !== m.name ? `${m.name} → ${m.alias}` : m.name));
+      return t('change_add_models', [formatNumber(names.length), names.join(', ')]);
+    }
+    default:
+      return t('change_other', [change.op ?? '?']);
+  }
+}
+
+function renderPreview(result) {
+  const entries = Array.isArray(result.results) ? result.results : [{ ok: true, result }];
+  const first = entries.find((entry) => entry.ok)?.result ?? {};
+  const changes = clear($('#pv-changes'));
+  const warnings = clear($('#pv-warnings'));
+  $('#pv-action').textContent = first.action ? t(`status_would_${first.action}`) : '—';
+  $('#pv-action').dataset.action = first.action ?? '';
+  $('#pv-name').textContent = first.provider_name ?? '—';
+  $('#pv-base').textContent = first.base_url ?? '—';
+  for (const entry of entries) {
+    const prefix = entries.length > 1 ? `${entry.target}: ` : '';
+    if (!entry.ok) {
+      changes.append(el('li', { className: 'change-failed', text: `${prefix}${describeError(entry.error ?? {}).title}` }));
+      continue;
+    }
+    const list = entry.result.changes ?? [];
+    if (list.length === 0) changes.append(el('li', { text: prefix + t('change_none') }));
+    for (const change of list) changes.append(el('li', { text: prefix + changeText(change), dataset: { op: change.op ?? '' } }));
+    for (const warning of entry.result.warnings ?? []) warnings.append(el('li', { text: prefix + warning }));
+  }
+  show(warnings, warnings.childElementCount > 0);
+  show($('#imp-preview'), true);
+  $('#imp-preview').scrollIntoView({ block: 'nearest' });
+  // Show the host's final base URL unless the user typed their own.
+  if (!session.baseEdited && first.base_url) $('#imp-base').value = first.base_url;
+}
+
+// ---------- actions ----------
+
+async function runPreview() {
+  const current = session;
+  const params = buildParams();
+  hidePanels();
+  await whileBusy($('#imp-preview-btn'), async () => {
+    try {
+      const result = await call('import', { ...params, dry_run: true }, { timeoutMs: IMPORT_TIMEOUT_MS });
+      if (session !== current) return;
+      current.preview = { params: JSON.stringify(params), hash: result.list_hash ?? null };
+      renderPreview(result);
+    } catch (error) {
+      if (session !== current) return;
+      if (error.code === 'name_conflict') showConflict(error, 'preview');
+      else showInlineError(error);
+    }
+  });
+}
+
+async function runImport() {
+  const current = session;
+  const params = buildParams();
+  if (current.preview && current.preview.params === JSON.stringify(params) && current.preview.hash) {
+    params.expect_list_hash = current.preview.hash;
+  }
+  show($('#imp-error'), false);
+  show($('#imp-conflict'), false);
+  await whileBusy($('#imp-apply'), async () => {
+    try {
+      const result = await call('import', params, { timeoutMs: IMPORT_TIMEOUT_MS });
+      if (session !== current) return;
+      dialog().close('imported');
+      showImportResult(result);
+    } catch (error) {
+      if (session !== current) return;
+      showError(error);
+      if (error.code === 'name_conflict') showConflict(error, 'import');
+      if (error.code === 'conflict') changed();
+    }
+  });
+}
+
+function resolveConflict(choice) {
+  session.conflictChoice = choice;
+  show($('#imp-conflict'), false);
+  changed();
+  if (session.conflictAction === 'import') runImport();
+  else runPreview();
+}
+
+function onTypeChange() {
+  const type = $('#imp-type').value;
+  show($('#imp-name-field'), type === 'openai-compatibility');
+  if (!session.baseEdited) $('#imp-base').value = providerBaseUrl(type, session.site.url);
+}
+
+async function loadTargets(current) {
+  const field = $('#imp-target-field');
+  show(field, false);
+  let settings;
+  try {
+    settings = await call('settings.get');
+  } catch {
+    return;
+  }
+  if (session !== current) return;
+  const targets = Array.isArray(settings.targets) ? settings.targets : [];
+  if (targets.length < 2) return;
+  const select = clear($('#imp-target'));
+  for (const target of targets) {
+    select.append(el('option', { text: target.name, attrs: { value: target.name, selected: target.default } }));
+  }
+  select.append(el('option', { text: t('all_targets'), attrs: { value: ALL_TARGETS } }));
+  show(field, true);
+}
+
+// ---------- open / setup ----------
+
+export function openImportDialog(site, key) {
+  const current = {
+    site,
+    key,
+    models: [],
+    preview: null,
+    baseEdited: false,
+    conflictChoice: 'fail',
+    conflictAction: 'preview',
+  };
+  session = current;
+  const form = $('#import-form');
+  form.reset();
+  hidePanels();
+  clear($('#mapping-rows'));
+  clear($('#model-suggestions'));
+  clear($('#upstream-models'));
+  show($('#models-tools'), false);
+  $('#import-subtitle').textContent = `${site.name} · ${key.label || key.key_hint}`;
+  $('#imp-type').value = key.provider_type || 'openai-compatibility';
+  $('#imp-name').value = site.name;
+  onTypeChange();
+  dialog().dataset.keyId = key.id;
+  dialog().showModal();
+  $('#imp-type').focus();
+  loadModels(current); // once per open, never per keystroke
+  loadTargets(current);
+}
+
+export function setupImportDialog() {
+  const form = $('#import-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    runImport();
+  });
+  form.addEventListener('input', (event) => {
+    if (!session) return;
+    if (event.target.id === 'models-filter') {
+      renderSuggestions();
+      return;
+    }
+    if (event.target.id === 'imp-base') session.baseEdited = true;
+    if (event.target.classList.contains('map-name')) renderSuggestions();
+    changed();
+  });
+  form.addEventListener('change', (event) => {
+    if (!session) return;
+    if (event.target.id === 'imp-type') onTypeChange();
+    if (event.target.id !== 'models-filter') changed();
+  });
+  $('#imp-preview-btn').addEventListener('click', runPreview);
+  $('#imp-error-options').addEventListener('click', () => api.runtime.openOptionsPage());
+  $('#mapping-add').addEventListener('click', () => {
+    $('.map-name', addRow()).focus();
+    changed();
+  });
+  $('#models-add-all').addEventListener('click', addAll);
+  $('#imp-conflict-rename').addEventListener('click', () => resolveConflict('rename'));
+  $('#imp-conflict-existing-btn').addEventListener('click', () => resolveConflict('use_existing'));
+  dialog().addEventListener('close', (event) => {
+    // The event is queued: ignore it if the dialog was opened again meanwhile.
+    if (!event.currentTarget.open) session = null;
+  });
+}

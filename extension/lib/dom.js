@@ -1,0 +1,77 @@
+// Small DOM helpers. Text always goes in through textContent.
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+export function $$(selector, root = document) {
+  return [...root.querySelectorAll(selector)];
+}
+
+/**
+ * Create an element: el('li', {className: 'x', text: 'y', attrs: {'data-id': 1}}, [children]).
+ */
+export function el(tag, { className, text, attrs, dataset, on } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === false || value === undefined || value === null) continue;
+    node.setAttribute(name, value === true ? '' : String(value));
+  }
+  Object.assign(node.dataset, dataset ?? {});
+  for (const [event, handler] of Object.entries(on ?? {})) {
+    node.addEventListener(event, handler);
+  }
+  for (const child of [].concat(children)) {
+    if (child !== null && child !== undefined && child !== false) node.append(child);
+  }
+  return node;
+}
+
+export function clear(node) {
+  node.replaceChildren();
+  return node;
+}
+
+/** A deep copy of the first element of <template id="…">. */
+export function fromTemplate(id) {
+  const template = document.getElementById(id);
+  return template.content.firstElementChild.cloneNode(true);
+}
+
+/** Show or hide a node (the hidden attribute). */
+export function show(node, visible = true) {
+  node.hidden = !visible;
+}
+
+/** Disable a button while `work` runs; marks it busy for assistive tech. */
+export async function whileBusy(button, work) {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
+export function debounce(fn, waitMs) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), waitMs);
+  };
+}
+
+/** Point the <use> of an icon button at another sprite symbol. */
+export function applyIcon(button, symbolId) {
+  button.querySelector('use')?.setAttribute('href', `#${symbolId}`);
+}
+
+/** Name an icon button for assistive tech and as a tooltip. */
+export function setLabel(button, text) {
+  button.setAttribute('aria-label', text);
+  button.title = text;
+}

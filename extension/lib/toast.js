@@ -1,0 +1,125 @@
+// Result notifications in the page's top-right corner.
+// <div class="toast toast-success|toast-error" data-action|data-code …>
+
+import { api } from './browser.js';
+import { el } from './dom.js';
+import { describeError } from './errors.js';
+import { t } from './i18n.js';
+
+const SUCCESS_MS = 10_000;
+const ERROR_MS = 20_000;
+const MAX_TOASTS = 3;
+
+function region() {
+  let node = document.getElementById('toasts');
+  if (!node) {
+    node = el('div', {
+      className: 'toast-region',
+      attrs: { id: 'toasts', popover: 'manual', 'aria-live': 'polite', 'aria-relevant': 'additions' },
+    });
+    document.body.append(node);
+  }
+  return node;
+}
+
+/**
+ * The region is a manual popover so toasts sit in the top layer, above an open
+ * modal <dialog> (showing it again moves it to the top). Without the Popover
+ * API (Firefox < 125) it stays a fixed element.
+ */
+function raise(node) {
+  if (typeof node.showPopover !== 'function') return;
+  if (node.matches(':popover-open')) node.hidePopover();
+  node.showPopover();
+}
+
+function lower(node) {
+  if (typeof node.hidePopover === 'function' && node.matches(':popover-open') && !node.firstElementChild) {
+    node.hidePopover();
+  }
+}
+
+function dismiss(toast) {
+  clearTimeout(toast._timer);
+  const parent = toast.parentElement;
+  toast.remove();
+  if (parent) lower(parent);
+}
+
+function arm(toast, ms) {
+  clearTimeout(toast._timer);
+  toast._timer = setTimeout(() => dismiss(toast), ms);
+}
+
+/**
+ * Show a toast.
+ * kind: 'success' | 'error' | 'info'; title, message: text;
+ * actions: [{label, onClick, className}]; data: data-* attributes.
+ */
+export function showToast({ kind = 'info', title, message, actions = [], data = {}, timeoutMs } = {}) {
+  const buttons = actions.map(({ label, onClick, className }) =>
+    el('button', {
+      className: `button button-small ${className ?? ''}`.trim(),
+      text: label,
+      attrs: { type: 'button' },
+      on: {
+        click: async (event) => {
+          event.currentTarget.disabled = true;
+          dismiss(toast);
+          await onClick?.();
+        },
+      },
+    }),
+  );
+  const toast = el(
+    'div',
+    {
+      className: `toast toast-${kind}`,
+      attrs: { role: kind === 'error' ? 'alert' : 'status' },
+      dataset: data,
+    },
+    [
+      el('div', { className: 'toast-body' }, [
+        title ? el('p', { className: 'toast-title', text: title }) : null,
+        message ? el('p', { className: 'toast-message', text: message }) : null,
+        buttons.length ? el('div', { className: 'toast-actions' }, buttons) : null,
+      ]),
+      el('button', {
+        className: 'toast-close',
+        text: '×',
+        attrs: { type: 'button', 'aria-label': t('close'), title: t('close') },
+        on: { click: () => dismiss(toast) },
+      }),
+    ],
+  );
+  const ms = timeoutMs ?? (kind === 'error' ? ERROR_MS : SUCCESS_MS);
+  // Keep the toast while the pointer or focus is on it.
+  toast.addEventListener('mouseenter', () => clearTimeout(toast._timer));
+  toast.addEventListener('focusin', () => clearTimeout(toast._timer));
+  toast.addEventListener('mouseleave', () => arm(toast, ms));
+  const container = region();
+  container.prepend(toast);
+  while (container.children.length > MAX_TOASTS) dismiss(container.lastElementChild);
+  raise(container);
+  if (ms > 0) arm(toast, ms);
+  return toast;
+}
+
+export function showSuccess(title, message, { action, actions, timeoutMs } = {}) {
+  return showToast({ kind: 'success', title, message, actions, timeoutMs, data: action ? { action } : {} });
+}
+
+/** An error toast for a HostError: localised title, hint, and a link to the options when that is the fix. */
+export function showError(error, { title } = {}) {
+  const info = describeError(error);
+  const actions = info.linkToOptions
+    ? [{ label: t('open_options'), onClick: () => api.runtime.openOptionsPage() }]
+    : [];
+  return showToast({
+    kind: 'error',
+    title: title ? `${title}: ${info.title}` : info.title,
+    message: info.hint,
+    actions,
+    data: { code: info.code },
+  });
+}

@@ -1,0 +1,216 @@
+"""Import to CLIProxyAPI from the key list: dialog, preview, import, undo, conflicts, batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Ext, add_site_with_key, configure, messages
+from tests.standin.plugin import DEFAULT_YAML, STANDIN_SECRET, UPSTREAM_KEY
+
+EN = messages("en")
+UPSTREAM_HINT = UPSTREAM_KEY[:5] + "…" + UPSTREAM_KEY[-4:]
+
+
+def providers(cpa: Any) -> list[dict[str, Any]]:
+    return cpa.config().get("openai-compatibility") or []
+
+
+def setup_page(ext: Ext, cpa: Any, relay: Any, site: str = "Relay Import", url: str | None = None) -> tuple[Any, str]:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    _, key_id = add_site_with_key(ext, page, site, url or relay.url, UPSTREAM_KEY, "main")
+    page.reload()
+    expect(page.locator(f'button.cpa-import[data-key-id="{key_id}"]')).to_be_visible()
+    return page, key_id
+
+
+def open_dialog(page: Any, key_id: str) -> Any:
+    page.click(f'button.cpa-import[data-key-id="{key_id}"]')
+    dialog = page.locator("#import-dialog")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def test_import_with_model_mapping_then_unchanged(ext: Ext, cpa: Any, relay: Any) -> None:
+    page, key_id = setup_page(ext, cpa, relay)
+    dialog = open_dialog(page, key_id)
+    expect(page.locator("#imp-name")).to_have_value("Relay Import")
+    expect(page.locator("#imp-base")).to_have_value(relay.url + "/v1")
+
+    # The upstream models are suggested (datalist + buttons), fetched once per opening.
+    chip = dialog.locator('#model-suggestions .chip[data-model="gpt-4o-mini"]')
+    expect(chip).to_be_visible()
+    expect(page.locator("#upstream-models option")).to_have_count(4)
+    page.fill("#models-filter", "gpt")
+    expect(dialog.locator("#model-suggestions .chip")).to_have_count(2)
+    expect(page.locator("#models-add-all")).to_have_text("Add all (2)")
+    page.fill("#models-filter", "")
+    chip.click()
+    row = dialog.locator(".mapping-row")
+    expect(row).to_have_count(1)
+    expect(row.locator(".map-name")).to_have_value("gpt-4o-mini")
+    row.locator(".map-alias").fill("mini")
+
+    page.click("#imp-preview-btn")
+    preview = page.locator("#imp-preview")
+    expect(preview).to_be_visible()
+    expect(page.locator("#pv-action")).to_have_attribute("data-action", "created")
+    expect(page.locator("#pv-name")).to_have_text("Relay Import")
+    expect(page.locator("#pv-base")).to_have_text(relay.url + "/v1")
+    expect(page.locator("#pv-changes")).to_contain_text(UPSTREAM_HINT)
+    expect(page.locator("#pv-changes")).to_contain_text("gpt-4o-mini → mini")
+    assert providers(cpa) == []  # a preview writes nothing
+
+    page.click("#imp-apply")
+    toast = page.locator(".toast.toast-success[data-action=created]")
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text("Relay Import")
+    expect(dialog).to_be_hidden()
+
+    [provider] = providers(cpa)
+    assert provider["name"] == "Relay Import"
+    assert provider["base-url"] == relay.url + "/v1"
+    assert [entry["api-key"] for entry in provider["api-key-entries"]] == [UPSTREAM_KEY]
+    assert {"name": "gpt-4o-mini", "alias": "mini"} in provider["models"]
+    assert [r for r in relay.requests if r[1] == "/v1/models"] == [("GET", "/v1/models", 200)]
+
+    # Importing the same key again changes nothing.
+    toast.locator(".toast-close").click()
+    open_dialog(page, key_id)
+    page.click("#imp-apply")
+    expect(page.locator(".toast.toast-success[data-action=unchanged]")).to_be_visible()
+    assert len(providers(cpa)) == 1
+
+
+def test_undo_restores_the_list(ext: Ext, cpa: Any, relay: Any) -> None:
+    page, key_id = setup_page(ext, cpa, relay)
+    open_dialog(page, key_id)
+    page.click("#imp-apply")
+    toast = page.locator(".toast.toast-success[data-action=created]")
+    expect(toast).to_be_visible()
+    assert len(providers(cpa)) == 1
+    toast.get_by_role("button", name=EN["undo"]).click()
+    expect(page.locator(".toast.toast-success[data-action=undone]")).to_be_visible()
+    assert providers(cpa) == []
+
+
+CONFLICT_YAML = DEFAULT_YAML.replace(
+    "openai-compatibility: []",
+    """openai-compatibility:
+  - name: Conflict Relay
+    base-url: https://elsewhere.example.com/v1
+    api-key-entries:
+      - api-key: sk-elsewhere-0123456789abcdef
+""",
+)
+
+
+def use_conflict_config(cpa: Any) -> None:
+    cpa.config_path.write_text(CONFLICT_YAML, encoding="utf-8")
+    cpa.restart()
+
+
+def test_name_conflict_import_under_a_new_name(ext: Ext, cpa: Any, relay: Any) -> None:
+    use_conflict_config(cpa)
+    page, key_id = setup_page(ext, cpa, relay, site="Conflict Relay")
+    open_dialog(page, key_id)
+    page.click("#imp-preview-btn")
+    conflict = page.locator("#imp-conflict")
+    expect(conflict).to_be_visible()
+    expect(page.locator("#imp-conflict-existing")).to_have_text("https://elsewhere.example.com/v1")
+    expect(page.locator("#imp-conflict-new")).to_have_text(relay.url + "/v1")
+
+    conflict.get_by_role("button", name=EN["conflict_rename"]).click()
+    expect(page.locator("#pv-action")).to_have_attribute("data-action", "created")
+    new_name = page.locator("#pv-name").text_content()
+    assert new_name and new_name != "Conflict Relay"
+    page.click("#imp-apply")
+    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text(new_name)
+    names = {p["name"]: p["base-url"] for p in providers(cpa)}
+    assert names == {"Conflict Relay": "https://elsewhere.example.com/v1", new_name: relay.url + "/v1"}
+
+
+def test_name_conflict_add_to_the_existing_provider(ext: Ext, cpa: Any, relay: Any) -> None:
+    use_conflict_config(cpa)
+    page, key_id = setup_page(ext, cpa, relay, site="Conflict Relay")
+    open_dialog(page, key_id)
+    page.click("#imp-apply")
+    expect(page.locator('.toast.toast-error[data-code="name_conflict"]')).to_be_visible()
+    conflict = page.locator("#imp-conflict")
+    expect(conflict).to_be_visible()
+    conflict.get_by_role("button", name=EN["conflict_use_existing"]).click()
+    expect(page.locator(".toast.toast-success[data-action=updated]")).to_contain_text("Conflict Relay")
+    [provider] = providers(cpa)
+    assert provider["base-url"] == "https://elsewhere.example.com/v1"
+    assert [e["api-key"] for e in provider["api-key-entries"]] == ["sk-elsewhere-0123456789abcdef", UPSTREAM_KEY]
+
+
+def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    _, first = add_site_with_key(ext, page, "Batch One", relay.url, UPSTREAM_KEY)
+    _, second = add_site_with_key(ext, page, "Batch Two", relay.url + "/two", "sk-batch-two-0123456789abcdef")
+    page.reload()
+    for key_id in (first, second):
+        page.locator(f'.key-row[data-key-id="{key_id}"] .key-select').check()
+    expect(page.locator("#selection-bar")).to_be_visible()
+    page.click("#batch-import")
+    dialog = page.locator("#batch-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".batch-item")).to_have_count(2)
+
+    page.click("#batch-preview")
+    expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
+    assert providers(cpa) == []
+
+    page.click("#batch-apply")
+    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text("2 of 2")
+    expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
+    assert sorted(p["name"] for p in providers(cpa)) == ["Batch One", "Batch Two"]
+
+
+def test_wrong_management_key_shows_unauthorized_toast(ext: Ext, cpa: Any, relay: Any) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa, key="wrong-management-key-0000")
+    _, key_id = add_site_with_key(ext, page, "Relay Import", relay.url, UPSTREAM_KEY)
+    page.reload()
+    open_dialog(page, key_id)
+    page.click("#imp-apply")
+    toast = page.locator('.toast.toast-error[data-code="unauthorized"]')
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text(EN["error_unauthorized"])
+    expect(toast.get_by_role("button", name=EN["open_options"])).to_be_visible()
+    assert providers(cpa) == []
+
+
+def test_not_configured_toast(ext: Ext, relay: Any) -> None:
+    page = ext.open("keys.html")
+    _, key_id = add_site_with_key(ext, page, "Relay Import", relay.url, UPSTREAM_KEY)
+    page.reload()
+    open_dialog(page, key_id)
+    page.click("#imp-apply")
+    toast = page.locator('.toast.toast-error[data-code="not_configured"]')
+    expect(toast).to_be_visible()
+    expect(toast.get_by_role("button", name=EN["open_options"])).to_be_visible()
+
+
+def test_fan_out_to_all_servers(ext: Ext, cpa: Any, relay: Any, standin: Any) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    second = ext.call(
+        page, "settings.set", {"target": "second", "management_url": standin.url, "management_key": STANDIN_SECRET}
+    )
+    assert second["ok"], second
+    _, key_id = add_site_with_key(ext, page, "Fan Relay", relay.url, UPSTREAM_KEY)
+    page.reload()
+    open_dialog(page, key_id)
+    target = page.locator("#imp-target")
+    expect(target).to_be_visible()
+    target.select_option(label=EN["all_targets"])
+    page.click("#imp-apply")
+    toast = page.locator(".toast.toast-success[data-action=created]")
+    expect(toast).to_contain_text("Imported to 2 of 2 servers")
+    assert [p["name"] for p in providers(cpa)] == ["Fan Relay"]
+    assert [p["name"] for p in standin.config().get("openai-compatibility") or []] == ["Fan Relay"]
