@@ -22,9 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} for the real-browser tests (apt-get)"
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "!!! ${missing[*]} missing and not root: the real-browser e2e tests will be SKIPPED !!!" >&2
-    echo "!!! install them with: sudo apt-get install ${missing[*]}                          !!!" >&2
+  elif ! command -v chromium >/dev/null 2>&1 || ! command -v firefox-esr >/dev/null 2>&1; then
+    echo "!!! ${missing[*]} missing and not root: real-browser e2e tests will be SKIPPED !!!" >&2
+    echo "!!! install them with: sudo apt-get install ${missing[*]}                      !!!" >&2
   fi
 fi
 
