@@ -148,7 +148,8 @@ class ManagementClient:
             raise BridgeError(
                 ErrorCode.UNAUTHORIZED,
                 (
-                    "CLIProxyAPI says the management key is missing"
+                    "CLIProxyAPI says the management key is missing (is a reverse proxy in front of it dropping "
+                    "the Authorization header?)"
                     if reason == "missing"
                     else "CLIProxyAPI rejected the management key (invalid management key)"
                 )

@@ -63,11 +63,12 @@ def clean_text(value: str, field: str, *, max_len: int = 200) -> str:
 
 
 def clean_key(value: str, field: str = "api_key") -> str:
+    """A key as sent in an HTTP header: printable ASCII, no spaces (refused otherwise, never echoed)."""
     key = value.strip()
     if not key:
         raise _invalid(field, f"'{field}' is empty")
-    if _has_control(key) or any(c.isspace() for c in key):
-        raise _invalid(field, f"'{field}' contains spaces or control characters")
+    if not all("!" <= c <= "~" for c in key):
+        raise _invalid(field, f"'{field}' must be printable ASCII without spaces or control characters")
     return key
 
 

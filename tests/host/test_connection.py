@@ -130,6 +130,48 @@ def test_unauthorized_says_which_and_then_stops_trying(host, standin, key, reaso
     assert host.call("connection.test")["ok"]
 
 
+@pytest.fixture
+def header_stripping_proxy(standin):
+    """A reverse proxy in front of the stand-in that drops the Authorization header (a real misconfiguration)."""
+    import httpx
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "host")}
+            upstream = httpx.get(standin.url + self.path, headers=headers)
+            self.send_response(upstream.status_code)
+            for name in ("Content-Type", "X-CPA-VERSION"):
+                if name in upstream.headers:
+                    self.send_header(name, upstream.headers[name])
+            self.send_header("Content-Length", str(len(upstream.content)))
+            self.end_headers()
+            self.wfile.write(upstream.content)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_missing_key_behind_a_proxy_that_drops_the_header(host, header_stripping_proxy):
+    _set(host, management_url=header_stripping_proxy, management_key=MGMT_KEY)
+    error = host.call("connection.test")["error"]
+    assert error["code"] == "unauthorized" and error["details"]["reason"] == "missing"
+    assert "reverse proxy" in error["message"]
+    assert host.call("connection.test")["error"]["code"] == "auth_blocked"
+
+
+@pytest.mark.parametrize("key", ["ключ-0123456789", "key with space", "key\twith-tab"])
+def test_keys_that_cannot_travel_in_a_header_are_refused(host, key):
+    reply = host.call("settings.set", {"management_key": key.replace("\\t", "\t")})
+    assert reply["error"]["code"] == "invalid_request"
+    assert reply["error"]["details"]["field"] == "params.management_key"
+    assert key not in str(reply)
+
+
 def test_remote_management_disabled(host, standin_factory, monkeypatch):
     server = standin_factory(allow_remote=False)
     from cpa_bridge.client import ManagementClient
@@ -218,3 +260,38 @@ def test_models_list_wrong_key_is_upstream_error_without_the_key(host, upstream)
     assert reply["error"]["code"] == "upstream_error"
     assert reply["error"]["details"]["status"] == 401
     assert "sk-wrong-key-abcdef123456" not in str(reply)
+
+
+@pytest.fixture
+def self_signed_https(tmp_path):
+    """An https server on 127.0.0.1 with a self-signed certificate (not trusted)."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_untrusted_certificate_is_tls_error(host, self_signed_https):
+    _set(host, management_url=self_signed_https, management_key=MGMT_KEY)
+    error = host.call("connection.test")["error"]
+    assert error["code"] == "tls_error"

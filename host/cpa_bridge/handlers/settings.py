@@ -9,6 +9,7 @@ from pydantic import Field
 
 from .. import settings as store
 from ..dispatch import Context, handles
+from ..drafts import clean_key
 from ..errors import BridgeError, ErrorCode
 from ..protocol import Params
 from ..urls import normalize_management_url
@@ -55,12 +56,7 @@ def get(params: GetParams, ctx: Context) -> dict:
 
 
 def _check_key(key: str) -> str:
-    key = key.strip()
-    if any(ord(c) < 0x20 or c == "\x7f" for c in key):
-        raise BridgeError(
-            ErrorCode.INVALID_REQUEST, "management key contains control characters", field="params.management_key"
-        )
-    return key
+    return clean_key(key, "params.management_key") if key.strip() else ""
 
 
 @handles(SetParams)
