@@ -80,10 +80,14 @@ def _show_import(r: dict[str, Any]) -> None:
         detail = change.get("key_hint") or ", ".join(m["name"] for m in change.get("models", [])) or change.get(
             "base_url", "")
         print(f"  {change['op']}: {detail}")
-    for w in r["warnings"]:
+    _show_warnings_and_backup(r)
+
+
+def _show_warnings_and_backup(r: dict[str, Any]) -> None:
+    for w in r.get("warnings", []):
         print(f"  warning: {w}")
     if r.get("backup_id"):
-        print(f"  backup: {r['backup_id']} (undo with: cpa-bridge undo {r['backup_id']})")
+        print(f"  backup: {r['backup_id']} (undo with: cpa-bridge undo {r['backup_id']} --target {r['target']})")
 
 
 def _show_history(r: dict[str, Any]) -> None:
@@ -148,10 +152,7 @@ def _show_provider_write(r: dict[str, Any]) -> None:
         print(f"  {change['op']}: {json.dumps(detail, ensure_ascii=False)}")
     if r["dry_run"] and r.get("request"):
         print(f"  request: {json.dumps(r['request'], ensure_ascii=False)}")
-    for w in r["warnings"]:
-        print(f"  warning: {w}")
-    if r.get("backup_id"):
-        print(f"  backup: {r['backup_id']} (undo with: cpa-bridge undo {r['backup_id']} --target {r['target']})")
+    _show_warnings_and_backup(r)
 
 
 def _show_drift(r: dict[str, Any]) -> None:
