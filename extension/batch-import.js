@@ -5,8 +5,8 @@ import { call } from './lib/api.js';
 import { describeError } from './lib/errors.js';
 import { $, $$, clear, el, show, whileBusy } from './lib/dom.js';
 import { formatNumber, t } from './lib/i18n.js';
-import { showError, showSuccess, showToast } from './lib/toast.js';
-import { undoWrites } from './lib/results.js';
+import { showError, showToast } from './lib/toast.js';
+import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { BATCH_TIMEOUT_MS } from './lib/messages.js';
 
 const ALL_TARGETS = '*all*'; // not a valid target name
@@ -54,6 +54,28 @@ function perTarget(result) {
   return Array.isArray(result.results) ? result.results : [{ target: null, ok: true, result }];
 }
 
+/** Created / updated / unchanged / failed over every target (a failed target fails each key). */
+function countTotals(targets, itemCount) {
+  const totals = { created: 0, updated: 0, unchanged: 0, failed: 0 };
+  for (const entry of targets) {
+    if (!entry.ok) {
+      totals.failed += itemCount;
+      continue;
+    }
+    for (const name of Object.keys(totals)) totals[name] += entry.result.summary?.[name] ?? 0;
+  }
+  return totals;
+}
+
+function summaryText(totals, dryRun) {
+  return t(dryRun ? 'batch_preview_summary' : 'batch_summary', [
+    formatNumber(totals.created),
+    formatNumber(totals.updated),
+    formatNumber(totals.unchanged),
+    formatNumber(totals.failed),
+  ]);
+}
+
 function renderResult(result, dryRun) {
   const targets = perTarget(result);
   session.items.forEach((_, index) => {
@@ -68,20 +90,8 @@ function renderResult(result, dryRun) {
     const status = parts.length === 1 ? parts[0].status : failed ? 'failed' : parts[0].status;
     setStatus(index, status, parts.map((p) => p.text).join(' · '));
   });
-  const totals = { created: 0, updated: 0, unchanged: 0, failed: 0 };
-  for (const entry of targets) {
-    if (!entry.ok) {
-      totals.failed += session.items.length;
-      continue;
-    }
-    for (const name of Object.keys(totals)) totals[name] += entry.result.summary?.[name] ?? 0;
-  }
-  $('#batch-summary').textContent = t(dryRun ? 'batch_preview_summary' : 'batch_summary', [
-    formatNumber(totals.created),
-    formatNumber(totals.updated),
-    formatNumber(totals.unchanged),
-    formatNumber(totals.failed),
-  ]);
+  const totals = countTotals(targets, session.items.length);
+  $('#batch-summary').textContent = summaryText(totals, dryRun);
   return { targets, totals };
 }
 
@@ -129,40 +139,73 @@ async function runImport() {
     }
     if (session !== current) return;
     current.preview = null;
-    const { targets, totals } = renderResult(result, false);
-    const writes = [];
-    for (const entry of targets) {
-      if (!entry.ok) continue;
-      for (const list of Object.values(entry.result.lists ?? {})) {
-        if (list?.backup_id) writes.push({ backup_id: list.backup_id, target: entry.target ?? undefined });
-      }
-    }
-    const done = totals.created + totals.updated + totals.unchanged;
-    const total = done + totals.failed;
-    const actions = writes.length
-      ? [{ label: t('undo'), className: 'toast-undo', onClick: () => undoWrites(writes) }]
-      : [];
-    if (done === 0) {
-      const firstError =
-        targets.find((entry) => !entry.ok)?.error ??
-        targets.flatMap((entry) => entry.result?.items ?? []).find((item) => !item.ok)?.error;
-      if (firstError) {
-        showError(
-          { code: firstError.code, message: firstError.message, details: firstError.details ?? {} },
-          { title: t('toast_batch_failed') },
-        );
-      } else {
-        showToast({ kind: 'error', title: t('toast_batch_failed'), message: $('#batch-summary').textContent });
-      }
-      return;
-    }
-    const action = totals.created ? 'created' : totals.updated ? 'updated' : 'unchanged';
-    showSuccess(t('toast_batch_done', [formatNumber(done), formatNumber(total)]), $('#batch-summary').textContent, {
-      action,
-      actions,
-    });
-    onDoneCallback();
+    renderResult(result, false);
+    if (showBatchResult(result, params, current.items.length) > 0) onDoneCallback();
   });
+}
+
+/** Send the same batch again to the targets that failed (from the result toast). */
+async function retryBatch(params, targets, itemCount) {
+  const { target: _single, expect_list_hashes: _hashes, ...rest } = params;
+  const again = { ...rest, targets };
+  try {
+    const result = await call('import.batch', again, { timeoutMs: BATCH_TIMEOUT_MS });
+    showBatchResult(result, again, itemCount);
+  } catch (error) {
+    showError(error, { title: t('toast_batch_failed') });
+  }
+}
+
+/**
+ * The result toast of a batch: counts, a line per failed target, Undo and Retry failed.
+ * Returns how many key imports succeeded.
+ */
+function showBatchResult(result, params, itemCount) {
+  const targets = perTarget(result);
+  const totals = countTotals(targets, itemCount);
+  const writes = [];
+  for (const entry of targets) {
+    if (!entry.ok) continue;
+    for (const list of Object.values(entry.result.lists ?? {})) {
+      if (list?.backup_id) writes.push({ backup_id: list.backup_id, target: entry.target ?? undefined });
+    }
+  }
+  const failedTargets = targets.filter((entry) => !entry.ok && entry.target);
+  const retry = (names) => retryBatch(params, names, itemCount);
+  const lines = [summaryText(totals, false), ...failedTargets.map(failureLine)];
+  const done = totals.created + totals.updated + totals.unchanged;
+  const total = done + totals.failed;
+  if (done === 0) {
+    if (failedTargets.length) {
+      showToast({
+        kind: 'error',
+        title: t('toast_batch_failed'),
+        message: lines.join('\n'),
+        data: { code: failedTargets[0].error?.code ?? 'unknown' },
+        actions: failureActions(failedTargets, retry),
+      });
+      return 0;
+    }
+    const firstError = targets.flatMap((entry) => entry.result?.items ?? []).find((item) => !item.ok)?.error;
+    if (firstError) {
+      showError(
+        { code: firstError.code, message: firstError.message, details: firstError.details ?? {} },
+        { title: t('toast_batch_failed') },
+      );
+    } else {
+      showToast({ kind: 'error', title: t('toast_batch_failed'), message: lines.join('\n') });
+    }
+    return 0;
+  }
+  const action = totals.created ? 'created' : totals.updated ? 'updated' : 'unchanged';
+  showToast({
+    kind: failedTargets.length ? 'warning' : 'success',
+    title: t('toast_batch_done', [formatNumber(done), formatNumber(total)]),
+    message: lines.join('\n'),
+    data: { action },
+    actions: [...undoAction(writes), ...failureActions(failedTargets, retry)],
+  });
+  return done;
 }
 
 async function loadTargets(current) {

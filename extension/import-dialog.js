@@ -268,7 +268,7 @@ async function runImport() {
       const result = await call('import', params, { timeoutMs: IMPORT_TIMEOUT_MS });
       if (session !== current) return;
       dialog().close('imported');
-      showImportResult(result);
+      showImportResult(result, { retry: (targets) => retryImport(params, targets) });
     } catch (error) {
       if (session !== current) return;
       showError(error);
@@ -276,6 +276,18 @@ async function runImport() {
       if (error.code === 'conflict') changed();
     }
   });
+}
+
+/** Send the same import again to the targets that failed (from the result toast). */
+async function retryImport(params, targets) {
+  const { target: _single, expect_list_hash: _hash, ...rest } = params;
+  const again = { ...rest, targets };
+  try {
+    const result = await call('import', again, { timeoutMs: IMPORT_TIMEOUT_MS });
+    showImportResult(result, { retry: (failed) => retryImport(again, failed) });
+  } catch (error) {
+    showError(error);
+  }
 }
 
 function resolveConflict(choice) {

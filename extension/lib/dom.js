@@ -75,3 +75,15 @@ export function setLabel(button, text) {
   button.setAttribute('aria-label', text);
   button.title = text;
 }
+
+/** An <svg class="icon"> that shows one symbol of the page's sprite (decorative). */
+export function svgIcon(symbolId) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  const use = document.createElementNS(ns, 'use');
+  use.setAttribute('href', `#${symbolId}`);
+  svg.append(use);
+  return svg;
+}

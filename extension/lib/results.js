@@ -1,6 +1,8 @@
 // Toasts for import results, with Undo (history.undo).
 
 import { call } from './api.js';
+import { api } from './browser.js';
+import { describeError } from './errors.js';
 import { showError, showSuccess, showToast } from './toast.js';
 import { keyFor, t } from './i18n.js';
 
@@ -10,10 +12,10 @@ function providerLabel(type) {
   return type ? t(keyFor('provider', type)) : '';
 }
 
-/** Undo one or more writes; each {backup_id, target}. */
+/** Undo one or more writes; each {backup_id, target}. The newest write is undone first. */
 export async function undoWrites(entries) {
   let undone = 0;
-  for (const { backup_id: backupId, target } of entries) {
+  for (const { backup_id: backupId, target } of [...entries].reverse()) {
     try {
       const params = { backup_id: backupId };
       if (target) params.target = target;
@@ -29,9 +31,15 @@ export async function undoWrites(entries) {
   return undone;
 }
 
-function undoAction(entries) {
+/** The Undo button of a result toast ([] when nothing was written); `onDone(count)` runs after. */
+export function undoAction(entries, { onDone } = {}) {
   const writes = entries.filter((entry) => entry.backup_id);
-  return writes.length ? [{ label: t('undo'), className: 'toast-undo', onClick: () => undoWrites(writes) }] : [];
+  if (!writes.length) return [];
+  const onClick = async () => {
+    const undone = await undoWrites(writes);
+    onDone?.(undone);
+  };
+  return [{ label: t('undo'), className: 'toast-undo', onClick }];
 }
 
 function detailLine(result) {
@@ -59,28 +67,67 @@ function showSingle(result) {
   });
 }
 
-function showFanOut(result) {
+/** One line per failed target: "name: title: hint" (the hint says what to do). */
+function failureLine(entry) {
+  const info = describeError(entry.error ?? {});
+  return t('toast_target_failed', [entry.target ?? '?', info.hint ? `${info.title}: ${info.hint}` : info.title]);
+}
+
+/** Toast buttons for failed targets: Retry failed (when the caller can), Open settings (when that is the fix). */
+function failureActions(failed, retry) {
+  const actions = [];
+  const targets = failed.map((entry) => entry.target).filter(Boolean);
+  if (retry && targets.length) {
+    actions.push({ label: t('retry_failed'), className: 'toast-retry', onClick: () => retry(targets) });
+  }
+  if (failed.some((entry) => describeError(entry.error ?? {}).linkToOptions)) {
+    actions.push({ label: t('open_options'), className: 'toast-options', onClick: () => api.runtime.openOptionsPage() });
+  }
+  return actions;
+}
+
+/**
+ * The toast for a fan-out result ({results: [{target, ok, result|error}], summary}):
+ * "Imported to N of M servers", a line per failed target with the reason, Undo for the
+ * writes that happened and Retry failed (`retry(failedTargets)`).
+ */
+function showFanOut(result, { retry } = {}) {
   const results = result.results ?? [];
   const ok = results.filter((entry) => entry.ok);
   const failed = results.filter((entry) => !entry.ok);
   const total = result.summary?.total ?? results.length;
+  const lines = failed.map(failureLine);
+  const failedTargets = failed.map((entry) => entry.target ?? '').join(',');
   if (ok.length === 0) {
-    const first = failed[0]?.error ?? {};
-    return showError({ code: first.code, message: first.message, details: first.details ?? {} });
+    return showToast({
+      kind: 'error',
+      title: t('toast_import_fanout_failed', [total]),
+      message: lines.join('\n'),
+      data: { code: failed[0]?.error?.code ?? 'unknown', failedTargets },
+      actions: failureActions(failed, retry),
+    });
   }
   const best = ok
     .map((entry) => entry.result?.action)
     .sort((a, b) => (ACTION_RANK[b] ?? 0) - (ACTION_RANK[a] ?? 0))[0];
-  const lines = failed.map((entry) => t('toast_fanout_failed_target', [entry.target, entry.error?.code ?? '?']));
-  return showSuccess(t('toast_import_fanout', [ok.length, total]), lines.join('\n'), {
-    action: best ?? 'updated',
-    actions: undoAction(ok.map((entry) => ({ backup_id: entry.result?.backup_id, target: entry.target }))),
+  return showToast({
+    kind: failed.length ? 'warning' : 'success',
+    title: t('toast_import_fanout', [ok.length, total]),
+    message: lines.join('\n'),
+    data: { action: best ?? 'updated', failedTargets },
+    actions: [
+      ...undoAction(ok.map((entry) => ({ backup_id: entry.result?.backup_id, target: entry.target }))),
+      ...failureActions(failed, retry),
+    ],
   });
 }
 
-/** Show the toast for an `import` result (single target or fan-out). */
-export function showImportResult(result) {
-  return Array.isArray(result?.results) ? showFanOut(result) : showSingle(result ?? {});
+/**
+ * Show the toast for an `import` result (single target or fan-out). `retry(targets)`,
+ * when given, re-sends the import to the targets that failed.
+ */
+export function showImportResult(result, { retry } = {}) {
+  return Array.isArray(result?.results) ? showFanOut(result, { retry }) : showSingle(result ?? {});
 }
 
-export { providerLabel };
+export { failureActions, failureLine, providerLabel };

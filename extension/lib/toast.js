@@ -22,6 +22,35 @@ function region() {
   return node;
 }
 
+/** The topmost open modal <dialog>, or null. */
+function openModal() {
+  const open = [...document.querySelectorAll('dialog[open]')].filter((dialog) => dialog.matches(':modal'));
+  return open.at(-1) ?? null;
+}
+
+/**
+ * A modal dialog makes everything outside it inert, toasts included: their buttons
+ * (Undo, Retry failed) could not be clicked or focused. So while one is open the
+ * region lives inside it, and goes back to <body> when it closes.
+ */
+function place(node) {
+  const modal = openModal();
+  const parent = modal ?? document.body;
+  if (node.parentElement === parent) return;
+  parent.append(node); // moving a shown popover hides it: raise() shows it again
+  if (modal) {
+    modal.addEventListener(
+      'close',
+      () => {
+        if (node.parentElement !== modal) return;
+        document.body.append(node);
+        if (node.firstElementChild) raise(node);
+      },
+      { once: true },
+    );
+  }
+}
+
 /**
  * The region is a manual popover so toasts sit in the top layer, above an open
  * modal <dialog> (showing it again moves it to the top). Without the Popover
@@ -53,7 +82,7 @@ function arm(toast, ms) {
 
 /**
  * Show a toast.
- * kind: 'success' | 'error' | 'info'; title, message: text;
+ * kind: 'success' | 'warning' | 'error' | 'info'; title, message: text;
  * actions: [{label, onClick, className}]; data: data-* attributes.
  */
 export function showToast({ kind = 'info', title, message, actions = [], data = {}, timeoutMs } = {}) {
@@ -75,7 +104,7 @@ export function showToast({ kind = 'info', title, message, actions = [], data = 
     'div',
     {
       className: `toast toast-${kind}`,
-      attrs: { role: kind === 'error' ? 'alert' : 'status' },
+      attrs: { role: kind === 'error' || kind === 'warning' ? 'alert' : 'status' },
       dataset: data,
     },
     [
@@ -92,12 +121,13 @@ export function showToast({ kind = 'info', title, message, actions = [], data = 
       }),
     ],
   );
-  const ms = timeoutMs ?? (kind === 'error' ? ERROR_MS : SUCCESS_MS);
+  const ms = timeoutMs ?? (kind === 'error' || kind === 'warning' ? ERROR_MS : SUCCESS_MS);
   // Keep the toast while the pointer or focus is on it.
   toast.addEventListener('mouseenter', () => clearTimeout(toast._timer));
   toast.addEventListener('focusin', () => clearTimeout(toast._timer));
   toast.addEventListener('mouseleave', () => arm(toast, ms));
   const container = region();
+  place(container);
   container.prepend(toast);
   while (container.children.length > MAX_TOASTS) dismiss(container.lastElementChild);
   raise(container);

@@ -125,3 +125,13 @@ def test_file_names_are_kebab_case() -> None:
     for path in EXT.rglob("*"):
         if path.is_file() and "_locales" not in path.parts:
             assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.[a-z]+", path.name), path
+
+
+@pytest.mark.parametrize("page", ["keys.html", "providers.html", "options.html"])
+def test_every_page_has_the_same_navigation(page: str) -> None:
+    text = (EXT / page).read_text(encoding="utf-8")
+    nav = re.search(r'<nav class="app-nav"[^>]*>(.*?)</nav>', text, flags=re.S).group(1)
+    links = re.findall(r'<a href="([a-z]+\.html)"([^>]*)>', nav)
+    assert [href for href, _ in links] == ["keys.html", "providers.html", "options.html"]
+    current = [href for href, attrs in links if 'aria-current="page"' in attrs]
+    assert current == [page]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, Browser, E2EEnv, Ext, artifact_dir, launch, make_env, messages
+from tests.e2e.harness import ARTIFACTS, Browser, E2EEnv, Ext, artifact_dir, launch, make_env, messages
 
 EN = messages("en")
 SYSTEM_MANIFEST = Path("/etc/chromium/native-messaging-hosts/io.cpabridge.host.json")

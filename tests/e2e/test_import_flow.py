@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Ext, add_site_with_key, configure, messages
+from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, messages
 from tests.standin.plugin import DEFAULT_YAML, STANDIN_SECRET, UPSTREAM_KEY
 
 EN = messages("en")
@@ -214,3 +214,80 @@ def test_fan_out_to_all_servers(ext: Ext, cpa: Any, relay: Any, standin: Any) ->
     expect(toast).to_contain_text("Imported to 2 of 2 servers")
     assert [p["name"] for p in providers(cpa)] == ["Fan Relay"]
     assert [p["name"] for p in standin.config().get("openai-compatibility") or []] == ["Fan Relay"]
+
+
+def test_fan_out_with_one_failing_server_then_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    configure(ext, page, standin, key="wrong-management-key-0000", target="second")
+    _, key_id = add_site_with_key(ext, page, "Fan Relay", relay.url, UPSTREAM_KEY)
+    page.reload()
+    open_dialog(page, key_id)
+    page.locator("#imp-target").select_option(label=EN["all_targets"])
+    page.click("#imp-apply")
+
+    # One server took it, the other refused the management key: the toast says which and why.
+    toast = page.locator(".toast.toast-warning[data-action=created]")
+    expect(toast).to_contain_text("Imported to 1 of 2 servers")
+    expect(toast).to_contain_text(f"second failed: {EN['error_unauthorized']}")
+    expect(toast).to_have_attribute("data-failed-targets", "second")
+    expect(toast.get_by_role("button", name=EN["undo"])).to_be_visible()
+    expect(toast.get_by_role("button", name=EN["open_options"])).to_be_visible()
+    assert [p["name"] for p in providers(cpa)] == ["Fan Relay"]
+    assert standin.config().get("openai-compatibility") in (None, [])
+    out = ARTIFACTS / "fan-out"
+    out.mkdir(parents=True, exist_ok=True)
+    toast.hover()  # keeps it open for the screenshot
+    page.screenshot(path=str(out / "toast-1-of-2.png"))
+
+    # Fix the key, then Retry failed sends the import to "second" only.
+    configure(ext, page, standin, target="second")
+    cpa.reset_requests()
+    toast.get_by_role("button", name=EN["retry_failed"]).click()
+    retried = page.locator(".toast.toast-success[data-action=created]")
+    expect(retried).to_contain_text("Imported to 1 of 1 servers")
+    [provider] = standin.config()["openai-compatibility"]
+    assert provider["name"] == "Fan Relay"
+    assert [e["api-key"] for e in provider["api-key-entries"]] == [UPSTREAM_KEY]
+    assert [p["name"] for p in providers(cpa)] == ["Fan Relay"]
+    assert cpa.requests == []  # the server that had it was left alone
+
+
+def test_fan_out_failing_everywhere_offers_retry(ext: Ext, cpa: Any, relay: Any, standin: Any) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa, key="wrong-management-key-0000")
+    configure(ext, page, standin, key="wrong-management-key-0000", target="second")
+    _, key_id = add_site_with_key(ext, page, "Fan Relay", relay.url, UPSTREAM_KEY)
+    page.reload()
+    open_dialog(page, key_id)
+    page.locator("#imp-target").select_option(label=EN["all_targets"])
+    page.click("#imp-apply")
+    toast = page.locator('.toast.toast-error[data-code="unauthorized"]')
+    expect(toast).to_contain_text("Not imported to any of the 2 servers")
+    expect(toast).to_contain_text(f"default failed: {EN['error_unauthorized']}")
+    expect(toast).to_contain_text(f"second failed: {EN['error_unauthorized']}")
+    expect(toast.get_by_role("button", name=EN["retry_failed"])).to_be_visible()
+    expect(toast.get_by_role("button", name=EN["undo"])).to_have_count(0)
+
+
+def test_batch_fan_out_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    configure(ext, page, standin, key="wrong-management-key-0000", target="second")
+    _, first = add_site_with_key(ext, page, "Batch One", relay.url, UPSTREAM_KEY)
+    _, second = add_site_with_key(ext, page, "Batch Two", relay.url + "/two", "sk-batch-two-0123456789abcdef")
+    page.reload()
+    for key_id in (first, second):
+        page.locator(f'.key-row[data-key-id="{key_id}"] .key-select').check()
+    page.click("#batch-import")
+    page.locator("#batch-target").select_option(label=EN["all_targets"])
+    page.click("#batch-apply")
+    toast = page.locator(".toast.toast-warning[data-action=created]")
+    expect(toast).to_contain_text("Imported 2 of 4 keys")
+    expect(toast).to_contain_text(f"second failed: {EN['error_unauthorized']}")
+    assert sorted(p["name"] for p in providers(cpa)) == ["Batch One", "Batch Two"]
+
+    configure(ext, page, standin, target="second")
+    toast.get_by_role("button", name=EN["retry_failed"]).click()
+    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text("Imported 2 of 2 keys")
+    assert sorted(p["name"] for p in standin.config()["openai-compatibility"]) == ["Batch One", "Batch Two"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Ext, add_site_with_key, messages
+from tests.e2e.harness import Ext, add_site_with_key, messages
 
 EN = messages("en")
 API_KEY = "sk-e2e-site-key-0123456789abcdef"

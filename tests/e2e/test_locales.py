@@ -1,6 +1,8 @@
 """Each page in each locale (Chromium --lang + LANGUAGE): text is localised; screenshots saved.
 
-Screenshots go to ``test-artifacts/e2e/locales/<locale>/`` (1280 px and 400 px wide).
+Screenshots go to ``test-artifacts/e2e/locales/<locale>/`` (1280 px and 400 px wide): the key
+page, the import dialog, the options page with two CLIProxyAPI servers, and the CLIProxyAPI
+tab (one server, and the drift view of all servers).
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, Ext, add_site_with_key, configure, launch, make_env, messages, register_host
+from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, make_env, messages, open_browser, register_host
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_CN", "ja"])
-def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, tmp_path: Any) -> None:
+def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: Any, tmp_path: Any) -> None:
     text = messages(locale)
     cpa.config_path.write_text(DEFAULT_YAML, encoding="utf-8")
     cpa.restart()
@@ -26,7 +28,7 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, tmp_path: A
     e2e = make_env(tmp_path, locale)
     udd = e2e.home / "chromium-profile"
     register_host(e2e, udd)
-    browser = launch(pw, e2e, udd, locale)
+    browser = open_browser(pw, e2e, udd, locale)
     ext = Ext(browser, f"locale-{locale}")
     try:
         page = ext.open("keys.html")
@@ -71,6 +73,45 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, tmp_path: A
         options.set_viewport_size({"width": 400, "height": 860})
         assert options.evaluate(OVERFLOW) <= 0, "options.html scrolls sideways at 400 px"
         options.screenshot(path=str(out / "options-400.png"), full_page=True)
+
+        # A second server: the options page lists both.
+        configure(ext, options, standin, target="backup-vps")
+        options.set_viewport_size({"width": 1280, "height": 860})
+        options.reload()
+        expect(options.locator("#targets .target-row")).to_have_count(2)
+        expect(options.locator("#add-target")).to_have_text(text["target_add"])
+        expect(options.locator('.target-row[data-target="default"] .target-default-badge')).to_have_text(
+            text["target_default"]
+        )
+        options.screenshot(path=str(out / "options-targets.png"), full_page=True)
+        options.set_viewport_size({"width": 400, "height": 860})
+        assert options.evaluate(OVERFLOW) <= 0, "options.html (two servers) scrolls sideways at 400 px"
+        options.screenshot(path=str(out / "options-targets-400.png"), full_page=True)
+
+        # The CLIProxyAPI tab: one server, then all servers compared.
+        providers = ext.open("providers.html")
+        expect(providers.locator("h1")).to_have_text(text["providers_title"])
+        expect(providers.locator('.app-nav a[aria-current="page"]')).to_have_text(text["nav_providers"])
+        expect(providers.locator(".provider-card")).to_have_count(1)
+        expect(providers.locator(".provider-card .provider-show")).to_have_text(text["provider_details"])
+        providers.screenshot(path=str(out / "providers.png"), full_page=True)
+        providers.set_viewport_size({"width": 400, "height": 860})
+        assert providers.evaluate(OVERFLOW) <= 0, "providers.html scrolls sideways at 400 px"
+        providers.screenshot(path=str(out / "providers-400.png"), full_page=True)
+        providers.set_viewport_size({"width": 1280, "height": 860})
+        providers.locator("#target-select").select_option(value="*all*")
+        expect(providers.locator("tr.drift-provider")).to_have_count(1)
+        expect(providers.locator('tr.drift-provider td[data-target="backup-vps"]')).to_have_text(
+            text["drift_missing"]
+        )
+        providers.screenshot(path=str(out / "providers-drift.png"), full_page=True)
+        providers.set_viewport_size({"width": 400, "height": 860})
+        assert providers.evaluate(OVERFLOW) <= 0, "the drift view scrolls sideways at 400 px"
+        providers.screenshot(path=str(out / "providers-drift-400.png"), full_page=True)
+        providers.locator("tr.drift-provider .drift-sync").click()
+        expect(providers.locator("#sync-dialog")).to_be_visible()
+        expect(providers.locator("#sync-title")).to_have_text(text["sync_title"])
+        providers.screenshot(path=str(out / "providers-sync-400.png"))
     except BaseException:
         ext.save_artifacts(out)
         raise
