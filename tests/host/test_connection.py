@@ -15,6 +15,33 @@ from tests.conftest import MGMT_KEY
 from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve(handler: type[BaseHTTPRequestHandler], wrap=None):
+    """Run ``handler`` on 127.0.0.1 in a thread; yields the base URL, then shuts down."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    scheme = "http"
+    if wrap is not None:
+        server.socket = wrap(server.socket)
+        scheme = "https"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
 def _set(host, **params):
     reply = host.call("settings.set", params)
     assert reply["ok"], reply
@@ -135,25 +162,14 @@ def header_stripping_proxy(standin):
     """A reverse proxy in front of the stand-in that drops the Authorization header (a real misconfiguration)."""
     import httpx
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "host")}
             upstream = httpx.get(standin.url + self.path, headers=headers)
-            self.send_response(upstream.status_code)
-            for name in ("Content-Type", "X-CPA-VERSION"):
-                if name in upstream.headers:
-                    self.send_header(name, upstream.headers[name])
-            self.send_header("Content-Length", str(len(upstream.content)))
-            self.end_headers()
-            self.wfile.write(upstream.content)
+            kept = {n: upstream.headers[n] for n in ("Content-Type", "X-CPA-VERSION") if n in upstream.headers}
+            self.reply(upstream.status_code, upstream.content, kept)
 
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from serve(Handler)
 
 
 def test_missing_key_behind_a_proxy_that_drops_the_header(host, header_stripping_proxy):
@@ -219,22 +235,11 @@ def test_slow_server_past_the_timeout(host_factory, standin):
 
 @pytest.fixture
 def html_server():
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
-            body = b"<html><body>Please log in</body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, b"<html><body>Please log in</body></html>", {"Content-Type": "text/html"})
 
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from serve(Handler)
 
 
 def test_non_json_body_is_bad_response(host, html_server):
@@ -272,23 +277,13 @@ def self_signed_https(tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                     str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+            self.reply(200, b"{}")
 
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from serve(Handler, wrap=lambda sock: context.wrap_socket(sock, server_side=True))
 
 
 def test_untrusted_certificate_is_tls_error(host, self_signed_https):
