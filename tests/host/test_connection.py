@@ -157,19 +157,33 @@ def test_unauthorized_says_which_and_then_stops_trying(host, standin, key, reaso
     assert host.call("connection.test")["ok"]
 
 
-@pytest.fixture
-def header_stripping_proxy(standin):
-    """A reverse proxy in front of the stand-in that drops the Authorization header (a real misconfiguration)."""
+def reverse_proxy(target_url: str, *, drop_authorization: bool = False, forwarded_for: str | None = None):
+    """A reverse proxy on 127.0.0.1 in front of ``target_url``, as users put nginx before CLIProxyAPI."""
     import httpx
 
     class Handler(QuietHandler):
         def do_GET(self):
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "host")}
-            upstream = httpx.get(standin.url + self.path, headers=headers)
+            dropped = ("host", "authorization") if drop_authorization else ("host",)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
+            if forwarded_for:
+                headers["X-Forwarded-For"] = forwarded_for
+            upstream = httpx.get(target_url + self.path, headers=headers)
             kept = {n: upstream.headers[n] for n in ("Content-Type", "X-CPA-VERSION") if n in upstream.headers}
             self.reply(upstream.status_code, upstream.content, kept)
 
     yield from serve(Handler)
+
+
+@pytest.fixture
+def header_stripping_proxy(standin):
+    """A proxy that drops the Authorization header (a real misconfiguration)."""
+    yield from reverse_proxy(standin.url, drop_authorization=True)
+
+
+@pytest.fixture
+def remote_client_proxy(standin):
+    """A proxy that tells CLIProxyAPI the client is remote (X-Forwarded-For), as any reverse proxy does."""
+    yield from reverse_proxy(standin.url, forwarded_for="203.0.113.9")
 
 
 def test_missing_key_behind_a_proxy_that_drops_the_header(host, header_stripping_proxy):
@@ -188,17 +202,11 @@ def test_keys_that_cannot_travel_in_a_header_are_refused(host, key):
     assert key not in str(reply)
 
 
-def test_remote_management_disabled(host, standin_factory, monkeypatch):
-    server = standin_factory(allow_remote=False)
-    from cpa_bridge.client import ManagementClient
-    from cpa_bridge.errors import BridgeError
-    from cpa_bridge.settings import Target
-
-    client = ManagementClient(Target(management_url=server.management_url, management_key=MGMT_KEY))
-    client._client().headers["X-Forwarded-For"] = "203.0.113.9"
-    with pytest.raises(BridgeError) as info:
-        client.get_config()
-    assert info.value.code.value == "remote_disabled"
+def test_remote_management_disabled(host, remote_client_proxy):
+    _set(host, management_url=remote_client_proxy, management_key=MGMT_KEY)
+    error = host.call("connection.test")["error"]
+    assert error["code"] == "remote_disabled"
+    assert "allow-remote" in error["message"]
 
 
 def test_banned_after_five_failures(host, standin):
