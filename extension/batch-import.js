@@ -3,13 +3,13 @@
 
 import { call } from './lib/api.js';
 import { describeError } from './lib/errors.js';
-import { $, $$, clear, el, show, whileBusy } from './lib/dom.js';
+import { $, $$, clear, el, whileBusy } from './lib/dom.js';
+import { addProviderTypeOptions } from './lib/fields.js';
 import { formatNumber, t } from './lib/i18n.js';
 import { showError, showToast } from './lib/toast.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { BATCH_TIMEOUT_MS } from './lib/messages.js';
-
-const ALL_TARGETS = '*all*'; // not a valid target name
+import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
 
 let session = null;
 let onDoneCallback = () => {};
@@ -17,12 +17,7 @@ let onDoneCallback = () => {};
 function buildParams() {
   const type = $('#batch-type').value;
   const params = { items: session.items.map(({ key }) => ({ key_id: key.id, provider_type: type })) };
-  if (!$('#batch-target-field').hidden) {
-    const target = $('#batch-target').value;
-    if (target === ALL_TARGETS) params.targets = 'all';
-    else if (target) params.target = target;
-  }
-  return params;
+  return Object.assign(params, targetChoiceParams($('#batch-target-field'), $('#batch-target')));
 }
 
 function setStatus(index, status, text) {
@@ -208,25 +203,6 @@ function showBatchResult(result, params, itemCount) {
   return done;
 }
 
-async function loadTargets(current) {
-  show($('#batch-target-field'), false);
-  let settings;
-  try {
-    settings = await call('settings.get');
-  } catch {
-    return;
-  }
-  if (session !== current) return;
-  const targets = Array.isArray(settings.targets) ? settings.targets : [];
-  if (targets.length < 2) return;
-  const select = clear($('#batch-target'));
-  for (const target of targets) {
-    select.append(el('option', { text: target.name, attrs: { value: target.name, selected: target.default } }));
-  }
-  select.append(el('option', { text: t('all_targets'), attrs: { value: ALL_TARGETS } }));
-  show($('#batch-target-field'), true);
-}
-
 /** items: [{site, key}] */
 export function openBatchDialog(items) {
   if (!items.length) return;
@@ -249,11 +225,12 @@ export function openBatchDialog(items) {
   }
   $('#batch-dialog').showModal();
   $('#batch-type').focus();
-  loadTargets(current);
+  loadTargetChoice($('#batch-target-field'), $('#batch-target'), () => session === current);
 }
 
 export function setupBatchDialog({ onDone } = {}) {
   onDoneCallback = onDone ?? (() => {});
+  addProviderTypeOptions($('#batch-type'));
   $('#batch-form').addEventListener('submit', (event) => {
     event.preventDefault();
     runImport();

@@ -5,13 +5,15 @@
 import { call, compact } from './lib/api.js';
 import { api } from './lib/browser.js';
 import { describeError } from './lib/errors.js';
-import { $, $$, clear, el, fromTemplate, show, whileBusy } from './lib/dom.js';
-import { applyI18n, formatNumber, t } from './lib/i18n.js';
+import { $, clear, el, show, whileBusy } from './lib/dom.js';
+import { addProviderTypeOptions } from './lib/fields.js';
+import { formatNumber, t } from './lib/i18n.js';
+import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
 import { showError } from './lib/toast.js';
 import { showImportResult } from './lib/results.js';
+import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
 import { providerBaseUrl } from './lib/urls.js';
 
-const ALL_TARGETS = '*all*'; // not a valid target name
 const MAX_CHIPS = 60;
 const IMPORT_TIMEOUT_MS = 60_000;
 
@@ -22,18 +24,8 @@ const dialog = () => $('#import-dialog');
 
 // ---------- form <-> params ----------
 
-function mappingRows() {
-  return $$('#mapping-rows .mapping-row');
-}
-
 function currentModels() {
-  const models = [];
-  for (const row of mappingRows()) {
-    const name = $('.map-name', row).value.trim();
-    const alias = $('.map-alias', row).value.trim();
-    if (name) models.push(alias ? { name, alias } : { name });
-  }
-  return models;
+  return readMappings($('#mapping-rows')).models;
 }
 
 /** The `import` params the form describes (without dry_run / expect_list_hash). */
@@ -51,12 +43,7 @@ function buildParams() {
   });
   const models = currentModels();
   if (models.length) params.models = models;
-  if (!$('#imp-target-field').hidden) {
-    const target = $('#imp-target').value;
-    if (target === ALL_TARGETS) params.targets = 'all';
-    else if (target) params.target = target;
-  }
-  return params;
+  return Object.assign(params, targetChoiceParams($('#imp-target-field'), $('#imp-target')));
 }
 
 // ---------- model suggestions ----------
@@ -95,26 +82,22 @@ function renderSuggestions() {
   addAll.disabled = models.length === 0;
 }
 
-function addRow(name = '', alias = '') {
-  const row = fromTemplate('tpl-mapping');
-  applyI18n(row);
-  $('.map-name', row).value = name;
-  $('.map-alias', row).value = alias;
-  $('.map-remove', row).addEventListener('click', () => {
-    const next = row.nextElementSibling ?? row.previousElementSibling;
-    row.remove();
-    changed();
-    renderSuggestions();
-    (next ? $('.map-name', next) : $('#mapping-add')).focus();
+function addRow(name = '') {
+  return addMappingRow($('#mapping-rows'), {
+    name,
+    suggestions: 'upstream-models',
+    addButton: $('#mapping-add'),
+    onRemove: () => {
+      changed();
+      renderSuggestions();
+    },
   });
-  $('#mapping-rows').append(row);
-  return row;
 }
 
 /** Map `model`: fill the first empty row, else add one. Existing mappings are not duplicated. */
 function addMapping(model) {
   if (currentModels().some((m) => m.name === model)) return;
-  const empty = mappingRows().find((row) => !$('.map-name', row).value.trim());
+  const empty = mappingRows($('#mapping-rows')).find((row) => !$('.map-name', row).value.trim());
   if (empty) $('.map-name', empty).value = model;
   else addRow(model);
   changed();
@@ -123,7 +106,7 @@ function addMapping(model) {
 
 function addAll() {
   const used = new Set(currentModels().map((m) => m.name));
-  for (const row of mappingRows()) {
+  for (const row of mappingRows($('#mapping-rows'))) {
     if (!$('.map-name', row).value.trim()) row.remove();
   }
   for (const model of filteredModels()) {
@@ -200,7 +183,7 @@ function changeText(change) {
     case 'add_key':
       return t('change_add_key', [change.key_hint ?? '']);
     case 'add_models': {
-      const names = (change.models ?? []).map((m) => (typeof m === 'string' ? m : m.alias && m.alias !== m.name ? `${m.name} → ${m.alias}` : m.name));
+      const names = (change.models ?? []).map((m) => (typeof m === 'string' ? m : mappingText(m)));
       return t('change_add_models', [formatNumber(names.length), names.join(', ')]);
     }
     default:
@@ -304,26 +287,6 @@ function onTypeChange() {
   if (!session.baseEdited) $('#imp-base').value = providerBaseUrl(type, session.site.url);
 }
 
-async function loadTargets(current) {
-  const field = $('#imp-target-field');
-  show(field, false);
-  let settings;
-  try {
-    settings = await call('settings.get');
-  } catch {
-    return;
-  }
-  if (session !== current) return;
-  const targets = Array.isArray(settings.targets) ? settings.targets : [];
-  if (targets.length < 2) return;
-  const select = clear($('#imp-target'));
-  for (const target of targets) {
-    select.append(el('option', { text: target.name, attrs: { value: target.name, selected: target.default } }));
-  }
-  select.append(el('option', { text: t('all_targets'), attrs: { value: ALL_TARGETS } }));
-  show(field, true);
-}
-
 // ---------- open / setup ----------
 
 export function openImportDialog(site, key) {
@@ -352,10 +315,11 @@ export function openImportDialog(site, key) {
   dialog().showModal();
   $('#imp-type').focus();
   loadModels(current); // once per open, never per keystroke
-  loadTargets(current);
+  loadTargetChoice($('#imp-target-field'), $('#imp-target'), () => session === current);
 }
 
 export function setupImportDialog() {
+  addProviderTypeOptions($('#imp-type'));
   const form = $('#import-form');
   form.addEventListener('submit', (event) => {
     event.preventDefault();

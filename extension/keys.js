@@ -2,11 +2,14 @@
 // reveal / copy, All API Hub backup import, and the CLIProxyAPI import buttons.
 
 import { call, compact } from './lib/api.js';
-import { confirmAction, errorText, setFormError, wireDialog } from './lib/dialogs.js';
+import { confirmAction, setFormError } from './lib/dialogs.js';
 import { $, $$, applyIcon, clear, debounce, fromTemplate, setLabel, show, whileBusy } from './lib/dom.js';
+import { errorText } from './lib/errors.js';
+import { addProviderTypeOptions, togglePassword } from './lib/fields.js';
 import { initHostBanner } from './lib/host-banner.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
-import { applyI18n, formatNumber, localizeDocument, t } from './lib/i18n.js';
+import { applyI18n, formatNumber, t } from './lib/i18n.js';
+import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess, showToast } from './lib/toast.js';
 import { openBatchDialog, setupBatchDialog } from './batch-import.js';
 import { openImportDialog, setupImportDialog } from './import-dialog.js';
@@ -268,16 +271,6 @@ function openKeyDialog(site, key) {
   $('#key-label').focus();
 }
 
-function toggleSecretField() {
-  const secret = $('#key-secret');
-  const toggle = $('#key-secret-toggle');
-  const showing = secret.type === 'text';
-  secret.type = showing ? 'password' : 'text';
-  toggle.setAttribute('aria-pressed', String(!showing));
-  applyIcon(toggle, showing ? 'i-eye' : 'i-eye-off');
-  setLabel(toggle, t(showing ? 'show_key' : 'hide_key_field'));
-}
-
 async function submitKey(event) {
   event.preventDefault();
   const form = event.currentTarget;
@@ -352,13 +345,13 @@ async function importBackup(file) {
 // ---------- start ----------
 
 function start() {
-  localizeDocument('keys_page_title');
-  for (const dialog of $$('dialog')) wireDialog(dialog);
+  initPage('keys_page_title');
+  addProviderTypeOptions($('#key-provider'));
 
   $('#add-site').addEventListener('click', () => openSiteDialog(null));
   $('#site-form').addEventListener('submit', submitSite);
   $('#key-form').addEventListener('submit', submitKey);
-  $('#key-secret-toggle').addEventListener('click', toggleSecretField);
+  $('#key-secret-toggle').addEventListener('click', (event) => togglePassword($('#key-secret'), event.currentTarget));
   // Never leave a typed key behind in a closed dialog.
   $('#key-dialog').addEventListener('close', () => {
     $('#key-secret').value = '';

@@ -8,12 +8,14 @@
 // named server.
 
 import { call } from './lib/api.js';
-import { confirmAction, wireDialog } from './lib/dialogs.js';
-import { describeError } from './lib/errors.js';
-import { $, $$, applyIcon, clear, el, setLabel, show, svgIcon, whileBusy } from './lib/dom.js';
+import { confirmAction } from './lib/dialogs.js';
+import { errorText } from './lib/errors.js';
+import { $, clear, el, show, svgIcon, whileBusy } from './lib/dom.js';
+import { setFieldError, togglePassword } from './lib/fields.js';
 import { initHostBanner } from './lib/host-banner.js';
-import { formatNumber, keyFor, localizeDocument, message, t } from './lib/i18n.js';
+import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
+import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess } from './lib/toast.js';
 
 const URL_CODES = new Set(['invalid_url', 'insecure_url', 'forbidden_address']);
@@ -62,19 +64,11 @@ function targetParam(name) {
 }
 
 function setUrlError(text) {
-  const node = $('#mgmt-url-error');
-  node.textContent = text || '';
-  show(node, Boolean(text));
-  if (text) $('#mgmt-url').setAttribute('aria-invalid', 'true');
-  else $('#mgmt-url').removeAttribute('aria-invalid');
+  setFieldError($('#mgmt-url'), text);
 }
 
 function setNameError(text) {
-  const node = $('#target-name-error');
-  node.textContent = text || '';
-  show(node, Boolean(text));
-  if (text) $('#target-name').setAttribute('aria-invalid', 'true');
-  else $('#target-name').removeAttribute('aria-invalid');
+  setFieldError($('#target-name'), text);
 }
 
 function showWarnings(warnings) {
@@ -280,8 +274,7 @@ async function save(event) {
       if (adding) $('#target-form-title').focus();
     } catch (error) {
       if (URL_CODES.has(error.code)) {
-        const info = describeError(error);
-        setUrlError(info.hint ? `${info.title}: ${info.hint}` : info.title);
+        setUrlError(errorText(error));
       } else if (adding && error.code === 'invalid_request' && error.details?.field === 'params.target') {
         setNameError(t('target_name_invalid'));
       }
@@ -364,16 +357,6 @@ async function removeTarget(name) {
   }
 }
 
-function toggleKey() {
-  const input = $('#mgmt-key');
-  const toggle = $('#mgmt-key-toggle');
-  const showing = input.type === 'text';
-  input.type = showing ? 'password' : 'text';
-  toggle.setAttribute('aria-pressed', String(!showing));
-  applyIcon(toggle, showing ? 'i-eye' : 'i-eye-off');
-  setLabel(toggle, t(showing ? 'show_key' : 'hide_key_field'));
-}
-
 function renderHostStatus({ ping, error }) {
   const pill = $('#host-status');
   const status = ping ? 'ok' : HOST_MISSING_CODES.has(error?.code) ? 'missing' : 'error';
@@ -384,14 +367,13 @@ function renderHostStatus({ ping, error }) {
 }
 
 async function start() {
-  localizeDocument('options_page_title');
-  for (const dialog of $$('dialog')) wireDialog(dialog);
+  initPage('options_page_title');
   $('#host-status').textContent = t('host_checking');
   $('#settings-form').addEventListener('submit', save);
   $('#test-connection').addEventListener('click', (event) =>
     testConnection(state.adding ? null : editedTarget().name, event.currentTarget),
   );
-  $('#mgmt-key-toggle').addEventListener('click', toggleKey);
+  $('#mgmt-key-toggle').addEventListener('click', (event) => togglePassword($('#mgmt-key'), event.currentTarget));
   $('#add-target').addEventListener('click', startAdding);
   $('#cancel-target').addEventListener('click', cancelAdding);
   $('#target-name').addEventListener('input', () => setNameError(''));

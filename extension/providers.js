@@ -8,12 +8,14 @@
 
 import { call } from './lib/api.js';
 import { api } from './lib/browser.js';
-import { confirmAction, errorText, setFormError, wireDialog } from './lib/dialogs.js';
-import { describeError } from './lib/errors.js';
-import { $, $$, clear, debounce, el, fromTemplate, show, svgIcon, whileBusy } from './lib/dom.js';
+import { confirmAction, setFormError } from './lib/dialogs.js';
+import { describeError, errorText } from './lib/errors.js';
+import { $, $$, clear, debounce, el, show, svgIcon, whileBusy } from './lib/dom.js';
 import { initHostBanner } from './lib/host-banner.js';
-import { applyI18n, formatNumber, keyFor, localizeDocument, message, t } from './lib/i18n.js';
+import { formatNumber, keyFor, message, t } from './lib/i18n.js';
+import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
+import { initPage } from './lib/page-shell.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { showError, showToast } from './lib/toast.js';
 
@@ -54,7 +56,7 @@ function configuredTargets() {
   return targets().filter((target) => target.management_url && target.has_key);
 }
 
-/** How a provider is called on the page (never a key, only its mask). */
+/** How a provider (or a drift row) is called on the page (never a key, only its mask). */
 function providerName(list, provider) {
   if (list === OPENAI) return provider.name || provider.base_url || provider.label || '?';
   const hint = Array.isArray(provider.keys) ? provider.keys[0] : null;
@@ -244,7 +246,7 @@ function modelsLine(provider) {
   if (!models.length) return el('p', { className: 'provider-models-line is-empty', text: t('provider_no_models') });
   const shown = models
     .slice(0, MODELS_SHOWN)
-    .map((m) => (m.alias && m.alias !== m.name ? `${m.name} → ${m.alias}` : m.name))
+    .map(mappingText)
     .join(', ');
   const more = provider.model_count > MODELS_SHOWN ? ` ${t('provider_models_more', [formatNumber(provider.model_count - MODELS_SHOWN)])}` : '';
   return el('p', { className: 'provider-models-line' }, [
@@ -344,15 +346,16 @@ function resultToast(result, title, action) {
   });
 }
 
+/** The params that name one provider on the server shown. */
+function entryParams(list, provider) {
+  return { target: state.target, list, entry_id: provider.entry_id };
+}
+
 /** Run one provider write; on success a toast with Undo, then the list is read again. */
 async function write(type, list, provider, params, { button, title, action, focus }) {
   const run = async () => {
     try {
-      const result = await call(
-        type,
-        { target: state.target, list, entry_id: provider.entry_id, ...params },
-        { timeoutMs: WRITE_TIMEOUT_MS },
-      );
+      const result = await call(type, { ...entryParams(list, provider), ...params }, { timeoutMs: WRITE_TIMEOUT_MS });
       resultToast(result, title, action);
       state.focus = focus ?? { list };
       await loadView();
@@ -413,6 +416,11 @@ async function toggleDisabled(list, provider, button) {
 }
 
 // ---------- details ----------
+
+/** One provider in full (providers.show): for the details and the model editor. */
+function showProvider(list, provider) {
+  return call('providers.show', entryParams(list, provider), { timeoutMs: READ_TIMEOUT_MS });
+}
 
 function kvRow(term, value, { mono = false } = {}) {
   return [el('dt', { text: term }), el('dd', { className: mono ? 'mono' : '', text: value ?? '—' })];
@@ -490,11 +498,7 @@ async function openDetails(list, provider) {
   clear($('#details-body')).append(el('p', { className: 'field-help', attrs: { role: 'status' }, text: t('loading') }));
   dialog.showModal();
   try {
-    const detail = await call(
-      'providers.show',
-      { target: state.target, list, entry_id: provider.entry_id },
-      { timeoutMs: READ_TIMEOUT_MS },
-    );
+    const detail = await showProvider(list, provider);
     if (dialog.dataset.entryId !== provider.entry_id || !dialog.open) return;
     renderDetails(list, detail);
   } catch (error) {
@@ -506,22 +510,8 @@ async function openDetails(list, provider) {
 
 let modelsSession = null;
 
-function modelRows() {
-  return $$('#model-rows .mapping-row');
-}
-
 function addModelRow(name = '', alias = '') {
-  const row = fromTemplate('tpl-model-row');
-  applyI18n(row);
-  $('.map-name', row).value = name;
-  $('.map-alias', row).value = alias;
-  $('.map-remove', row).addEventListener('click', () => {
-    const next = row.nextElementSibling ?? row.previousElementSibling;
-    row.remove();
-    (next ? $('.map-name', next) : $('#model-add-row')).focus();
-  });
-  $('#model-rows').append(row);
-  return row;
+  return addMappingRow($('#model-rows'), { name, alias, maxLength: 300, addButton: $('#model-add-row') });
 }
 
 async function openModels(list, provider) {
@@ -536,11 +526,7 @@ async function openModels(list, provider) {
   $('#models-save').disabled = true;
   dialog.showModal();
   try {
-    const detail = await call(
-      'providers.show',
-      { target: state.target, list, entry_id: provider.entry_id },
-      { timeoutMs: READ_TIMEOUT_MS },
-    );
+    const detail = await showProvider(list, provider);
     if (modelsSession !== current) return;
     current.hash = detail.list_hash ?? null;
     current.ready = true;
@@ -551,7 +537,7 @@ async function openModels(list, provider) {
     if (!models.length) addModelRow();
     $('#models-edit-status').textContent = t('models_edit_count', [formatNumber(models.length)]);
     $('#models-save').disabled = false;
-    $('.map-name', modelRows()[0])?.focus();
+    $('.map-name', mappingRows($('#model-rows'))[0])?.focus();
   } catch (error) {
     if (modelsSession !== current) return;
     $('#models-edit-status').textContent = '';
@@ -565,22 +551,17 @@ async function saveModels(event) {
   if (!current?.ready) return;
   const form = $('#models-form');
   setFormError(form, '');
-  const models = [];
-  for (const row of modelRows()) {
-    const name = $('.map-name', row).value.trim();
-    const alias = $('.map-alias', row).value.trim();
-    if (!name && alias) {
-      setFormError(form, t('models_edit_name_missing', [alias]));
-      $('.map-name', row).focus();
-      return;
-    }
-    if (name) models.push(alias ? { name, alias } : { name });
+  const { models, unnamed } = readMappings($('#model-rows'));
+  if (unnamed) {
+    setFormError(form, t('models_edit_name_missing', [unnamed.alias]));
+    $('.map-name', unnamed.row).focus();
+    return;
   }
   const { list, provider } = current;
   const name = providerName(list, provider);
   await whileBusy($('#models-save'), async () => {
     try {
-      const params = { target: state.target, list, entry_id: provider.entry_id, models };
+      const params = { ...entryParams(list, provider), models };
       if (current.hash) params.expect_list_hash = current.hash;
       const result = await call('providers.set_models', params, { timeoutMs: WRITE_TIMEOUT_MS });
       if (modelsSession !== current) return;
@@ -614,17 +595,11 @@ function rowMissingTargets(row) {
   return [...missing];
 }
 
-function driftRowName(row) {
-  if (row.list === OPENAI) return row.name || row.base_url || row.label || '?';
-  const hint = row.keys?.[0]?.key_hint;
-  return hint ? `${listLabel(row.list)} · ${hint}` : row.label || listLabel(row.list);
-}
-
 function renderDriftTable(list, rows, compared) {
   const headingId = `drift-${list}`;
   const body = el('tbody');
   for (const row of rows) {
-    const name = driftRowName(row);
+    const name = providerName(row.list, row);
     const missing = rowMissingTargets(row);
     const badges = [];
     if (row.in_sync) badges.push(el('span', { className: 'badge badge-success', text: t('drift_in_sync') }));
@@ -786,10 +761,7 @@ function syncParams(dryRun) {
 }
 
 function syncTargetText(entry, dryRun) {
-  if (!entry.ok) {
-    const info = describeError(entry.error ?? {});
-    return info.hint ? `${info.title}: ${info.hint}` : info.title;
-  }
+  if (!entry.ok) return errorText(entry.error ?? {});
   const summary = entry.result?.summary ?? {};
   const counts = [
     formatNumber(summary.providers_created ?? 0),
@@ -886,8 +858,7 @@ function submitSync(event, dryRun) {
 // ---------- start ----------
 
 async function start() {
-  localizeDocument('providers_page_title');
-  for (const dialog of $$('dialog')) wireDialog(dialog);
+  initPage('providers_page_title');
 
   $('#target-select').addEventListener('change', (event) => {
     state.target = event.currentTarget.value;

@@ -42,3 +42,9 @@ export function describeError(error) {
     : error?.message || '';
   return { code, title, hint, linkToOptions: OPTIONS_CODES.has(code) };
 }
+
+/** The localised one-line text for a HostError (title: hint). */
+export function errorText(error) {
+  const info = describeError(error);
+  return info.hint ? `${info.title}: ${info.hint}` : info.title;
+}

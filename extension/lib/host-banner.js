@@ -5,43 +5,37 @@ import { $, show } from './dom.js';
 import { t } from './i18n.js';
 import { EXT_CODES, HOST_MISSING_CODES, INSTALL_COMMAND, PROTOCOL_VERSION } from './messages.js';
 
-function showMissing(error) {
+/** Show the banner in `state` ('missing', 'outdated', 'broken') with its title and text. */
+function showBanner(state, title, text) {
   const banner = $('#host-banner');
   if (!banner) return;
-  $('#host-banner-title', banner).textContent = t(
-    error.code === EXT_CODES.HOST_FORBIDDEN ? 'banner_host_forbidden_title' : 'banner_host_missing_title',
-  );
-  $('#host-banner-text', banner).textContent = t('banner_host_missing_text');
+  $('#host-banner-title', banner).textContent = title;
+  $('#host-banner-text', banner).textContent = text;
   $('#host-banner-command', banner).textContent = INSTALL_COMMAND;
   $('#host-banner-hint', banner).textContent = t('banner_host_missing_hint');
-  show($('#host-banner-install', banner), true);
-  banner.dataset.state = 'missing';
+  banner.dataset.state = state;
   show(banner, true);
+}
+
+function showMissing(error) {
+  const forbidden = error.code === EXT_CODES.HOST_FORBIDDEN;
+  showBanner(
+    'missing',
+    t(forbidden ? 'banner_host_forbidden_title' : 'banner_host_missing_title'),
+    t('banner_host_missing_text'),
+  );
 }
 
 function showOutdated(ping) {
-  const banner = $('#host-banner');
-  if (!banner) return;
-  $('#host-banner-title', banner).textContent = t('banner_host_outdated_title');
-  $('#host-banner-text', banner).textContent = t('banner_host_outdated_text', [
-    ping.host_version ?? '?',
-    PROTOCOL_VERSION,
-  ]);
-  $('#host-banner-command', banner).textContent = INSTALL_COMMAND;
-  $('#host-banner-hint', banner).textContent = t('banner_host_missing_hint');
-  banner.dataset.state = 'outdated';
-  show(banner, true);
+  showBanner(
+    'outdated',
+    t('banner_host_outdated_title'),
+    t('banner_host_outdated_text', [ping.host_version ?? '?', PROTOCOL_VERSION]),
+  );
 }
 
 function showBroken(error) {
-  const banner = $('#host-banner');
-  if (!banner) return;
-  $('#host-banner-title', banner).textContent = t('banner_host_broken_title');
-  $('#host-banner-text', banner).textContent = t('banner_host_broken_text', [error.message || error.code]);
-  $('#host-banner-command', banner).textContent = INSTALL_COMMAND;
-  $('#host-banner-hint', banner).textContent = t('banner_host_missing_hint');
-  banner.dataset.state = 'broken';
-  show(banner, true);
+  showBanner('broken', t('banner_host_broken_title'), t('banner_host_broken_text', [error.message || error.code]));
 }
 
 /**

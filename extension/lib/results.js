@@ -2,7 +2,7 @@
 
 import { call } from './api.js';
 import { api } from './browser.js';
-import { describeError } from './errors.js';
+import { describeError, errorText } from './errors.js';
 import { showError, showSuccess, showToast } from './toast.js';
 import { keyFor, t } from './i18n.js';
 
@@ -69,8 +69,7 @@ function showSingle(result) {
 
 /** One line per failed target: "name: title: hint" (the hint says what to do). */
 function failureLine(entry) {
-  const info = describeError(entry.error ?? {});
-  return t('toast_target_failed', [entry.target ?? '?', info.hint ? `${info.title}: ${info.hint}` : info.title]);
+  return t('toast_target_failed', [entry.target ?? '?', errorText(entry.error ?? {})]);
 }
 
 /** Toast buttons for failed targets: Retry failed (when the caller can), Open settings (when that is the fix). */

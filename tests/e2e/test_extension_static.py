@@ -129,9 +129,12 @@ def test_file_names_are_kebab_case() -> None:
 
 @pytest.mark.parametrize("page", ["keys.html", "providers.html", "options.html"])
 def test_every_page_has_the_same_navigation(page: str) -> None:
+    # lib/page-shell.js draws the one navigation (PAGES) into each page's
+    # <header class="app-header" data-page="…">, marking that page aria-current="page".
     text = (EXT / page).read_text(encoding="utf-8")
-    nav = re.search(r'<nav class="app-nav"[^>]*>(.*?)</nav>', text, flags=re.S).group(1)
-    links = re.findall(r'<a href="([a-z]+\.html)"([^>]*)>', nav)
+    shell = (EXT / "lib" / "page-shell.js").read_text(encoding="utf-8")
+    nav = re.search(r"const PAGES = \[(.*?)\];", shell, flags=re.S).group(1)
+    links = re.findall(r"\['([a-z]+\.html)', '(\w+)'\]", nav)
     assert [href for href, _ in links] == ["keys.html", "providers.html", "options.html"]
-    current = [href for href, attrs in links if 'aria-current="page"' in attrs]
+    current = re.findall(r'<header class="app-header" data-page="([a-z]+\.html)"', text)
     assert current == [page]
