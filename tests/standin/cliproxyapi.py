@@ -35,15 +35,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
 try:  # package import (python -m tests.standin.cliproxyapi, pytest)
     from tests.standin import cpa_lists as model
+    from tests.standin.serving import BackgroundServer
 except ImportError:  # pragma: no cover - script mode (python tests/standin/cliproxyapi.py)
     import cpa_lists as model  # type: ignore[import-not-found,no-redef]
+    from serving import BackgroundServer  # type: ignore[import-not-found,no-redef]
 
 MANAGEMENT_PREFIX = "/v0/management"
 CONTROL_PREFIX = "/__standin/"
@@ -269,7 +271,7 @@ class BanTable:
 Route = Callable[[Request], Response]
 
 
-class StandinCLIProxyAPI:
+class StandinCLIProxyAPI(BackgroundServer):
     """The stand-in server: state, auth, routes and persistence (ref sections 1-5, 8, 8a).
 
     The management secret and remote access come from the constructor, not from the YAML file
@@ -284,8 +286,7 @@ class StandinCLIProxyAPI:
         self._env_password = (env_password or "").strip()
         self._allow_remote = allow_remote or bool(self._env_password)
         self.version = version
-        self._host = host
-        self._port = port
+        super().__init__(host, port)
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []
         self.errors: list[BaseException] = []
@@ -293,53 +294,21 @@ class StandinCLIProxyAPI:
         self._requests_lock = threading.Lock()
         self._lock = threading.RLock()
         self._memory: dict[str, Any] = self._load_file()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._routes = self._build_routes()
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("already started")
+    _thread_name = "standin-cliproxyapi"
+
+    def _make_server(self) -> "_Server":
         server_class = _Server6 if ":" in self._host else _Server
-        self._server = server_class((self._host, self._port), _Handler)
-        self._server.standin = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name="standin-cliproxyapi", daemon=True)
-        self._thread.start()
-        return self
+        return server_class((self._host, self._port), _Handler)
 
-    def stop(self) -> None:
-        """Stop serving and close the listening socket."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
+    def _attach(self, server: "_Server") -> None:
+        server.standin = self
+
+    def _before_close(self, server: "_Server") -> None:
         server.close_connections()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self if self._server is not None else self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        if self._server is None:
-            raise RuntimeError("not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The deployment root, ``http://127.0.0.1:<port>``."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
 
     @property
     def management_url(self) -> str:

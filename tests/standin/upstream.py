@@ -24,13 +24,18 @@ import threading
 import time
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
+
+try:
+    from tests.standin.serving import BackgroundServer
+except ImportError:  # run as a script: python tests/standin/upstream.py
+    from serving import BackgroundServer  # type: ignore[import-not-found,no-redef]
 
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-class StandinUpstream:
+class StandinUpstream(BackgroundServer):
     """The relay stand-in. ``models``, ``api_key``, ``delay_seconds`` and ``garbage`` may change at run time.
 
     ``requests`` logs ``(method, path, status)`` of every request, in order (never headers or keys).
@@ -45,45 +50,16 @@ class StandinUpstream:
         self.delay_seconds = delay_seconds
         self.garbage = garbage
         self.requests: list[tuple[str, str, int]] = []
-        self._host = host
-        self._port = port
+        super().__init__(host, port)
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("already started")
-        self._server = _Server((self._host, self._port), _Handler)
-        self._server.upstream = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name="standin-upstream", daemon=True)
-        self._thread.start()
-        return self
+    _thread_name = "standin-upstream"
 
-    def stop(self) -> None:
-        """Stop serving."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def _make_server(self) -> "_Server":
+        return _Server((self._host, self._port), _Handler)
 
-    def __enter__(self) -> Self:
-        return self if self._server is not None else self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (no path)."""
-        if self._server is None:
-            raise RuntimeError("not started")
-        return f"http://{self._host}:{self._server.server_address[1]}"
+    def _attach(self, server: "_Server") -> None:
+        server.upstream = self
 
     def reset_requests(self) -> None:
         """Forget the request log."""
