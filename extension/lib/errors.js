@@ -24,6 +24,11 @@ const HINTS = {
   host_exited: () => [],
   request_timeout: (d) => [d.timeout_s ?? 30],
   extension_error: () => [],
+  relay_token_invalid: () => [],
+  relay_user_mismatch: () => [],
+  relay_family_mismatch: () => [],
+  relay_rate_limited: () => [],
+  key_unusable: () => [],
 };
 
 /** Codes whose fix is in the options page: the toast links there. */

@@ -44,6 +44,13 @@ ROUTES: dict[str, tuple[str, str]] = {
     "providers.set_models": ("providers", "set_models"),
     "providers.drift": ("providers", "drift"),
     "providers.sync": ("providers", "sync"),
+    "accounts.add": ("accounts", "add"),
+    "accounts.list": ("accounts", "list_"),
+    "accounts.refresh": ("accounts", "refresh"),
+    "accounts.remove": ("accounts", "remove"),
+    "accounts.stale": ("accounts", "stale"),
+    "accounts.cleanup": ("accounts", "cleanup"),
+    "keys.check": ("accounts", "check_keys"),
 }
 
 P = TypeVar("P", bound="BaseModel")

@@ -70,6 +70,16 @@ class ErrorCode(str, Enum):
     FORBIDDEN_ADDRESS = "forbidden_address"
     #: A bug: the host caught an unexpected exception (logged without secrets).
     INTERNAL_ERROR = "internal_error"
+    #: A relay site refused the account's system access token (wrong, revoked, or the user is disabled).
+    RELAY_TOKEN_INVALID = "relay_token_invalid"
+    #: A relay site says the user id does not belong to the access token (``details.header``).
+    RELAY_USER_MISMATCH = "relay_user_mismatch"
+    #: The site does not answer like a relay of the chosen family (New API, One API, Veloera).
+    RELAY_FAMILY_MISMATCH = "relay_family_mismatch"
+    #: A relay site answered 429: too many requests (key reveals are limited to 20 per 20 minutes).
+    RELAY_RATE_LIMITED = "relay_rate_limited"
+    #: A stored key the site reports disabled, expired, exhausted or deleted, or that the site rejected.
+    KEY_UNUSABLE = "key_unusable"
 
 
 #: CLI exit code per error class (0 is success, 1 is reserved for "some items failed").
@@ -99,6 +109,11 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: 8,
     ErrorCode.STORAGE_ERROR: 9,
     ErrorCode.INTERNAL_ERROR: 10,
+    ErrorCode.RELAY_TOKEN_INVALID: 5,
+    ErrorCode.RELAY_USER_MISMATCH: 5,
+    ErrorCode.RELAY_FAMILY_MISMATCH: 6,
+    ErrorCode.RELAY_RATE_LIMITED: 4,
+    ErrorCode.KEY_UNUSABLE: 7,
 }
 
 

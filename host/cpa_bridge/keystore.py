@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,15 +29,43 @@ class StoredKey(BaseModel):
     api_key: str
     provider_type: str | None = None
     created_at: float = Field(default_factory=time.time)
+    #: Keys fetched from a relay account: what the site says (``sites.families.facts``).
+    remote: dict[str, Any] | None = None
+    #: The site lists this key masked and it was not revealed yet: ``api_key`` is the site's masked form.
+    masked: bool = False
+    #: The token is no longer on the site (kept, marked, until the user removes it).
+    gone: bool = False
+    #: The last key check against the site: ``{"result": "valid"|"rejected"|"unknown", "at", "detail"}``.
+    check: dict[str, Any] | None = None
+
+    @property
+    def usable(self) -> bool:
+        if self.gone or (self.check or {}).get("result") == "rejected":
+            return False
+        return self.remote is None or self.remote.get("status") == "enabled"
+
+    def problem(self) -> str | None:
+        """Why the key is not usable ("deleted", "disabled", "expired", "exhausted", "rejected")."""
+        if self.gone:
+            return "deleted"
+        if self.remote is not None and self.remote.get("status") != "enabled":
+            return str(self.remote.get("status"))
+        if (self.check or {}).get("result") == "rejected":
+            return "rejected"
+        return None
 
     def public(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "label": self.label,
             "key_hint": mask(self.api_key),
             "provider_type": self.provider_type,
             "created_at": self.created_at,
         }
+        if self.remote is not None or self.check is not None:
+            out.update(remote=self.remote, masked=self.masked, gone=self.gone, check=self.check,
+                       usable=self.usable, problem=self.problem())
+        return out
 
 
 class Site(BaseModel):
@@ -48,15 +77,20 @@ class Site(BaseModel):
     notes: str = ""
     keys: list[StoredKey] = Field(default_factory=list)
     created_at: float = Field(default_factory=time.time)
+    #: The relay account whose tokens fill this site (``accounts.json``), if any.
+    account_id: str | None = None
 
     def public(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "name": self.name,
             "url": self.url,
             "notes": self.notes,
             "keys": [k.public() for k in self.keys],
         }
+        if self.account_id:
+            out["account_id"] = self.account_id
+        return out
 
 
 class Inventory(BaseModel):

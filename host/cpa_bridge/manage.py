@@ -509,3 +509,60 @@ def sync_merge(list_name: str, before: list[dict[str, Any]], drafts: list[SyncDr
             extra = {k: copy.deepcopy(v) for k, v in created_from[index].items() if k not in _NEW_ENTRY_OWN}
             entry.update(extra)
     return result
+
+
+# -- clean-up of dead keys ---------------------------------------------------------------
+def holders(list_name: str, items: list[dict[str, Any]], api_keys: set[str]) -> list[dict[str, Any]]:
+    """The entries of a list holding any of ``api_keys``: entry id, label and which keys (by key id)."""
+    found = []
+    for item in items:
+        held = [k for k in keys_of(item) if k.strip() in api_keys]
+        if held:
+            found.append({"list": list_name, "entry_id": entry_id(list_name, item), "provider": label(list_name, item),
+                          "key_ids": sorted({key_id(k) for k in held})})
+    return found
+
+
+def remove_keys(list_name: str, before: list[dict[str, Any]], api_keys: set[str]) -> Edit | None:
+    """Remove every one of ``api_keys`` from a list in one write (None: the list holds none).
+
+    openai-compatibility: the keys leave each provider's ``api-key-entries`` (the provider stays);
+    key lists: the entries holding them are removed. One PUT of the whole list, checked on read-back.
+    """
+    if not holders(list_name, before, api_keys):
+        return None
+    new: list[dict[str, Any]] = []
+    summary: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    changed: list[int] = []
+    for item in before:
+        held = [k for k in keys_of(item) if k.strip() in api_keys]
+        if not held:
+            new.append(copy.deepcopy(item))
+            continue
+        if list_name != OPENAI:
+            summary.append({"op": "remove_key", "provider": label(list_name, item), "key_hint": mask(held[0]),
+                            "entry_removed": True})
+            continue
+        kept = copy.deepcopy(item)
+        kept["api-key-entries"] = [e for e in kept.get("api-key-entries") or []
+                                   if not (isinstance(e, dict) and str(e.get("api-key", "")).strip() in api_keys)]
+        if not kept["api-key-entries"]:
+            warnings.append(f"'{label(list_name, item)}' has no key left: CLIProxyAPI calls it without an "
+                            "Authorization header")
+        summary.append({"op": "remove_key", "provider": label(list_name, item),
+                        "key_hints": [mask(k) for k in held], "removed": len(held)})
+        changed.append(len(new))
+        new.append(kept)
+    request, preview = _put(list_name, new, changed)
+    expected = len(new)
+
+    def check(after: list[dict[str, Any]]) -> list[str]:
+        problems = []
+        if len(after) != expected:
+            problems.append(f"CLIProxyAPI now has {len(after)} entries, {expected} were expected")
+        if holders(list_name, after, api_keys):
+            problems.append("the list read back still holds a removed key")
+        return problems
+
+    return Edit(items=new, request=request, preview=preview, summary=summary, check=check, warnings=warnings)

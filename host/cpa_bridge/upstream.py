@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from .client import MAX_RESPONSE_BYTES, _is_tls, tls_context
 from .errors import BridgeError, ErrorCode
 from .urls import check_address, display_url, has_version_tail, parse_http_url
 
@@ -42,31 +39,16 @@ def _ids(data: Any) -> list[str] | None:
 
 
 def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_local: bool = False) -> dict[str, Any]:
+    from .sites.http import json_body, send, site_client
+
     parts = parse_http_url(base_url, "base URL")
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
-    with httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False, trust_env=False,
-        verify=tls_context(),
-    ) as http:
+    with site_client(timeout) as http:
         for url in candidate_urls(base_url):
             shown = display_url(url)
-            try:
-                with http.stream(
-                    "GET", url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-                ) as resp:
-                    body = b""
-                    for chunk in resp.iter_bytes():
-                        body += chunk
-                        if len(body) > MAX_RESPONSE_BYTES:
-                            raise BridgeError(ErrorCode.BAD_RESPONSE, f"model list at {shown} is too large")
-                    status = resp.status_code
-            except httpx.TimeoutException:
-                raise BridgeError(ErrorCode.TIMEOUT, f"{shown} did not answer within {timeout:g} s", url=shown) from None
-            except httpx.HTTPError as exc:
-                if _is_tls(exc):
-                    raise BridgeError(ErrorCode.TLS_ERROR, f"TLS to {shown} failed", url=shown) from None
-                raise BridgeError(ErrorCode.UNREACHABLE, f"cannot reach {shown}", url=shown) from None
+            status, body = send(http, "GET", url, what="model list",
+                                headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
             if status in (404, 405):
                 last = BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
                 continue
@@ -78,12 +60,8 @@ def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_loca
                 )
             if not 200 <= status < 300:
                 raise BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
-            try:
-                import json
-
-                ids = _ids(json.loads(body.decode("utf-8")))
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                ids = None
+            data = json_body(body)
+            ids = _ids(data) if data is not None else None
             if ids is None:
                 raise BridgeError(ErrorCode.BAD_RESPONSE, f"{shown} did not return a model list", url=shown)
             return {"models": ids, "source": shown}

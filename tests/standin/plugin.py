@@ -5,6 +5,7 @@
 * ``standin_factory(**kwargs, initial_yaml=...)``: more of them; kwargs go to the constructor.
 * ``upstream``: a started :class:`StandinUpstream` serving :data:`UPSTREAM_MODELS` for :data:`UPSTREAM_KEY`.
 * ``upstream_factory(**kwargs)``: more of them.
+* ``relay_factory(family, **kwargs)``: started :class:`StandinRelay` sites (New API, One API, Veloera).
 
 Everything is stopped at teardown.
 """
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.standin.cliproxyapi import StandinCLIProxyAPI
+from tests.standin.relay import StandinRelay
 from tests.standin.upstream import StandinUpstream
 
 STANDIN_SECRET = "test-mgmt-key-0123456789"
@@ -96,3 +98,18 @@ def upstream_factory() -> Iterator[UpstreamFactory]:
 def upstream(upstream_factory: UpstreamFactory) -> StandinUpstream:
     """One started upstream serving ``/v1/models``."""
     return upstream_factory()
+
+
+@pytest.fixture
+def relay_factory() -> Iterator[Any]:
+    """``relay_factory(family, **kwargs) -> StandinRelay`` (started; stopped at teardown)."""
+    started: list[StandinRelay] = []
+
+    def make(family: str = "new-api", **kwargs: Any) -> StandinRelay:
+        relay = StandinRelay(family, **kwargs).start()
+        started.append(relay)
+        return relay
+
+    yield make
+    for relay in started:
+        relay.stop()

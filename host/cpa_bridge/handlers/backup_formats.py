@@ -11,6 +11,32 @@ class FoundSite:
     name: str
     url: str
     keys: list[tuple[str, str, str | None]] = field(default_factory=list)  # (label, key, provider type)
+    #: ``SiteAccount.authType``: "access_token", "cookie", "none" (None: not a site account)
+    auth_type: str | None = None
+    #: for access-token accounts: ``{"user_id": int, "access_token": str, "family": str}``
+    account: dict[str, Any] | None = None
+
+
+#: All API Hub's ``site_type`` → our relay family ("auto": detect; its other New API forks).
+SITE_TYPES = {"new-api": "new-api", "one-api": "one-api", "Veloera": "veloera"}
+
+
+def _account(account: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """``SiteAccount.authType`` and, for access-token accounts, what a relay account needs."""
+    auth = account.get("authType")
+    auth = auth if isinstance(auth, str) else None
+    info = account.get("account_info")
+    if auth != "access_token" or not isinstance(info, dict):
+        return auth, None
+    token, raw_id = info.get("access_token"), info.get("id")
+    try:
+        user_id = int(str(raw_id).strip())
+    except ValueError:
+        return auth, None
+    if not isinstance(token, str) or not token.strip() or user_id < 1:
+        return auth, None
+    family = SITE_TYPES.get(str(account.get("site_type")), "auto")
+    return auth, {"user_id": user_id, "access_token": token.strip(), "family": family}
 
 
 def _first(obj: dict[str, Any], *names: str) -> Any:
@@ -83,7 +109,8 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
         if not isinstance(url, str):
             warnings.append("skipped an account without a site URL")
             continue
-        site = FoundSite(name=str(name), url=url, keys=_tokens(account))
+        auth, relay = _account(account)
+        site = FoundSite(name=str(name), url=url, keys=_tokens(account), auth_type=auth, account=relay)
         sites.append(site)
     profiles = data.get("apiCredentialProfiles") if isinstance(data, dict) else None
     if isinstance(profiles, dict):
@@ -96,10 +123,10 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
                 sites.append(FoundSite(str(profile.get("name") or ""), profile["baseUrl"],
                                        [(str(profile.get("name") or ""), profile["apiKey"],
                                          API_TYPES.get(str(profile.get("apiType"))))]))
-    keyless = sum(1 for s in sites if not s.keys)
+    keyless = sum(1 for s in sites if not s.keys and s.account is None)
     if keyless:
         warnings.append(
             f"{keyless} site(s) have no API key in the backup (All API Hub keeps site keys on the site); "
-            "add their keys by hand"
+            "add their keys by hand, or add the site as a relay account with an access token"
         )
     return sites, warnings

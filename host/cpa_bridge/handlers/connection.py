@@ -54,13 +54,39 @@ def models_list(params: ModelsParams, ctx: Context) -> dict:
 
     api_key = params.api_key
     base_url = params.base_url or params.site_url
+    inventory = key = None
     if params.key_id:
-        site, key = keystore.find_key(keystore.load(), params.key_id)
+        inventory = keystore.load()
+        site, key = keystore.find_key(inventory, params.key_id)
+        if key.masked and not api_key:
+            from ..sites.service import ensure_full
+
+            ensure_full(inventory, [key.id])
+            keystore.save(inventory)
         api_key = api_key or key.api_key
         base_url = base_url or site.url
     if not base_url:
         raise BridgeError(ErrorCode.INVALID_REQUEST, "missing field 'params.base_url'", field="params.base_url")
     settings = store.load()
-    return fetch_models(
-        base_url, api_key or "", timeout=timeouts()[1], allow_link_local=settings.allow_link_local
-    )
+    try:
+        result = fetch_models(
+            base_url, api_key or "", timeout=timeouts()[1], allow_link_local=settings.allow_link_local
+        )
+    except BridgeError as exc:
+        if key is not None and key.remote is not None and not params.api_key:  # the key check counts this fetch
+            _record(params.key_id, exc)
+        raise
+    if key is not None and key.remote is not None and not params.api_key:
+        _record(params.key_id, None)
+    return result
+
+
+def _record(key_id: str | None, exc: BridgeError | None) -> None:
+    """Remember a relay key's check result from the import dialog's model-list fetch (it counts as a check)."""
+    from .. import keystore
+    from ..sites.service import check_result
+
+    inventory = keystore.load()
+    _, key = keystore.find_key(inventory, key_id or "")
+    key.check = check_result(exc)
+    keystore.save(inventory)

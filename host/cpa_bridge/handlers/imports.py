@@ -27,6 +27,7 @@ TARGET_LEVEL_CODES = {
 
 class ImportParams(ImportItem, Params):
     dry_run: bool = False
+    allow_unusable: bool = False
     expect_list_hash: str | None = Field(default=None, max_length=64)
     target: str | None = Field(default=None, max_length=40)
     targets: TargetsParam = None
@@ -35,6 +36,8 @@ class ImportParams(ImportItem, Params):
 class BatchParams(Params):
     items: list[ImportItem] = Field(min_length=1, max_length=5000)
     dry_run: bool = False
+    allow_unusable: bool = False
+    skip_unusable: bool = False
     expect_list_hashes: dict[str, str] = Field(default_factory=dict)
     target: str | None = Field(default=None, max_length=40)
     targets: TargetsParam = None
@@ -166,12 +169,14 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
             "target": target, "dry_run": dry_run}
 
 
-def _resolve_all(items: list[ImportItem]) -> list[tuple[int, Draft]]:
+def _resolve_all(items: list[ImportItem], skip: frozenset[int] = frozenset()) -> list[tuple[int, Draft]]:
     """Validate every item first: one bad item refuses the whole batch, before any request."""
     settings = store.load()
     inventory = keystore.load() if any(i.key_id for i in items) else None
     drafts, problems = [], []
     for index, item in enumerate(items):
+        if index in skip:
+            continue
         try:
             drafts.append((index, resolve(item, inventory=inventory, allow_link_local=settings.allow_link_local,
                                           prefix=f"params.items.{index}")))
@@ -190,7 +195,10 @@ def _resolve_all(items: list[ImportItem]) -> list[tuple[int, Draft]]:
 
 @handles(ImportParams)
 def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
+    from ..sites.service import prepare_import
+
     item = ImportItem.model_validate(params.model_dump(include=set(ImportItem.model_fields)))
+    prepare_import([item.key_id], allow_unusable=params.allow_unusable, skip_unusable=False)
     settings = store.load()
     draft = resolve(item, allow_link_local=settings.allow_link_local)
     expect = {draft.provider_type: params.expect_list_hash} if params.expect_list_hash else {}
@@ -210,11 +218,19 @@ def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
 
 @handles(BatchParams)
 def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
-    drafts = _resolve_all(params.items)
+    from ..sites.service import prepare_import
+
+    skipped = prepare_import([i.key_id for i in params.items], allow_unusable=params.allow_unusable,
+                             skip_unusable=params.skip_unusable)
+    if len(skipped) == len(params.items):
+        raise BridgeError(ErrorCode.KEY_UNUSABLE, "every key of the batch is unusable on its site; nothing was sent",
+                          items=list(skipped.values())[:50])
+    drafts = _resolve_all(params.items, frozenset(skipped))
 
     def on_target(name: str | None) -> dict[str, Any]:
-        return _run_batch(name, drafts, dry_run=params.dry_run, expect=params.expect_list_hashes,
-                          operation="import.batch")
+        result = _run_batch(name, drafts, dry_run=params.dry_run, expect=params.expect_list_hashes,
+                            operation="import.batch")
+        return {**result, "skipped": list(skipped.values())} if skipped else result
 
     if params.targets is None:
         return on_target(params.target)

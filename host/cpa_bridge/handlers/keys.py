@@ -43,6 +43,8 @@ class KeyParams(Params):
 class BackupParams(Params):
     data: dict[str, Any] | list[Any] | str
     dry_run: bool = False
+    #: make the backup's access-token accounts relay accounts (then ``accounts.refresh`` each)
+    accounts: bool = False
 
 
 def _site_url(url: str) -> str:
@@ -128,7 +130,13 @@ def delete_key(params: IdParams, ctx: Context) -> dict:
 
 @handles(IdParams)
 def reveal(params: IdParams, ctx: Context) -> dict:
-    _, key = keystore.find_key(keystore.load(), params.id)
+    inventory = keystore.load()
+    _, key = keystore.find_key(inventory, params.id)
+    if key.masked:  # a relay key listed masked: ask its site now (one rate-limited call)
+        from ..sites.service import ensure_full
+
+        ensure_full(inventory, [key.id])
+        keystore.save(inventory)
     return {"api_key": key.api_key}
 
 
@@ -143,6 +151,7 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
     found, warnings = backup_formats.parse_all_api_hub(data)
     inventory = keystore.load()
     sites_added = keys_added = keys_skipped = 0
+    relay, book = _relay_accounts(found, inventory, create=params.accounts and not params.dry_run)
     for entry in found:
         try:
             url = _site_url(entry.url)
@@ -175,5 +184,48 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
         )
     if not params.dry_run:
         keystore.save(inventory)
+        if book is not None:
+            from .. import accounts
+
+            accounts.save(book)
     return {"sites_added": sites_added, "keys_added": keys_added, "keys_skipped": keys_skipped,
-            "warnings": warnings[:50], "dry_run": params.dry_run}
+            "warnings": warnings[:50], "dry_run": params.dry_run, **relay}
+
+
+def _relay_accounts(found: list[backup_formats.FoundSite], inventory: keystore.Inventory, *,
+                    create: bool) -> tuple[dict[str, Any], Any]:
+    """The backup's site accounts: with an access token (counted; created when ``create``),
+    or cookie-only (listed: they need an access token from the site)."""
+    from .. import accounts
+    from ..sites.families import TOKEN_HINT
+
+    book = accounts.load()
+    with_token = [f for f in found if f.account is not None]
+    needs_token = [{"name": f.name or f.url, "site_url": f.url, "auth_type": f.auth_type, "hint": TOKEN_HINT}
+                   for f in found if f.auth_type in ("cookie", "none") or (f.auth_type == "access_token"
+                                                                           and f.account is None)]
+    added, existing = [], []
+    for entry in with_token:
+        assert entry.account is not None
+        try:
+            url = _site_url(entry.url)
+        except BridgeError:
+            continue
+        same = next((a for a in book.accounts if comparable_url(a.site_url) == comparable_url(url)
+                     and a.user_id == entry.account["user_id"]), None)
+        if same is not None:
+            existing.append({"id": same.id, "name": same.name, "site_url": same.site_url})
+            continue
+        if not create:
+            continue
+        account = accounts.RelayAccount(name=clean_text(entry.name, "name")[:200] or url, site_url=url,
+                                        user_id=entry.account["user_id"], family=entry.account["family"],
+                                        access_token=clean_key(entry.account["access_token"], "access_token"))
+        from ..sites.service import site_for
+
+        site_for(inventory, account)
+        book.accounts.append(account)
+        added.append({"id": account.id, "name": account.name, "site_url": account.site_url})
+    out: dict[str, Any] = {"accounts_found": len(with_token), "accounts_added": added,
+                           "accounts_existing": existing, "needs_access_token": needs_token[:200]}
+    return out, book if added else None

@@ -1,0 +1,198 @@
+"""Relay accounts at work: add (detect, verify, fetch), refresh, reveal on demand, key checks.
+
+The steps that touch a site live here, so the ``accounts.*`` and ``keys.*`` handlers and the
+import path share them. Nothing is saved unless the site answered well.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import accounts, keystore
+from .. import settings as store
+from ..errors import BridgeError, ErrorCode
+from ..urls import check_address, comparable_url, parse_http_url
+from . import families, tokens
+from .relay import RelayClient
+
+
+def _timeout() -> float:
+    from ..session import timeouts
+
+    return timeouts()[1]
+
+
+def site_url(url: str) -> str:
+    parts = parse_http_url(url, "site URL")
+    check_address(parts, store.load().allow_link_local, url)
+    return url.strip().rstrip("/")
+
+
+def client(account: accounts.RelayAccount) -> RelayClient:
+    return RelayClient(site_url(account.site_url), account.user_id, account.access_token, timeout=_timeout())
+
+
+def _reveal(relay: RelayClient, fam: families.Family, ids: list[int], warnings: list[str]) -> dict[int, str]:
+    """Batch-reveal masked keys; a rate limit or a missing route leaves them masked with a warning."""
+    if not ids or not fam.can_reveal:
+        return {}
+    try:
+        return relay.reveal(fam, ids)
+    except BridgeError as exc:
+        if exc.code in (ErrorCode.RELAY_RATE_LIMITED, ErrorCode.RELAY_FAMILY_MISMATCH):
+            warnings.append(f"{len(ids)} key(s) stay masked for now ({exc.message}); each is revealed when "
+                            "it is imported, checked or copied")
+            return {}
+        raise
+
+
+def fetch_into(account: accounts.RelayAccount, site: keystore.Site, relay: RelayClient) -> dict[str, Any]:
+    """List every token (all pages), reveal new masked keys in one batch call per 100, fold into ``site``."""
+    fam = families.family(account.family)
+    listing = relay.list_tokens(fam)
+    known = tokens.masked_ids(site)
+    masked = [t["id"] for t in listing.tokens
+              if isinstance(t.get("key"), str) and families.is_masked(t["key"])
+              and (t["id"] in known or not any(k.remote and k.remote.get("remote_id") == t["id"] for k in site.keys))]
+    warnings = list(listing.warnings)
+    revealed = _reveal(relay, fam, masked, warnings)
+    summary = tokens.apply(site, listing.tokens, revealed, time.time())
+    return {**summary, "pages": listing.pages, "truncated": listing.truncated, "warnings": warnings,
+            "requests_sent": relay.requests_sent}
+
+
+def site_for(inventory: keystore.Inventory, account: accounts.RelayAccount) -> keystore.Site:
+    """The account's site; a hand-made site at the same URL without an account is adopted."""
+    for site in inventory.sites:
+        if site.id == account.site_id or site.account_id == account.id:
+            return site
+    for site in inventory.sites:
+        if not site.account_id and comparable_url(site.url) == comparable_url(account.site_url):
+            site.account_id = account.id
+            account.site_id = site.id
+            return site
+    site = keystore.Site(name=account.name, url=account.site_url, account_id=account.id)
+    inventory.sites.append(site)
+    account.site_id = site.id
+    return site
+
+
+def add(*, url: str, user_id: int, access_token: str, name: str, family: str, fetch: bool) -> dict[str, Any]:
+    """Detect the family, check token and user id, fetch the keys; save only if all of it worked."""
+    url = site_url(url)
+    book = accounts.load()
+    if any(comparable_url(a.site_url) == comparable_url(url) and a.user_id == user_id for a in book.accounts):
+        raise BridgeError(ErrorCode.CONFLICT, "this site and user id are already a relay account",
+                          field="params.site_url")
+    with RelayClient(url, user_id, access_token, timeout=_timeout()) as relay:
+        chosen = relay.detect() if family == "auto" else families.family(family).name
+        me = relay.whoami(families.family(chosen))
+        account = accounts.RelayAccount(name=name or me["username"] or (parse_http_url(url).hostname or url),
+                                        site_url=url, user_id=user_id, access_token=access_token,
+                                        family=chosen, username=me["username"])
+        inventory = keystore.load()
+        site = site_for(inventory, account)
+        summary = fetch_into(account, site, relay) if fetch else None
+    account.refreshed_at = time.time() if fetch else None
+    book.accounts.append(account)
+    keystore.save(inventory)
+    accounts.save(book)
+    return {"account": account.public(), "site": site.public(), "refresh": summary}
+
+
+def refresh(account: accounts.RelayAccount, inventory: keystore.Inventory) -> dict[str, Any]:
+    """One account: fetch into its site. The caller saves (the error, if any, is kept on the account)."""
+    try:
+        with client(account) as relay:
+            if account.family == "auto":  # from a backup: detect, and check token and user id once
+                family = relay.detect()
+                account.username = relay.whoami(families.family(family))["username"]
+                account.family = family
+            site = site_for(inventory, account)
+            summary = fetch_into(account, site, relay)
+    except BridgeError as exc:
+        account.last_error = exc.to_dict()
+        raise
+    account.refreshed_at, account.last_error = time.time(), None
+    return {"account": account.public(), "site_id": site.id, **summary}
+
+
+def ensure_full(inventory: keystore.Inventory, key_ids: list[str]) -> int:
+    """Reveal the masked keys among ``key_ids`` (one batch call per account); returns how many.
+
+    The caller saves the inventory. A key that cannot be revealed raises (rate limit, refusal).
+    """
+    wanted = set(key_ids)
+    book: accounts.AccountStore | None = None
+    revealed = 0
+    for site in inventory.sites:
+        masked = tokens.masked_ids(site, wanted)
+        if not masked:
+            continue
+        book = book or accounts.load()
+        if not site.account_id:
+            raise BridgeError(ErrorCode.KEY_UNUSABLE, "this key is masked and its site has no relay account")
+        account = accounts.find(book, site.account_id)
+        fam = families.family(account.family)
+        with client(account) as relay:
+            keys = relay.reveal(fam, sorted(masked))
+        for rid, key in masked.items():
+            if rid not in keys:
+                raise BridgeError(ErrorCode.KEY_UNUSABLE, f"the site did not reveal the key '{key.label[:60]}' "
+                                  "(deleted on the site?); refresh the account", key_id=key.id)
+            key.api_key, key.masked = keys[rid], False
+            revealed += 1
+    return revealed
+
+
+def check(site: keystore.Site, key: keystore.StoredKey) -> dict[str, Any]:
+    """``GET <base>/v1/models`` with the key: valid, rejected (401/403) or unknown."""
+    from ..upstream import fetch_models
+    from ..urls import provider_base_url
+
+    settings = store.load()
+    try:
+        base = provider_base_url("openai-compatibility", site.url, allow_link_local=settings.allow_link_local)
+        fetch_models(base, key.api_key, timeout=_timeout(), allow_link_local=settings.allow_link_local)
+    except BridgeError as exc:
+        return check_result(exc)
+    return check_result(None)
+
+
+def check_result(exc: BridgeError | None) -> dict[str, Any]:
+    """A model-list fetch with a key, as a key check: valid, rejected (401/403) or unknown."""
+    if exc is None:
+        return {"result": "valid", "at": time.time()}
+    rejected = exc.code == ErrorCode.UPSTREAM_ERROR and exc.details.get("status") in (401, 403)
+    return {"result": "rejected" if rejected else "unknown", "detail": exc.code.value, "at": time.time()}
+
+
+def prepare_import(key_ids: list[str | None], *, allow_unusable: bool, skip_unusable: bool) -> dict[int, dict[str, Any]]:
+    """Before an import of stored keys: refuse (or skip) unusable ones, reveal masked ones.
+
+    ``key_ids`` is per item (None: a typed key). Returns the skipped items by index.
+    """
+    wanted = [(i, kid) for i, kid in enumerate(key_ids) if kid]
+    if not wanted:
+        return {}
+    inventory = keystore.load()
+    skipped: dict[int, dict[str, Any]] = {}
+    bad = []
+    for index, kid in wanted:
+        _, key = keystore.find_key(inventory, kid)
+        problem = key.problem()
+        if problem and not allow_unusable:
+            if skip_unusable:
+                skipped[index] = {"index": index, "key_id": kid, "problem": problem}
+            else:
+                bad.append({"index": index, "key_id": kid, "label": key.label[:80], "problem": problem})
+    if bad:
+        first = bad[0]
+        raise BridgeError(ErrorCode.KEY_UNUSABLE,
+                          f"{len(bad)} key(s) are not usable (first: '{first['label']}' is {first['problem']}); "
+                          "nothing was sent. Import anyway with allow_unusable, or skip them.",
+                          key_id=first["key_id"], problem=first["problem"], items=bad[:50])
+    if ensure_full(inventory, [kid for i, kid in wanted if i not in skipped]):
+        keystore.save(inventory)
+    return skipped
