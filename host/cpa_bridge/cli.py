@@ -234,6 +234,8 @@ def _settings_set(a: argparse.Namespace) -> dict[str, Any]:
 
 def _import(a: argparse.Namespace) -> dict[str, Any]:
     run = {"dry_run": a.dry_run}
+    if a.allow_unusable:
+        run["allow_unusable"] = True
     if a.targets:
         run["targets"] = "all" if a.targets == "all" else [t.strip() for t in a.targets.split(",")]
     elif a.target:
@@ -247,7 +249,8 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
         except ValueError:
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"{a.batch} is not valid JSON") from None
         items = data.get("items") if isinstance(data, dict) else data
-        return call("import.batch", {"items": items, **run}, Context(via="cli"))
+        extra = {"skip_unusable": True} if a.skip_unusable else {}
+        return call("import.batch", {"items": items, **run, **extra}, Context(via="cli"))
     item: dict[str, Any] = {
         k: v for k, v in {
             "site_name": a.site_name, "site_url": a.site_url, "provider_type": a.provider_type,
@@ -281,12 +284,14 @@ def _keys_add(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
+    from .cli_accounts import import_backup
+
     try:
         with open(a.file, encoding="utf-8") as f:
             text = f.read()
     except OSError as exc:
         raise BridgeError(ErrorCode.INVALID_REQUEST, f"cannot read {a.file}: {exc.strerror}") from None
-    return call("keys.import_backup", {"data": text, "dry_run": a.dry_run}, Context(via="cli"))
+    return import_backup(text, dry_run=a.dry_run, accounts=a.accounts)
 
 
 LISTS = ["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
@@ -454,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--site-name")
     imp.add_argument("--site-url")
     imp.add_argument("--key-id", help="use a stored key instead of stdin")
+    imp.add_argument("--allow-unusable", action="store_true",
+                     help="import a stored key even if its site reports it deleted, disabled, expired or exhausted")
+    imp.add_argument("--skip-unusable", action="store_true", help="--batch: leave such keys out")
     imp.add_argument("--provider-type", choices=["openai-compatibility", "claude-api-key", "gemini-api-key",
                                                  "codex-api-key"])
     imp.add_argument("--provider-name")
@@ -500,8 +508,13 @@ def build_parser() -> argparse.ArgumentParser:
     kimp = ksub.add_parser("import-backup", help="import an All API Hub backup JSON")
     kimp.add_argument("file")
     kimp.add_argument("--dry-run", action="store_true")
+    kimp.add_argument("--accounts", action=argparse.BooleanOptionalAction, default=None,
+                      help="make the backup's access-token accounts relay accounts and fetch their keys "
+                           "(asked when omitted on a terminal)")
     kimp.set_defaults(run=_keys_import, show=_show_plain)
-    for p in (klist, sadd, kadd, kimp):
+    from .cli_accounts import register
+
+    for p in (klist, sadd, kadd, kimp, *register(command, ksub)):
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
     return parser
 
