@@ -10,6 +10,7 @@ import { showError, showToast } from './lib/toast.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { BATCH_TIMEOUT_MS } from './lib/messages.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
+import { rejectedKeyIds } from './accounts.js';
 
 let session = null;
 let onDoneCallback = () => {};
@@ -17,7 +18,31 @@ let onDoneCallback = () => {};
 function buildParams() {
   const type = $('#batch-type').value;
   const params = { items: session.items.map(({ key }) => ({ key_id: key.id, provider_type: type })) };
+  // Relay keys the site reports dead (or rejected in a key check) are skipped, or imported when unticked.
+  if (session.items.some(({ key }) => key.usable === false)) {
+    if ($('#batch-skip-unusable').checked) params.skip_unusable = true;
+    else params.allow_unusable = true;
+  }
   return Object.assign(params, targetChoiceParams($('#batch-target-field'), $('#batch-target')));
+}
+
+/** "Test keys first": check the relay keys, mark the rejected ones unusable (they are then skipped). */
+async function testFirst() {
+  if (!$('#batch-test').checked) return true;
+  const ids = session.items.filter(({ key }) => key.remote).map(({ key }) => key.id);
+  if (!ids.length) return true;
+  const rejected = await rejectedKeyIds(ids);
+  if (rejected === null) return false;
+  for (const item of session.items) {
+    if (rejected.has(item.key.id)) item.key = { ...item.key, usable: false, problem: 'rejected' };
+  }
+  return true;
+}
+
+/** Items the host skipped (unusable on their site). */
+function skippedIndexes(result) {
+  const lists = Array.isArray(result.results) ? result.results.filter((r) => r.ok).map((r) => r.result) : [result];
+  return new Set(lists.flatMap((r) => (r.skipped ?? []).map((s) => s.index)));
 }
 
 function setStatus(index, status, text) {
@@ -73,7 +98,12 @@ function summaryText(totals, dryRun) {
 
 function renderResult(result, dryRun) {
   const targets = perTarget(result);
+  const skipped = skippedIndexes(result);
   session.items.forEach((_, index) => {
+    if (skipped.has(index)) {
+      setStatus(index, 'skipped', t('status_skipped_unusable'));
+      return;
+    }
     const parts = targets.map((entry) => {
       const item = entry.ok
         ? entry.result.items?.find((i) => i.index === index) ?? entry.result.items?.[index]
@@ -92,8 +122,9 @@ function renderResult(result, dryRun) {
 
 async function runPreview() {
   const current = session;
-  const params = buildParams();
   await whileBusy($('#batch-preview'), async () => {
+    if (!(await testFirst())) return;
+    const params = buildParams();
     try {
       const result = await call('import.batch', { ...params, dry_run: true }, { timeoutMs: BATCH_TIMEOUT_MS });
       if (session !== current) return;
@@ -116,11 +147,12 @@ async function runPreview() {
 
 async function runImport() {
   const current = session;
-  const params = buildParams();
-  if (current.preview?.hashes && current.preview.params === JSON.stringify(params)) {
-    params.expect_list_hashes = current.preview.hashes;
-  }
   await whileBusy($('#batch-apply'), async () => {
+    if (!current.preview && !(await testFirst())) return;
+    const params = buildParams();
+    if (current.preview?.hashes && current.preview.params === JSON.stringify(params)) {
+      params.expect_list_hashes = current.preview.hashes;
+    }
     let result;
     try {
       result = await call('import.batch', params, { timeoutMs: BATCH_TIMEOUT_MS });

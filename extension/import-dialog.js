@@ -43,6 +43,7 @@ function buildParams() {
   });
   const models = currentModels();
   if (models.length) params.models = models;
+  if (session.allowUnusable) params.allow_unusable = true;
   return Object.assign(params, targetChoiceParams($('#imp-target-field'), $('#imp-target')));
 }
 
@@ -289,10 +290,11 @@ function onTypeChange() {
 
 // ---------- open / setup ----------
 
-export function openImportDialog(site, key) {
+export function openImportDialog(site, key, { allowUnusable = false } = {}) {
   const current = {
     site,
     key,
+    allowUnusable,
     models: [],
     preview: null,
     baseEdited: false,

@@ -13,9 +13,12 @@ import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess, showToast } from './lib/toast.js';
 import { openBatchDialog, setupBatchDialog } from './batch-import.js';
 import { openImportDialog, setupImportDialog } from './import-dialog.js';
+import { confirmUnusable, decorateKey, decorateSite, importBackupWithAccounts, setupAccounts } from './accounts.js';
 
 const state = {
   sites: [],
+  /** account id → relay account (accounts.list) */
+  accounts: new Map(),
   query: '',
   loaded: false,
   /** key id → {site, key} of checked keys */
@@ -28,8 +31,12 @@ async function load() {
   const list = $('#list-status');
   if (!state.loaded) list.textContent = t('loading');
   try {
-    const result = await call('keys.list', compact({ query: state.query.trim() }));
+    const [result, accounts] = await Promise.all([
+      call('keys.list', compact({ query: state.query.trim() })),
+      call('accounts.list').catch(() => ({ accounts: [] })),
+    ]);
     state.sites = Array.isArray(result.sites) ? result.sites : [];
+    state.accounts = new Map((accounts.accounts ?? []).map((account) => [account.id, account]));
     state.loaded = true;
   } catch (error) {
     // A missing host is explained by the banner above the list.
@@ -76,7 +83,9 @@ function renderKey(site, key) {
   const cpa = $('.cpa-import', row);
   cpa.dataset.keyId = key.id;
   setLabel(cpa, t('import_to_cpa'));
-  cpa.addEventListener('click', () => openImportDialog(site, key));
+  cpa.addEventListener('click', async () => {
+    if (await confirmUnusable(site, key)) openImportDialog(site, key, { allowUnusable: key.usable === false });
+  });
 
   const edit = $('.key-edit', row);
   label(edit, 'edit_key');
@@ -85,6 +94,7 @@ function renderKey(site, key) {
   const remove = $('.key-delete', row);
   label(remove, 'delete_key');
   remove.addEventListener('click', () => deleteKey(site, key));
+  decorateKey(row, site, key);
   return row;
 }
 
@@ -113,6 +123,7 @@ function renderSite(site) {
   for (const key of keys) list.append(renderKey(site, key));
   show(list, keys.length > 0);
   show($('.key-empty', card), keys.length === 0);
+  decorateSite(card, site, state.accounts.get(site.account_id));
   return card;
 }
 
@@ -325,7 +336,8 @@ async function importBackup(file) {
   await whileBusy(button, async () => {
     try {
       const text = await file.text();
-      const result = await call('keys.import_backup', { data: text }, { timeoutMs: 60_000 });
+      const preview = await call('keys.import_backup', { data: text, dry_run: true }, { timeoutMs: 60_000 });
+      const result = await importBackupWithAccounts(text, preview);
       const lines = [
         t('backup_counts', [
           formatNumber(result.sites_added ?? 0),
@@ -383,6 +395,14 @@ function start() {
   setupBatchDialog({
     onDone: () => {
       state.selected.clear();
+      render();
+    },
+  });
+
+  setupAccounts({
+    onReload: load,
+    onSelect: (site, keys) => {
+      for (const key of keys) state.selected.set(key.id, { site, key });
       render();
     },
   });
