@@ -133,7 +133,7 @@ export function decorateSite(card, site, account) {
       el('span', { className: 'account-refreshed', text: refreshed }),
       error ? el('span', { className: 'account-error', text: error, attrs: { role: 'status' } }) : null,
     ]),
-    el('div', { className: 'account-actions' }, [refresh, usable, (counts.keys ?? 0) > (counts.usable ?? 0) ? cleanup : null, remove]),
+    el('div', { className: 'account-actions' }, [refresh, usable, (counts.unusable ?? 0) > 0 ? cleanup : null, remove]),
   ]);
   $('.site-head', card).after(bar);
 }

@@ -190,7 +190,7 @@ def test_list_and_remove_account(relay_factory, host):
     relay.add_tokens(2)
     account = add(host, relay)["result"]["account"]
     listed = host.call("accounts.list")["result"]["accounts"]
-    assert listed[0]["counts"] == {"keys": 2, "usable": 2, "gone": 0, "masked": 0}
+    assert listed[0]["counts"] == {"keys": 2, "usable": 2, "gone": 0, "masked": 0, "unusable": 0}
     assert listed[0]["token_hint"].endswith(TOKEN[-4:]) and TOKEN not in json.dumps(listed)
     assert host.call("accounts.remove", {"account": "relay"})["result"]["keys_removed"] == 2
     assert host.call("accounts.list")["result"]["accounts"] == []

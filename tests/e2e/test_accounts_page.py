@@ -80,3 +80,65 @@ def test_wrong_token_shows_error_and_adds_nothing(ext: Ext, cpa: Any, site: Stan
     page.locator("#account-dialog .dialog-cancel").click()
     reply = ext.call(page, "accounts.list")
     assert reply["result"]["accounts"] == []
+
+
+def test_all_api_hub_backup_asks_once_then_fetches_each_site(ext: Ext, cpa: Any, tmp_path: Any) -> None:
+    import json
+
+    from tests.accounts.aah_backup import backup_full, site_account
+
+    sites = [StandinRelay(family, access_token=TOKEN).start() for family in ("new-api", "one-api", "veloera")]
+    try:
+        for relay in sites:
+            relay.add_tokens(2)
+        accounts = [site_account(id=f"a{i}", site_name=f"Site {i}", site_url=relay.url,
+                                 site_type={"new-api": "new-api", "one-api": "one-api", "veloera": "Veloera"}[relay.family],
+                                 auth_type="access_token", user_id=str(relay.user_id), access_token=TOKEN)
+                    for i, relay in enumerate(sites)]
+        accounts.append(site_account(id="c", site_name="Cookie", site_url="https://cookie.invalid",
+                                     site_type="new-api", auth_type="cookie", cookie="s=1"))
+        path = tmp_path / "all-api-hub-backup.json"
+        path.write_text(json.dumps(backup_full(accounts)), encoding="utf-8")
+        page = ext.open("keys.html")
+        page.set_input_files("#backup-file", str(path))
+        confirm = page.locator("#confirm-dialog")
+        expect(confirm).to_be_visible()
+        expect(confirm).to_contain_text("Fetch keys from 3 site(s) now?")
+        page.locator("#confirm-ok").click()
+        expect(page.locator("#progress-summary")).to_have_text("3 of 3 sites fetched")
+        expect(page.locator('#progress-list .progress-status[data-status="ok"]')).to_have_count(3)
+        page.locator("#progress-dialog button[value=close]").click()
+        expect(page.locator(".toast.toast-success")).to_contain_text("Cookie")  # needs an access token
+        expect(page.locator(".site-card-account")).to_have_count(3)
+        expect(page.locator(".site-card-account .key-row")).to_have_count(6)
+    finally:
+        for relay in sites:
+            relay.stop()
+
+
+def test_clean_up_dead_keys_with_undo(ext: Ext, cpa: Any, site: StandinRelay) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    assert ext.call(page, "accounts.add", {"site_url": site.url, "user_id": site.user_id,
+                                           "access_token": TOKEN})["ok"]
+    keys = ext.call(page, "keys.list")["result"]["sites"][0]["keys"]
+    assert ext.call(page, "import.batch", {"items": [{"key_id": k["id"]} for k in keys[:2]]})["ok"]
+    site.delete_token(keys[0]["remote"]["remote_id"])
+    page.reload()
+    card = page.locator(".site-card-account")
+    card.locator(".account-refresh").click()
+    expect(page.locator("#progress-summary")).to_contain_text("1 of 1")
+    page.locator("#progress-dialog button[value=close]").click()
+    expect(card.locator('.key-status[data-status="deleted"]')).to_have_count(1)
+    card.locator(".account-cleanup").click()
+    dialog = page.locator("#cleanup-dialog")
+    expect(dialog.locator('.cleanup-item[data-held="true"]')).to_have_count(1)
+    assert len(cpa.config()["openai-compatibility"][0]["api-key-entries"]) == 2  # the dialog previews only
+    page.click("#cleanup-apply")
+    toast = page.locator(".toast[data-action=cleanup]")
+    expect(toast).to_contain_text("Removed 1 dead key(s)")
+    assert [e["api-key"] for e in cpa.config()["openai-compatibility"][0]["api-key-entries"]] == [
+        site.full_key(keys[1]["remote"]["remote_id"])]
+    toast.locator(".toast-undo").click()
+    expect(page.locator(".toast[data-action=undone]")).to_be_visible()
+    assert len(cpa.config()["openai-compatibility"][0]["api-key-entries"]) == 2

@@ -62,7 +62,8 @@ def _counts(inventory: keystore.Inventory, account: accounts.RelayAccount) -> di
     site = next((s for s in inventory.sites if s.account_id == account.id), None)
     keys = [k for k in site.keys if k.remote] if site else []
     return {"keys": sum(1 for k in keys if not k.gone), "usable": sum(1 for k in keys if k.usable),
-            "gone": sum(1 for k in keys if k.gone), "masked": sum(1 for k in keys if k.masked and not k.gone)}
+            "gone": sum(1 for k in keys if k.gone), "masked": sum(1 for k in keys if k.masked and not k.gone),
+            "unusable": sum(1 for k in keys if not k.usable)}
 
 
 @handles(AddParams)
