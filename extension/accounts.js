@@ -1,5 +1,5 @@
 // Relay accounts on the key page: "Add account", the account bar on its site card
-// (family, last refresh, Refresh, Select usable keys, Clean up, Remove), key status
+// (family, last refresh, Refresh, Import usable keys, Clean up, Remove), key status
 // badges and "Test", the All API Hub "fetch keys from N sites now?" flow with
 // progress, and the clean-up dialog (preview, then remove with Undo). The host does
 // every site call and keeps the access token; the page only ever sees it masked.
@@ -112,8 +112,14 @@ export function decorateSite(card, site, account) {
   const error = account.last_error ? errorText(account.last_error) : '';
   const refresh = el('button', { className: 'button button-small account-refresh', text: t('refresh'), attrs: { type: 'button' } });
   refresh.addEventListener('click', () => whileBusy(refresh, () => refreshAccounts([account])));
-  const usable = el('button', { className: 'button button-small account-select-usable', text: t('select_usable'), attrs: { type: 'button' } });
-  usable.addEventListener('click', () => selectKeys(site, (site.keys ?? []).filter((k) => k.remote && k.usable)));
+  // The batch dialog with every usable key of this account.
+  const usableKeys = (site.keys ?? []).filter((k) => k.remote && k.usable);
+  const usable = el('button', {
+    className: 'button button-small account-import-usable',
+    text: t('import_usable', [formatNumber(usableKeys.length)]),
+    attrs: { type: 'button', disabled: usableKeys.length === 0 },
+  });
+  usable.addEventListener('click', () => selectKeys(site, usableKeys));
   const cleanup = el('button', { className: 'button button-small account-cleanup', text: t('cleanup'), attrs: { type: 'button' } });
   cleanup.addEventListener('click', () => openCleanup(account));
   const remove = el('button', {
@@ -136,6 +142,8 @@ export function decorateSite(card, site, account) {
     el('div', { className: 'account-actions' }, [refresh, usable, (counts.unusable ?? 0) > 0 ? cleanup : null, remove]),
   ]);
   $('.site-head', card).after(bar);
+  // The account owns this card: "Remove account" replaces "Delete site" (the next refresh would bring it back).
+  show($('.delete-site', card), false);
 }
 
 // ---------- refresh with progress ----------

@@ -401,10 +401,7 @@ function start() {
 
   setupAccounts({
     onReload: load,
-    onSelect: (site, keys) => {
-      for (const key of keys) state.selected.set(key.id, { site, key });
-      render();
-    },
+    onSelect: (site, keys) => openBatchDialog(keys.map((key) => ({ site, key }))),
   });
 
   initHostBanner();

@@ -142,3 +142,24 @@ def test_clean_up_dead_keys_with_undo(ext: Ext, cpa: Any, site: StandinRelay) ->
     toast.locator(".toast-undo").click()
     expect(page.locator(".toast[data-action=undone]")).to_be_visible()
     assert len(cpa.config()["openai-compatibility"][0]["api-key-entries"]) == 2
+
+
+def test_import_usable_keys_of_an_account_in_one_batch(ext: Ext, cpa: Any, site: StandinRelay) -> None:
+    site.add_token("spent", remain_quota=0)
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    assert ext.call(page, "accounts.add", {"site_url": site.url, "user_id": site.user_id,
+                                           "access_token": TOKEN})["ok"]
+    page.reload()
+    card = page.locator(".site-card-account")
+    expect(card.locator(".delete-site")).to_be_hidden()
+    button = card.locator(".account-import-usable")
+    expect(button).to_contain_text("(25)")
+    button.click()
+    expect(page.locator("#batch-items .batch-item")).to_have_count(25)
+    page.click("#batch-apply")
+    expect(page.locator('#batch-items .batch-item[data-status="created"], '
+                        '#batch-items .batch-item[data-status="updated"]')).to_have_count(25)
+    [provider] = cpa.config()["openai-compatibility"]
+    assert len(provider["api-key-entries"]) == 25
+    assert site.reveal_calls == 1  # all 26 masked keys were revealed in one call, when the account was added

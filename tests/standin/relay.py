@@ -31,14 +31,13 @@ import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 try:
-    from tests.standin.serving import BackgroundServer
+    from tests.standin.serving import BackgroundServer, QuietHandler, QuietServer
 except ImportError:  # run as a script
-    from serving import BackgroundServer  # type: ignore[import-not-found,no-redef]
+    from serving import BackgroundServer, QuietHandler, QuietServer  # type: ignore[import-not-found,no-redef]
 
 JSON_TYPE = "application/json; charset=utf-8"
 FAMILIES = ("new-api", "one-api", "veloera")
@@ -247,22 +246,12 @@ def _fail(message: str) -> bytes:
     return _json({"success": False, "message": message})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietServer):
     relay: StandinRelay
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet."""
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
-    timeout = 30
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent."""
 
     def do_GET(self) -> None:
         relay = self.server.relay

@@ -7,6 +7,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Daemon threads, address reuse, and no traceback on a client disconnect (expected in tests)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet."""
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 (every answer carries Content-Length), a read timeout, no access log."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent."""
+
+
 class BackgroundServer:
     """Serves ``_handler`` in a daemon thread. Subclasses set ``_server_class``, ``_handler``,
     ``_thread_name`` and may override :meth:`_attach` (link the server to its owner) and

@@ -23,14 +23,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 try:
-    from tests.standin.serving import BackgroundServer
+    from tests.standin.serving import BackgroundServer, QuietHandler, QuietServer
 except ImportError:  # run as a script: python tests/standin/upstream.py
-    from serving import BackgroundServer  # type: ignore[import-not-found,no-redef]
+    from serving import BackgroundServer, QuietHandler, QuietServer  # type: ignore[import-not-found,no-redef]
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -95,24 +94,14 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietServer):
     upstream: StandinUpstream
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: client disconnects are expected in tests."""
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """HTTP/1.1, Content-Length on every answer, silent."""
 
-    protocol_version = "HTTP/1.1"
     server: _Server
-    timeout = 30
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent."""
 
     def version_string(self) -> str:
         return "upstream-standin"
