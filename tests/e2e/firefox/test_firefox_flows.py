@@ -158,3 +158,33 @@ def test_one_import_succeeds(ff: Page, standin: Any, upstream: Any) -> None:
     assert provider["name"] == "Relay FF"
     assert provider["base-url"] == upstream.url + "/v1"
     assert [entry["api-key"] for entry in provider["api-key-entries"]] == [UPSTREAM_KEY]
+
+
+def test_relay_account_keys_import_in_full(ff: Page, standin: Any) -> None:
+    """Add a New API account on the key page; its masked keys are listed; one imports in full."""
+    from tests.standin.relay import StandinRelay
+
+    token = "relay-access-token-firefox-0123"
+    with StandinRelay("new-api", access_token=token) as relay:
+        relay.add_tokens(3)
+        ff.open("keys.html", ready="#list-status")
+        configure(ff, standin)
+        ff.click("#add-account")
+        ff.wait("#account-dialog")
+        ff.fill("#account-url", relay.url)
+        ff.fill("#account-user", str(relay.user_id))
+        ff.fill("#account-token", token)
+        ff.click("#account-form button[type=submit]")
+        ff.wait_hidden("#account-dialog")
+        ff.wait(".site-card-account .account-family", text="New API")
+        newest = max(relay.tokens, key=lambda t: t["id"])
+        row = ff.wait(".site-card-account .key-row")
+        key_id = row["attrs"]["data-key-id"]
+        ff.wait(f'.key-row[data-key-id="{key_id}"] .key-status[data-status="enabled"]')
+        ff.screenshot("relay-account")
+        ff.click(f'button.cpa-import[data-key-id="{key_id}"]')
+        ff.wait("#import-dialog")
+        ff.click("#imp-apply")
+        ff.wait(".toast.toast-success[data-action=created]")
+        [provider] = standin.config()["openai-compatibility"]
+        assert [e["api-key"] for e in provider["api-key-entries"]] == ["sk-" + newest["key"]]
