@@ -86,11 +86,13 @@ def test_not_a_relay_site_and_wrong_family(relay_factory, upstream, host):
     reply = host.call("accounts.add", {"site_url": upstream.url, "user_id": 1, "access_token": TOKEN})
     assert reply["error"]["code"] == "relay_family_mismatch", reply
     relay = relay_factory("one-api")
-    reply = add(host, relay, family="new-api")
-    assert reply["error"]["code"] in ("relay_family_mismatch", "relay_user_mismatch"), reply
-    relay = relay_factory("new-api")
-    reply = add(host, relay, family="one-api")  # the paged envelope is not One API's bare array
-    assert reply["error"]["code"] in ("relay_family_mismatch", "relay_user_mismatch"), reply
+    reply = add(host, relay, family="new-api")  # One API sends a bare array, not New API's {items, total}
+    assert reply["error"]["code"] == "relay_family_mismatch", reply
+    relay = relay_factory("veloera")
+    reply = add(host, relay, family="one-api")  # Veloera asks for its own user header
+    assert reply["error"]["code"] == "relay_family_mismatch", reply
+    assert reply["error"]["details"]["detected"] == "veloera"
+    assert host.call("accounts.list")["result"]["accounts"] == []
 
 
 def test_unreachable_site(host):
@@ -203,3 +205,20 @@ def test_access_token_file_is_private(relay_factory, host, isolated_home):
     add(host, relay)
     files = list(isolated_home.rglob("accounts.json"))
     assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_slow_site_times_out_and_adds_nothing(relay_factory, host_factory):
+    relay = relay_factory("one-api", delay_seconds=2)
+    host = host_factory(env={"CPA_BRIDGE_TIMEOUT": "0.5"})
+    reply = add(host, relay)
+    assert reply["error"]["code"] == "timeout", reply
+    assert host.call("accounts.list")["result"]["accounts"] == []
+
+
+def test_page_cap_stops_with_a_warning(relay_factory, host):
+    """One API gives 10 tokens a page and only an empty page ends the list: 600 tokens hit the 50-page cap."""
+    relay = relay_factory("one-api")
+    relay.add_tokens(600)
+    result = add(host, relay)["result"]["refresh"]
+    assert (result["pages"], result["total"], result["truncated"]) == (50, 500, True)
+    assert "50 pages" in result["warnings"][0]

@@ -110,3 +110,10 @@ def test_fold_marks_gone_revives_and_reveals():
     assert site.keys[0].api_key == "sk-AAAAfull1111" and not site.keys[0].masked
     assert site.keys[1].api_key == "sk-BBBB2222"
     assert len(site.keys) == 2
+
+
+def test_an_incomplete_listing_marks_nothing_gone():
+    site = Site(name="s", url="https://s.invalid")
+    tokens.apply(site, [{"id": 1, "key": "K1"}, {"id": 2, "key": "K2"}], {}, NOW)
+    summary = tokens.apply(site, [{"id": 1, "key": "K1"}], {}, NOW, complete=False)
+    assert summary["gone"] == 0 and not any(k.gone for k in site.keys)

@@ -60,7 +60,7 @@ class StandinRelay(BackgroundServer):
 
     def __init__(self, family: str = "new-api", *, access_token: str = "relay-access-token-0123456789",
                  user_id: int = 7, username: str = "alice", models: tuple[str, ...] = ("gpt-4o-mini", "deepseek-chat"),
-                 reveal_limit: int = 20, page_cap: int = 100, host: str = "127.0.0.1", port: int = 0) -> None:
+                 reveal_limit: int = 20, page_cap: int = 100, delay_seconds: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         assert family in FAMILIES
         self.family = family
         self.access_token = access_token
@@ -68,6 +68,7 @@ class StandinRelay(BackgroundServer):
         self.username = username
         self.models = list(models)
         self.reveal_limit = reveal_limit
+        self.delay_seconds = delay_seconds  # every answer waits this long (timeouts)
         self.page_cap = page_cap  # the servers cap a page at 100; a smaller cap makes pages in tests
         self.reveal_calls = 0
         self.tokens: list[dict[str, Any]] = []
@@ -257,6 +258,8 @@ class _Handler(QuietHandler):
         relay = self.server.relay
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if relay.delay_seconds > 0:
+            time.sleep(relay.delay_seconds)
         status, out, extra = relay.answer(self.command, self.path, self.headers, body)
         relay.log(self.command, urlsplit(self.path).path, status)
         self.send_response(status)

@@ -57,6 +57,12 @@ class RelayClient:
             message = str(data.get("message") or "") if isinstance(data, dict) else ""
             if allow_401:
                 return status, message
+            named = families.detect(None, 401, message)
+            if fam is not None and named is not None and named != fam.name:
+                raise BridgeError(ErrorCode.RELAY_FAMILY_MISMATCH,
+                                  f"this is a {families.FAMILIES[named].label} site, not {fam.label} "
+                                  "(it asks for its own user header); choose that site type or Detect",
+                                  family=fam.name, detected=named, status=401)
             raise families.classify_refusal(401, message)
         if status in (301, 302, 307, 308):
             raise BridgeError(ErrorCode.RELAY_FAMILY_MISMATCH,
@@ -120,7 +126,9 @@ class RelayClient:
                     seen[token["id"]] = token
                     new += 1
             if items and not new:  # the site ignored the page number: stop instead of looping
-                break
+                return Listing(fam.name, list(seen.values()), pages, truncated=True,
+                               warnings=[f"the site answered page {page} with tokens already seen; "
+                                         "stopped there (is the site type right?)"])
             page = fam.next_page(page, len(items), total, len(seen))
         return Listing(fam.name, list(seen.values()), pages)
 

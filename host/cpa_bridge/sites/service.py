@@ -57,7 +57,7 @@ def fetch_into(account: accounts.RelayAccount, site: keystore.Site, relay: Relay
               and (t["id"] in known or not any(k.remote and k.remote.get("remote_id") == t["id"] for k in site.keys))]
     warnings = list(listing.warnings)
     revealed = _reveal(relay, fam, masked, warnings)
-    summary = tokens.apply(site, listing.tokens, revealed, time.time())
+    summary = tokens.apply(site, listing.tokens, revealed, time.time(), complete=not listing.truncated)
     return {**summary, "pages": listing.pages, "truncated": listing.truncated, "warnings": warnings,
             "requests_sent": relay.requests_sent}
 

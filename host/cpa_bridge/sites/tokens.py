@@ -22,8 +22,12 @@ def _stored_key(raw: str, revealed: str | None) -> tuple[str, bool]:
     return families.full_key(raw), False
 
 
-def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], now: float) -> dict[str, Any]:
-    """Update ``site.keys`` in place; return counts and the ids of keys that turned unusable."""
+def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], now: float, *,
+          complete: bool = True) -> dict[str, Any]:
+    """Update ``site.keys`` in place; return counts and the ids of keys that turned unusable.
+
+    Only a ``complete`` listing (every page read) marks the unlisted tokens ``gone``.
+    """
     by_remote = {k.remote["remote_id"]: k for k in site.keys if k.remote and "remote_id" in k.remote}
     listed: set[int] = set()
     added = updated = revived = 0
@@ -62,7 +66,7 @@ def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], no
             turned_bad.append(known.id)
     gone = 0
     for rid, key in by_remote.items():
-        if rid not in listed and not key.gone:
+        if complete and rid not in listed and not key.gone:
             key.gone = True
             gone += 1
             turned_bad.append(key.id)
