@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import PROTOCOL_VERSION, __version__
 from ..dispatch import ROUTES, Context, handles
 
-FEATURES = ["import", "import.batch", "dry_run", "history", "undo", "keys", "targets", "providers", "provider_management", "drift"]
+FEATURES = ["import", "import.batch", "dry_run", "history", "undo", "keys", "targets", "providers", "provider_management", "drift",
+            "relay_accounts"]
 
 
 @handles(None)
