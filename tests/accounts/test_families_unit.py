@@ -117,3 +117,12 @@ def test_an_incomplete_listing_marks_nothing_gone():
     tokens.apply(site, [{"id": 1, "key": "K1"}, {"id": 2, "key": "K2"}], {}, NOW)
     summary = tokens.apply(site, [{"id": 1, "key": "K1"}], {}, NOW, complete=False)
     assert summary["gone"] == 0 and not any(k.gone for k in site.keys)
+
+
+def test_a_key_typed_in_by_hand_is_adopted_not_duplicated():
+    from cpa_bridge.keystore import StoredKey
+
+    site = Site(name="s", url="https://s.invalid", keys=[StoredKey(label="mine", api_key="sk-K1")])
+    summary = tokens.apply(site, [{"id": 1, "key": "K1", "status": 2}], {}, NOW)
+    assert (summary["added"], summary["updated"], len(site.keys)) == (0, 1, 1)
+    assert site.keys[0].remote["status"] == "disabled" and site.keys[0].problem() == "disabled"

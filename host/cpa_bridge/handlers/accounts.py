@@ -89,15 +89,13 @@ def refresh(params: RefreshParams, ctx: Context) -> dict[str, Any]:
 
     book = accounts.load()
     chosen = [accounts.find(book, params.account)] if params.account else list(book.accounts)
-    inventory = keystore.load()
     results = []
     for account in chosen:
         try:
             results.append({"account_id": account.id, "name": account.name, "ok": True,
-                            "result": service.refresh(account, inventory)})
+                            "result": service.refresh(account)})
         except BridgeError as exc:
             results.append({"account_id": account.id, "name": account.name, "ok": False, "error": exc.to_dict()})
-    keystore.save(inventory)
     accounts.save(book)
     if params.account and not results[0]["ok"]:
         error = results[0]["error"]

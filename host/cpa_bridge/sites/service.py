@@ -7,6 +7,7 @@ import path share them. Nothing is saved unless the site answered well.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from .. import accounts, keystore
@@ -14,7 +15,7 @@ from .. import settings as store
 from ..errors import BridgeError, ErrorCode
 from ..urls import check_address, comparable_url, parse_http_url
 from . import families, tokens
-from .relay import RelayClient
+from .relay import Listing, RelayClient
 
 
 def _timeout() -> float:
@@ -47,19 +48,40 @@ def _reveal(relay: RelayClient, fam: families.Family, ids: list[int], warnings: 
         raise
 
 
-def fetch_into(account: accounts.RelayAccount, site: keystore.Site, relay: RelayClient) -> dict[str, Any]:
-    """List every token (all pages), reveal new masked keys in one batch call per 100, fold into ``site``."""
+@dataclass
+class Fetched:
+    """What one account's site said: the listing and the keys revealed (no inventory change yet)."""
+
+    listing: Listing
+    revealed: dict[int, str]
+    warnings: list[str]
+    requests_sent: int
+
+
+def fetch_tokens(account: accounts.RelayAccount, site: keystore.Site, relay: RelayClient) -> Fetched:
+    """List every token (all pages), reveal the masked keys not known in full yet (one call per 100).
+
+    ``site`` is only read (which keys are known); nothing is changed or saved here.
+    """
     fam = families.family(account.family)
     listing = relay.list_tokens(fam)
-    known = tokens.masked_ids(site)
+    still_masked = tokens.masked_ids(site)
+    known = {k.remote.get("remote_id") for k in site.keys if k.remote}
     masked = [t["id"] for t in listing.tokens
               if isinstance(t.get("key"), str) and families.is_masked(t["key"])
-              and (t["id"] in known or not any(k.remote and k.remote.get("remote_id") == t["id"] for k in site.keys))]
+              and (t["id"] in still_masked or t["id"] not in known)]
     warnings = list(listing.warnings)
     revealed = _reveal(relay, fam, masked, warnings)
-    summary = tokens.apply(site, listing.tokens, revealed, time.time(), complete=not listing.truncated)
-    return {**summary, "pages": listing.pages, "truncated": listing.truncated, "warnings": warnings,
-            "requests_sent": relay.requests_sent}
+    return Fetched(listing, revealed, warnings, relay.requests_sent)
+
+
+def fold(account: accounts.RelayAccount, inventory: keystore.Inventory, fetched: Fetched) -> tuple[keystore.Site, dict[str, Any]]:
+    """Apply a fetch to the account's site in ``inventory`` (pure; the caller saves)."""
+    site = site_for(inventory, account)
+    listing = fetched.listing
+    summary = tokens.apply(site, listing.tokens, fetched.revealed, time.time(), complete=not listing.truncated)
+    return site, {**summary, "pages": listing.pages, "truncated": listing.truncated, "warnings": fetched.warnings,
+                  "requests_sent": fetched.requests_sent}
 
 
 def site_for(inventory: keystore.Inventory, account: accounts.RelayAccount) -> keystore.Site:
@@ -91,9 +113,12 @@ def add(*, url: str, user_id: int, access_token: str, name: str, family: str, fe
         account = accounts.RelayAccount(name=name or me["username"] or (parse_http_url(url).hostname or url),
                                         site_url=url, user_id=user_id, access_token=access_token,
                                         family=chosen, username=me["username"])
-        inventory = keystore.load()
-        site = site_for(inventory, account)
-        summary = fetch_into(account, site, relay) if fetch else None
+        fetched = fetch_tokens(account, site_for(keystore.load(), account), relay) if fetch else None
+    inventory = keystore.load()  # read again after the slow part, right before the save
+    if fetched is not None:
+        site, summary = fold(account, inventory, fetched)
+    else:
+        site, summary = site_for(inventory, account), None
     account.refreshed_at = time.time() if fetch else None
     book.accounts.append(account)
     keystore.save(inventory)
@@ -101,19 +126,26 @@ def add(*, url: str, user_id: int, access_token: str, name: str, family: str, fe
     return {"account": account.public(), "site": site.public(), "refresh": summary}
 
 
-def refresh(account: accounts.RelayAccount, inventory: keystore.Inventory) -> dict[str, Any]:
-    """One account: fetch into its site. The caller saves (the error, if any, is kept on the account)."""
+def refresh(account: accounts.RelayAccount) -> dict[str, Any]:
+    """One account: fetch from its site, then fold into the key inventory and save it.
+
+    The inventory is read again after the network part, so a slow site never holds an old
+    copy that would overwrite edits made meanwhile. The caller saves ``account`` (its
+    ``last_error`` keeps a failure).
+    """
     try:
         with client(account) as relay:
             if account.family == "auto":  # from a backup: detect, and check token and user id once
                 family = relay.detect()
                 account.username = relay.whoami(families.family(family))["username"]
                 account.family = family
-            site = site_for(inventory, account)
-            summary = fetch_into(account, site, relay)
+            fetched = fetch_tokens(account, site_for(keystore.load(), account), relay)
     except BridgeError as exc:
         account.last_error = exc.to_dict()
         raise
+    inventory = keystore.load()
+    site, summary = fold(account, inventory, fetched)
+    keystore.save(inventory)
     account.refreshed_at, account.last_error = time.time(), None
     return {"account": account.public(), "site_id": site.id, **summary}
 

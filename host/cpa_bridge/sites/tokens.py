@@ -42,6 +42,15 @@ def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], no
             api_key, masked = _stored_key(raw, revealed.get(rid))
             if not api_key:
                 continue
+            by_hand = next((k for k in site.keys if k.remote is None and not masked
+                            and k.api_key.strip() in (api_key, api_key.removeprefix("sk-"))), None)
+            if by_hand is not None:  # a key typed in before the account existed: it gets the site's facts
+                by_hand.remote, by_hand.api_key = facts, api_key
+                by_remote[rid] = by_hand
+                updated += 1
+                if not by_hand.usable:
+                    turned_bad.append(by_hand.id)
+                continue
             key = StoredKey(label=facts["name"], api_key=api_key, remote=facts, masked=masked)
             site.keys.append(key)
             added += 1
