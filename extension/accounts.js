@@ -55,13 +55,15 @@ function checkBadge(key) {
   return el('span', { className: `badge badge-${kind} key-check`, text: t(keyFor('check', result)), dataset: { check: result } });
 }
 
-/** Add the site's facts, status and Test button to a key row (relay keys only). */
+/** Add the site's facts and status (relay keys), the last check and a Test button to a key row. */
 export function decorateKey(row, site, key) {
-  if (!key.remote && !key.check) return;
-  row.classList.toggle('key-row-unusable', key.usable === false);
-  const main = $('.key-main', row);
-  const badges = el('span', { className: 'key-badges' }, [statusBadge(key), checkBadge(key)]);
-  main.append(badges, el('span', { className: 'key-facts', text: factsLine(key) }));
+  if (key.remote) {
+    row.classList.toggle('key-row-unusable', key.usable === false);
+    const badges = el('span', { className: 'key-badges' }, [statusBadge(key), checkBadge(key)]);
+    $('.key-main', row).append(badges, el('span', { className: 'key-facts', text: factsLine(key) }));
+  } else if (key.check) {
+    $('.key-main', row).append(el('span', { className: 'key-badges' }, [checkBadge(key)]));
+  }
   const test = el('button', {
     className: 'button button-small key-test',
     text: t('key_test'),

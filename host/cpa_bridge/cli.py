@@ -209,7 +209,8 @@ def _show_keys(r: dict[str, Any]) -> None:
     for site in r["sites"]:
         print(f"{site['id']}  {site['name']}  {site['url']}")
         for key in site["keys"]:
-            print(f"    {key['id']}  {key['key_hint']}  {key['label']}")
+            state = f"  [{key.get('problem') or key['remote']['status']}]" if key.get("remote") else ""
+            print(f"    {key['id']}  {key['key_hint']}  {key['label']}{state}")
 
 
 def _show_plain(r: dict[str, Any]) -> None:

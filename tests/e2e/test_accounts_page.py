@@ -163,3 +163,20 @@ def test_import_usable_keys_of_an_account_in_one_batch(ext: Ext, cpa: Any, site:
     [provider] = cpa.config()["openai-compatibility"]
     assert len(provider["api-key-entries"]) == 25
     assert site.reveal_calls == 1  # all 26 masked keys were revealed in one call, when the account was added
+
+
+def test_test_button_checks_a_key_typed_in_by_hand(ext: Ext, cpa: Any, relay: Any) -> None:
+    from tests.e2e.harness import add_site_with_key
+    from tests.standin.plugin import UPSTREAM_KEY
+
+    page = ext.open("keys.html")
+    site_id, _ = add_site_with_key(ext, page, "Typed", relay.url, UPSTREAM_KEY, "typed")
+    assert ext.call(page, "keys.save", {"site_id": site_id, "label": "wrong",
+                                        "api_key": "sk-not-the-right-key-0000"})["ok"]
+    page.reload()
+    rows = page.locator(".key-row")
+    expect(rows).to_have_count(2)
+    rows.nth(0).locator(".key-test").click()
+    expect(rows.nth(0).locator('.key-check[data-check="valid"]')).to_be_visible()
+    page.locator(".key-row").nth(1).locator(".key-test").click()
+    expect(page.locator(".key-row").nth(1).locator('.key-check[data-check="rejected"]')).to_be_visible()
