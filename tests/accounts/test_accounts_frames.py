@@ -222,3 +222,23 @@ def test_page_cap_stops_with_a_warning(relay_factory, host):
     result = add(host, relay)["result"]["refresh"]
     assert (result["pages"], result["total"], result["truncated"]) == (50, 500, True)
     assert "50 pages" in result["warnings"][0]
+
+
+def test_adding_the_same_account_again_updates_its_token(relay_factory, host):
+    relay = relay_factory("veloera")
+    relay.add_tokens(2)
+    first = add(host, relay)["result"]
+    relay.access_token = "rotated-token-0123456789"
+    assert host.call("accounts.refresh", {"account": first["account"]["id"]})["error"]["code"] == "relay_token_invalid"
+    assert host.call("accounts.list")["result"]["accounts"][0]["last_error"]["code"] == "relay_token_invalid"
+    again = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id,
+                                       "access_token": "rotated-token-0123456789"})["result"]
+    assert again["updated"] is True and again["account"]["id"] == first["account"]["id"]
+    assert again["account"]["name"] == "Relay" and again["account"]["last_error"] is None
+    listed = host.call("accounts.list")["result"]["accounts"]
+    assert len(listed) == 1 and listed[0]["token_hint"].endswith("6789")
+    assert len(site_keys(host, first["account"]["id"])) == 2
+    # a wrong token for an existing account changes nothing
+    bad = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id, "access_token": "nope-000000"})
+    assert bad["error"]["code"] == "relay_token_invalid"
+    assert host.call("accounts.list")["result"]["accounts"][0]["token_hint"] == listed[0]["token_hint"]

@@ -101,29 +101,35 @@ def site_for(inventory: keystore.Inventory, account: accounts.RelayAccount) -> k
 
 
 def add(*, url: str, user_id: int, access_token: str, name: str, family: str, fetch: bool) -> dict[str, Any]:
-    """Detect the family, check token and user id, fetch the keys; save only if all of it worked."""
+    """Detect the family, check token and user id, fetch the keys; save only if all of it worked.
+
+    The same site and user id again updates that account (a new token, name or family).
+    """
     url = site_url(url)
     book = accounts.load()
-    if any(comparable_url(a.site_url) == comparable_url(url) and a.user_id == user_id for a in book.accounts):
-        raise BridgeError(ErrorCode.CONFLICT, "this site and user id are already a relay account",
-                          field="params.site_url")
+    existing = next((a for a in book.accounts
+                     if comparable_url(a.site_url) == comparable_url(url) and a.user_id == user_id), None)
     with RelayClient(url, user_id, access_token, timeout=_timeout()) as relay:
         chosen = relay.detect() if family == "auto" else families.family(family).name
         me = relay.whoami(families.family(chosen))
-        account = accounts.RelayAccount(name=name or me["username"] or (parse_http_url(url).hostname or url),
-                                        site_url=url, user_id=user_id, access_token=access_token,
-                                        family=chosen, username=me["username"])
+        account = existing or accounts.RelayAccount(name="", site_url=url, user_id=user_id, access_token="",
+                                                    family=chosen)
+        account.name = name or (existing.name if existing else "") or me["username"] or (
+            parse_http_url(url).hostname or url)
+        account.access_token, account.family, account.username = access_token, chosen, me["username"]
+        account.last_error = None
         fetched = fetch_tokens(account, site_for(keystore.load(), account), relay) if fetch else None
     inventory = keystore.load()  # read again after the slow part, right before the save
     if fetched is not None:
         site, summary = fold(account, inventory, fetched)
+        account.refreshed_at = time.time()
     else:
         site, summary = site_for(inventory, account), None
-    account.refreshed_at = time.time() if fetch else None
-    book.accounts.append(account)
+    if existing is None:
+        book.accounts.append(account)
     keystore.save(inventory)
     accounts.save(book)
-    return {"account": account.public(), "site": site.public(), "refresh": summary}
+    return {"account": account.public(), "site": site.public(), "refresh": summary, "updated": existing is not None}
 
 
 def refresh(account: accounts.RelayAccount) -> dict[str, Any]:
