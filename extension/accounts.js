@@ -231,7 +231,7 @@ async function submitAccount(event) {
       $('#account-token').value = '';
       $('#account-dialog').close('saved');
       const r = result.refresh ?? {};
-      showSuccess(t('account_added', [result.account?.name ?? url]), t('account_added_text', [formatNumber(r.total ?? 0), formatNumber(r.usable ?? 0)]) + (r.warnings?.length ? `\n${r.warnings.join('\n')}` : ''), { action: 'account' });
+      showSuccess(t(result.updated ? 'account_updated' : 'account_added', [result.account?.name ?? url]), t('account_added_text', [formatNumber(r.total ?? 0), formatNumber(r.usable ?? 0)]) + (r.warnings?.length ? `\n${r.warnings.join('\n')}` : ''), { action: 'account' });
       await reload();
     } catch (error) {
       setFormError(form, errorText(error));
