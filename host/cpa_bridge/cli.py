@@ -522,8 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _batch_failed(result: dict[str, Any]) -> bool:
     if "results" in result:
-        return bool(result["summary"]["failed"]) or any(
-            r["ok"] and r["result"].get("summary", {}).get("failed") for r in result["results"])
+        return bool(result.get("summary", {}).get("failed")) or any(
+            r.get("ok") and isinstance(r.get("result"), dict) and r["result"].get("summary", {}).get("failed")
+            for r in result["results"])
     return bool(result.get("summary", {}).get("failed")) if "items" in result else False
 
 

@@ -69,3 +69,26 @@ def test_backup_import_with_accounts_fetches_each_site(relay_factory, cli, tmp_p
     fetched = result.json()["result"]["fetched"]
     assert fetched == [{**fetched[0], "ok": True, "keys": 4}]
     assert "[1/1] Velo" in result.err
+
+
+def test_stale_cleanup_and_check_in_the_terminal(relay_factory, standin, cli):
+    relay = relay_factory("one-api")
+    tokens = relay.add_tokens(2)
+    assert cli("settings", "set", "--url", standin.url, "--key", stdin=MGMT_KEY + "\n").code == 0
+    assert cli("accounts", "add", "--site-url", relay.url, "--user-id", "7", stdin=TOKEN + "\n").code == 0
+    keys = cli("keys", "list", "--json").json()["result"]["sites"][0]["keys"]
+    assert cli("import", "--key-id", keys[0]["id"]).code == 0
+    relay.delete_token(keys[0]["remote"]["remote_id"])
+    refreshed = cli("accounts", "refresh")
+    assert "1 deleted on the site" in refreshed.out and "accounts cleanup" in refreshed.out
+    assert "[deleted]" in cli("keys", "list").out
+    stale = cli("accounts", "stale")
+    assert "deleted" in stale.out and "default/openai-compatibility/" in stale.out
+    preview = cli("accounts", "cleanup", "--dry-run")
+    assert "would remove 1 key(s) from openai-compatibility" in preview.out
+    done = cli("accounts", "cleanup")
+    assert done.code == 0 and "undo: cpa-bridge undo" in done.out
+    assert standin.config()["openai-compatibility"][0].get("api-key-entries", []) == []
+    checked = cli("keys", "check", keys[1]["id"])
+    assert checked.code == 0 and "valid" in checked.out
+    del tokens

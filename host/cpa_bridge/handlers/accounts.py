@@ -236,4 +236,6 @@ def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
         key.check = service.check(site, key)
         results.append({"key_id": key.id, **key.check, "key": key.public()})  # type: ignore[dict-item]
     keystore.save(inventory)
-    return {"results": results}
+    summary = {"total": len(results), **{r: sum(1 for x in results if x["result"] == r)
+                                         for r in ("valid", "rejected", "unknown")}}
+    return {"results": results, "summary": summary}
