@@ -544,11 +544,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback for the user; the log has the type
         print(f"error [internal_error]: unexpected {type(exc).__name__}", file=sys.stderr)
         return 10
-    if as_json:
-        print(json.dumps({"ok": True, "result": result}, ensure_ascii=False, indent=2))
-    else:
-        args.show(result)
-    return 1 if _batch_failed(result) else 0
+    try:
+        if as_json:
+            print(json.dumps({"ok": True, "result": result}, ensure_ascii=False, indent=2))
+        else:
+            args.show(result)
+        return 1 if _batch_failed(result) else 0
+    except Exception as exc:  # a reply this version cannot show: still no traceback
+        print(f"error [internal_error]: could not show the result ({type(exc).__name__})", file=sys.stderr)
+        return 10
 
 
 if __name__ == "__main__":
