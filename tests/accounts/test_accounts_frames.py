@@ -242,3 +242,13 @@ def test_adding_the_same_account_again_updates_its_token(relay_factory, host):
     bad = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id, "access_token": "nope-000000"})
     assert bad["error"]["code"] == "relay_token_invalid"
     assert host.call("accounts.list")["result"]["accounts"][0]["token_hint"] == listed[0]["token_hint"]
+
+
+def test_add_without_fetch_then_refresh(relay_factory, host):
+    relay = relay_factory("new-api")
+    relay.add_tokens(2)
+    result = add(host, relay, fetch=False)["result"]
+    assert result["refresh"] is None and result["account"]["refreshed_at"] is None
+    assert result["site"]["keys"] == [] and relay.reveal_calls == 0
+    outcome = host.call("accounts.refresh", {"account": result["account"]["id"]})["result"]["results"][0]
+    assert outcome["ok"] and outcome["result"]["added"] == 2
