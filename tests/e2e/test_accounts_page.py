@@ -180,3 +180,23 @@ def test_test_button_checks_a_key_typed_in_by_hand(ext: Ext, cpa: Any, relay: An
     expect(rows.nth(0).locator('.key-check[data-check="valid"]')).to_be_visible()
     page.locator(".key-row").nth(1).locator(".key-test").click()
     expect(page.locator(".key-row").nth(1).locator('.key-check[data-check="rejected"]')).to_be_visible()
+
+
+def test_batch_tests_keys_first_and_skips_the_rejected(ext: Ext, cpa: Any, site: StandinRelay) -> None:
+    page = ext.open("keys.html")
+    configure(ext, page, cpa)
+    assert ext.call(page, "accounts.add", {"site_url": site.url, "user_id": site.user_id,
+                                           "access_token": TOKEN})["ok"]
+    keys = ext.call(page, "keys.list")["result"]["sites"][0]["keys"][:2]
+    site.set_status(keys[1]["remote"]["remote_id"], 2)  # the site refuses it; the page does not know yet
+    page.reload()
+    for key in keys:
+        page.locator(f'.key-row[data-key-id="{key["id"]}"] .key-select').check()
+    page.click("#batch-import")
+    expect(page.locator("#batch-items .batch-item")).to_have_count(2)
+    page.locator("#batch-test").check()
+    page.click("#batch-apply")
+    expect(page.locator('#batch-items .batch-item[data-status="skipped"]')).to_have_count(1)
+    expect(page.locator('#batch-items .batch-item[data-status="created"]')).to_have_count(1)
+    [provider] = cpa.config()["openai-compatibility"]
+    assert [e["api-key"] for e in provider["api-key-entries"]] == [site.full_key(keys[0]["remote"]["remote_id"])]
