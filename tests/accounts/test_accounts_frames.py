@@ -252,3 +252,17 @@ def test_add_without_fetch_then_refresh(relay_factory, host):
     assert result["site"]["keys"] == [] and relay.reveal_calls == 0
     outcome = host.call("accounts.refresh", {"account": result["account"]["id"]})["result"]["results"][0]
     assert outcome["ok"] and outcome["result"]["added"] == 2
+
+
+def test_the_import_dialogs_model_fetch_counts_as_a_key_check(relay_factory, host):
+    relay = relay_factory("one-api")
+    tokens = relay.add_tokens(2)
+    account = add(host, relay)["result"]["account"]
+    keys = {k["remote"]["remote_id"]: k for k in site_keys(host, account["id"])}
+    assert host.call("models.list", {"key_id": keys[tokens[0]["id"]]["id"]})["ok"]
+    relay.set_status(tokens[1]["id"], 2)
+    assert host.call("models.list", {"key_id": keys[tokens[1]["id"]]["id"]})["error"]["code"] == "upstream_error"
+    after = {k["remote"]["remote_id"]: k for k in site_keys(host, account["id"])}
+    assert after[tokens[0]["id"]]["check"]["result"] == "valid"
+    assert after[tokens[1]["id"]]["check"]["result"] == "rejected"
+    assert after[tokens[1]["id"]]["usable"] is False
