@@ -179,7 +179,9 @@ class ManagementClient:
                     server_error=text, status=403,
                 )
             raise BridgeError(ErrorCode.SERVER_ERROR, f"CLIProxyAPI answered 403 ({text or 'forbidden'})", status=403)
-        if status == 404 and not response.body.strip():
+        # v7+ answers an unregistered management API with an empty 404; v6 has no such route at all,
+        # so gin's own "404 page not found" comes back (docs/cliproxyapi-compat.md).
+        if status == 404 and response.body.strip() in (b"", b"404 page not found"):
             raise BridgeError(
                 ErrorCode.MANAGEMENT_DISABLED,
                 f"no CLIProxyAPI management API at {shown}: check the URL, and that "

@@ -78,9 +78,28 @@ class MergeResult:
         return bool(self.touched or self.created)
 
 
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with every empty field (``null``, ``""``, ``[]``, ``{}``) left out, recursively.
+
+    CLIProxyAPI itself does not tell these apart from an absent field, and it turns one into
+    another on its own: a PUT with ``"models": null`` reads back as ``null`` and, once the
+    asynchronous reload has run, as ``[]``; a claude entry without ``proxy-url`` reads back with
+    ``"proxy-url": ""``. Hashes and read-back checks compare this form, so the reload never looks
+    like someone else's change. Items inside lists are kept (an empty entry is still an entry).
+    """
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items() if not any(v == e and type(v) is type(e) for e in _EMPTY)}
+    if isinstance(value, list):
+        return [comparable(item) for item in value]
+    return value
+
+
 def list_hash(items: list[dict[str, Any]]) -> str:
-    """A stable hash of a list's content (key order inside objects does not matter)."""
-    canonical = json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """A stable hash of a list's content: key order and empty fields (see :func:`comparable`) do not matter."""
+    canonical = json.dumps(comparable(items), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
