@@ -231,4 +231,8 @@ def test_connection_test_names_the_server_version_and_line(host, cpa):
     _configure(host, cpa)
     result = host.call("connection.test")["result"]
     assert result["server_version"] == cpa.spec.announced_version
+    if cpa.spec.build == "release":  # the version header names the line
+        assert (result["server_line"], result["line_from"]) == (cpa.spec.major, "version")
+    else:  # "dev": only a probe of the v8 management API can tell, and these lines have none
+        assert (result["server_line"], result["line_from"]) == (None, "probe")
     assert result["lists"] and all(count == 0 for count in result["lists"].values())
