@@ -117,7 +117,9 @@ def test_refresh_marks_deleted_and_dead_keys_and_adds_new(relay_factory, host):
     assert len(keys) == 5  # the deleted one is kept, marked
 
 
-def test_masked_key_imports_in_full_and_cleanup_removes_it_with_undo(relay_factory, configured, host):
+def test_masked_key_imports_in_full_and_cleanup_removes_it_with_undo(relay_factory, cpa_configured, host):
+    """On the stand-in and on every real CLIProxyAPI server."""
+    configured = cpa_configured
     relay = relay_factory("new-api", reveal_limit=100)
     relay.add_tokens(3)
     account = add(host, relay, fetch=True)["result"]["account"]
@@ -159,7 +161,8 @@ def test_reveal_rate_limit_keeps_keys_masked_then_import_says_429(relay_factory,
     assert (configured.config().get("openai-compatibility") or []) == []
 
 
-def test_unusable_key_asks_first_and_batch_can_skip(relay_factory, configured, host):
+def test_unusable_key_asks_first_and_batch_can_skip(relay_factory, cpa_configured, host):
+    configured = cpa_configured
     relay = relay_factory("one-api")
     good = relay.add_token("good")
     bad = relay.add_token("expired", expired_time=int(time.time()) - 60)
