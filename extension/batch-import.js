@@ -10,6 +10,7 @@ import { showError, showToast } from './lib/toast.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { BATCH_TIMEOUT_MS } from './lib/messages.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
+import { invalidOptions, mountProviderOptions, readProviderOptions, resetProviderOptions } from './lib/provider-options.js';
 import { rejectedKeyIds } from './accounts.js';
 
 let session = null;
@@ -17,7 +18,11 @@ let onDoneCallback = () => {};
 
 function buildParams() {
   const type = $('#batch-type').value;
-  const params = { items: session.items.map(({ key }) => ({ key_id: key.id, provider_type: type })) };
+  const options = readProviderOptions($('#batch-options'), 'batch-opt');
+  if (options.error) return invalidOptions(options);
+  const params = {
+    items: session.items.map(({ key }) => ({ key_id: key.id, provider_type: type, ...options.params })),
+  };
   // Relay keys the site reports dead (or rejected in a key check) are skipped, or imported when unticked.
   if (session.items.some(({ key }) => key.usable === false)) {
     if ($('#batch-skip-unusable').checked) params.skip_unusable = true;
@@ -122,9 +127,11 @@ function renderResult(result, dryRun) {
 
 async function runPreview() {
   const current = session;
+  if (!buildParams()) return; // invalid provider options: shown in the form, nothing sent
   await whileBusy($('#batch-preview'), async () => {
     if (!(await testFirst())) return;
     const params = buildParams();
+    if (!params) return;
     try {
       const result = await call('import.batch', { ...params, dry_run: true }, { timeoutMs: BATCH_TIMEOUT_MS });
       if (session !== current) return;
@@ -147,9 +154,11 @@ async function runPreview() {
 
 async function runImport() {
   const current = session;
+  if (!buildParams()) return; // invalid provider options: shown in the form, nothing sent
   await whileBusy($('#batch-apply'), async () => {
     if (!current.preview && !(await testFirst())) return;
     const params = buildParams();
+    if (!params) return;
     if (current.preview?.hashes && current.preview.params === JSON.stringify(params)) {
       params.expect_list_hashes = current.preview.hashes;
     }
@@ -241,6 +250,7 @@ export function openBatchDialog(items) {
   const current = { items, preview: null };
   session = current;
   $('#batch-form').reset();
+  resetProviderOptions($('#batch-options'));
   $('#batch-subtitle').textContent = t('batch_subtitle', [formatNumber(items.length)]);
   $('#batch-summary').textContent = '';
   const list = clear($('#batch-items'));
@@ -263,6 +273,7 @@ export function openBatchDialog(items) {
 export function setupBatchDialog({ onDone } = {}) {
   onDoneCallback = onDone ?? (() => {});
   addProviderTypeOptions($('#batch-type'));
+  mountProviderOptions($('#batch-options'), 'batch-opt');
   $('#batch-form').addEventListener('submit', (event) => {
     event.preventDefault();
     runImport();
