@@ -15,7 +15,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from cpa_bridge.merge import OPENAI, Draft, Model, list_hash, merge, validate_list
+from cpa_bridge.core.merge import OPENAI, Draft, Model, list_hash, merge, validate_list
 
 from .common import Row, openai_provider
 

@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from cpa_bridge.client import ManagementClient
+from cpa_bridge.cliproxyapi.client import ManagementClient
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.settings import Target
+from cpa_bridge.store.settings import Target
 
 BASE = "https://cpa.example.invalid/v0/management"
 KEY = "mgmt-unit-key-abcdef0123456789"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cpa_bridge.dispatch import ROUTES
+from cpa_bridge.wire.dispatch import ROUTES
 from cpa_bridge.errors import EXIT_CODES, ErrorCode
-from cpa_bridge.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
+from cpa_bridge.wire.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = (ROOT / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -30,7 +30,7 @@ def test_every_message_type_is_documented(mtype):
 
 
 def test_every_route_resolves_to_a_handler():
-    from cpa_bridge.dispatch import resolve
+    from cpa_bridge.wire.dispatch import resolve
 
     for mtype in ROUTES:
         assert hasattr(resolve(mtype), "params_model"), mtype

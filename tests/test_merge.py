@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.merge import Draft, Model, list_hash, merge, validate_list
+from cpa_bridge.core.merge import Draft, Model, list_hash, merge, validate_list
 
 OPENAI = "openai-compatibility"
 

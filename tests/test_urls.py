@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cpa_bridge.errors import BridgeError
-from cpa_bridge.urls import explicit_base_url, provider_base_url, same_base_url, validate_proxy_url
+from cpa_bridge.core.urls import explicit_base_url, provider_base_url, same_base_url, validate_proxy_url
 
 
 @pytest.mark.parametrize(

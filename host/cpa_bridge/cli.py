@@ -13,9 +13,9 @@ import json
 import sys
 from typing import Any, Callable
 
-from . import __version__
-from .dispatch import Context, call
-from .errors import BridgeError, ErrorCode
+from cpa_bridge import __version__
+from cpa_bridge.wire.dispatch import Context, call
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 
 def _read_secret(prompt: str) -> str:

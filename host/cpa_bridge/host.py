@@ -12,9 +12,9 @@ import sys
 import time
 from typing import Any, BinaryIO
 
-from .errors import BridgeError, ErrorCode
-from .framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
-from .protocol import error_reply, ok_reply, parse_envelope, request_id
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
+from cpa_bridge.wire.protocol import error_reply, ok_reply, parse_envelope, request_id
 
 
 def caller_from_argv(argv: list[str]) -> str | None:
@@ -35,7 +35,7 @@ def caller_from_argv(argv: list[str]) -> str | None:
 def check_origin(origin: str | None) -> BridgeError | None:
     if origin is None:
         return None
-    from .identity import allowed_origins
+    from cpa_bridge.wire.identity import allowed_origins
 
     if origin in allowed_origins():
         return None
@@ -48,8 +48,8 @@ def check_origin(origin: str | None) -> BridgeError | None:
 
 def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | None) -> dict[str, Any]:
     """One request → one reply dict. Never raises."""
-    from . import dispatch
-    from .log import logger
+    from cpa_bridge.wire import dispatch
+    from cpa_bridge.wire.log import logger
 
     rid = request_id(message)
     started = time.monotonic()
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the real stdout
-    from .log import setup
+    from cpa_bridge.wire.log import setup
 
     setup()
     try:

@@ -124,7 +124,8 @@ def test_fault_data_dir_read_only(host_factory, seeded):
 
 def test_fault_data_dir_full(seeded, monkeypatch):
     # ENOSPC on every write of the host's own files (in-process, since a full disk cannot be faked per test)
-    from cpa_bridge import dispatch, storage
+    from cpa_bridge.wire import dispatch
+    from cpa_bridge.store import storage
 
     assert dispatch.call("settings.set", {"management_url": seeded.url, "management_key": MGMT_KEY})
     real_write = os.write
@@ -177,7 +178,7 @@ def test_concurrent_hosts_and_cli_lose_no_key_and_make_no_duplicate(host_factory
 
 
 def test_backups_are_bounded(monkeypatch, isolated_home):
-    from cpa_bridge import backups
+    from cpa_bridge.cliproxyapi import backups
 
     monkeypatch.setattr(backups, "MAX_BACKUPS", 5)
     ids = [backups.save("http://127.0.0.1:1/v0/management", {"list": OPENAI, "before": [], "backup_id": f"2026{i:04d}"})

@@ -65,7 +65,7 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
     All API Hub backup (format versions 1.0 to 4.0). Site accounts carry no API keys in the
     backup; a warning says how many sites came without one.
     """
-    from ..errors import BridgeError, ErrorCode
+    from cpa_bridge.errors import BridgeError, ErrorCode
 
     if isinstance(data, dict) and data.get("type") == "all-api-hub-webdav-backup-encrypted":
         raise BridgeError(

@@ -6,13 +6,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import backups, fanout, keystore
-from .. import settings as store
-from ..dispatch import Context, handles
-from ..drafts import ImportItem, resolve
-from ..errors import BridgeError, ErrorCode
-from ..merge import OPENAI, Draft, Model, list_hash
-from ..protocol import Params
+from cpa_bridge.cliproxyapi import backups, fanout
+from cpa_bridge.store import keystore
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import ImportItem, resolve
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.merge import OPENAI, Draft, Model, list_hash
+from cpa_bridge.wire.protocol import Params
 
 TargetsParam = list[str] | Literal["all"] | None
 
@@ -60,9 +61,9 @@ class _DefaultModels:
         self.warnings: dict[int, str] = {}
 
     def __call__(self, before: list[dict[str, Any]], drafts: list[Draft]) -> list[Draft]:
-        from ..merge import _find_by_url
-        from ..session import timeouts
-        from ..upstream import fetch_models
+        from cpa_bridge.core.merge import _find_by_url
+        from cpa_bridge.cliproxyapi.session import timeouts
+        from cpa_bridge.sites.models import fetch_models
 
         settings = store.load()
         out = []
@@ -110,8 +111,8 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
 def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_run: bool,
                expect: dict[str, str], operation: str) -> dict[str, Any]:
     """Import drafts into one target: per list one GET, one write, one read-back."""
-    from ..engine import target_lock, write_list
-    from ..session import open_client
+    from cpa_bridge.cliproxyapi.engine import target_lock, write_list
+    from cpa_bridge.cliproxyapi.session import open_client
 
     by_list: dict[str, list[tuple[int, Draft]]] = {}
     for index, draft in drafts:
@@ -231,7 +232,7 @@ def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
 
 @handles(UndoParams)
 def history_undo(params: UndoParams, ctx: Context) -> dict[str, Any]:
-    from ..session import open_client
+    from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(params.target) as client:
         record = backups.load(client.target.management_url, params.backup_id)
@@ -240,8 +241,8 @@ def history_undo(params: UndoParams, ctx: Context) -> dict[str, Any]:
 
 def restore(client: Any, record: dict[str, Any], *, force: bool, dry_run: bool) -> dict[str, Any]:
     """Put a backed-up list back, as a write with its own backup."""
-    from ..engine import ListWrite, target_lock
-    from ..merge import mask_secrets, validate_list
+    from cpa_bridge.cliproxyapi.engine import ListWrite, target_lock
+    from cpa_bridge.core.merge import mask_secrets, validate_list
 
     list_name = record["list"]
     before = record.get("before")

@@ -1,9 +1,9 @@
 """``providers.*``: what CLIProxyAPI holds (keys masked) and managing it safely.
 
-Every write goes through :func:`cpa_bridge.engine.apply_edit` (lock, re-read, locate by
+Every write goes through :func:`cpa_bridge.cliproxyapi.engine.apply_edit` (lock, re-read, locate by
 id, validate, backup, write, read back) and can be undone with ``history.undo``.
 The page never sends or receives a raw key: entries and keys are named by the ids
-:mod:`cpa_bridge.manage` computes.
+:mod:`cpa_bridge.core.manage` computes.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import fanout
-from ..dispatch import Context, handles
-from ..drafts import ModelParam, clean_text
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
+from cpa_bridge.cliproxyapi import fanout
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import ModelParam, clean_text
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.protocol import Params
 
 ListName = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
 TargetsParam = list[str] | Literal["all"] | None
@@ -80,19 +80,19 @@ class SyncParams(Params):
 
 
 def _list_names(name: str | None) -> list[str]:
-    from ..client import PROVIDER_LISTS
+    from cpa_bridge.cliproxyapi.client import PROVIDER_LISTS
 
     return [name] if name else list(PROVIDER_LISTS)
 
 
 def summarize(item: dict[str, Any], list_name: str = "openai-compatibility") -> dict[str, Any]:
-    from ..manage import summarize as summarize_entry
+    from cpa_bridge.core.manage import summarize as summarize_entry
 
     return summarize_entry(list_name, item)
 
 
 def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
-    from ..session import open_client
+    from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(target) as client:
         lists = {name: client.get_list(name) for name in names}
@@ -100,7 +100,7 @@ def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
 
 
 def _listing(target: str | None, names: list[str]) -> dict[str, Any]:
-    from ..manage import summarize as summarize_entry
+    from cpa_bridge.core.manage import summarize as summarize_entry
 
     read = _read_lists(target, names)
     return {**read, "lists": {name: [summarize_entry(name, item) for item in items]
@@ -117,9 +117,9 @@ def list_(params: ListParams, ctx: Context) -> dict:
 
 @handles(ShowParams)
 def show(params: ShowParams, ctx: Context) -> dict:
-    from ..manage import describe, locate
-    from ..merge import list_hash
-    from ..session import open_client
+    from cpa_bridge.core.manage import describe, locate
+    from cpa_bridge.core.merge import list_hash
+    from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(params.target) as client:
         items = client.get_list(params.list)
@@ -130,10 +130,10 @@ def show(params: ShowParams, ctx: Context) -> dict:
 
 def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str, Any]]], Any]) -> dict[str, Any]:
     """Run one provider edit through the safe write path and describe what happened."""
-    from ..engine import apply_edit, target_lock
-    from ..manage import entry_id
-    from ..manage import summarize as summarize_entry
-    from ..session import open_client
+    from cpa_bridge.cliproxyapi.engine import apply_edit, target_lock
+    from cpa_bridge.core.manage import entry_id
+    from cpa_bridge.core.manage import summarize as summarize_entry
+    from cpa_bridge.cliproxyapi.session import open_client
 
     made: list[Any] = []
 
@@ -172,7 +172,7 @@ def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str,
 
 @handles(RemoveKeyParams)
 def remove_key(params: RemoveKeyParams, ctx: Context) -> dict:
-    from .. import manage
+    from cpa_bridge.core import manage
 
     return _write(params, "providers.remove_key",
                   lambda before: manage.remove_key(params.list, before, params.entry_id, params.key_id))
@@ -180,7 +180,7 @@ def remove_key(params: RemoveKeyParams, ctx: Context) -> dict:
 
 @handles(SetDisabledParams)
 def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
-    from .. import manage
+    from cpa_bridge.core import manage
 
     operation = "providers.disable" if params.disabled else "providers.enable"
     return _write(params, operation,
@@ -189,15 +189,15 @@ def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
 
 @handles(DeleteParams)
 def delete(params: DeleteParams, ctx: Context) -> dict:
-    from .. import manage
+    from cpa_bridge.core import manage
 
     return _write(params, "providers.delete", lambda before: manage.delete(params.list, before, params.entry_id))
 
 
 @handles(SetModelsParams)
 def set_models(params: SetModelsParams, ctx: Context) -> dict:
-    from .. import manage
-    from ..merge import Model
+    from cpa_bridge.core import manage
+    from cpa_bridge.core.merge import Model
 
     models = []
     for i, row in enumerate(params.models):
@@ -214,7 +214,7 @@ def set_models(params: SetModelsParams, ctx: Context) -> dict:
 
 @handles(DriftParams)
 def drift(params: DriftParams, ctx: Context) -> dict:
-    from .. import manage
+    from cpa_bridge.core import manage
 
     names = _list_names(params.list)
     targets = fanout.target_names(params.targets if params.targets is not None else "all", None)
@@ -233,10 +233,10 @@ def drift(params: DriftParams, ctx: Context) -> dict:
 def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str]]], *,
                  dry_run: bool) -> dict[str, Any]:
     """Copy the missing keys/providers into one target: per list one GET, one write, one read-back."""
-    from .. import manage
-    from ..engine import Edit, apply_edit, merge_checks, plan_request, preview, target_lock
-    from ..redact import mask
-    from ..session import open_client
+    from cpa_bridge.core import manage
+    from cpa_bridge.cliproxyapi.engine import Edit, apply_edit, merge_checks, plan_request, preview, target_lock
+    from cpa_bridge.core.redact import mask
+    from cpa_bridge.cliproxyapi.session import open_client
 
     lists: dict[str, Any] = {}
     summary = {"providers_created": 0, "keys_added": 0, "models_added": 0, "failed": 0}
@@ -297,8 +297,8 @@ def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str
 
 @handles(SyncParams)
 def sync(params: SyncParams, ctx: Context) -> dict:
-    from .. import manage
-    from .. import settings as store
+    from cpa_bridge.core import manage
+    from cpa_bridge.store import settings as store
 
     settings = store.load()
     source = store.require_target(settings, params.from_target)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .. import settings as store
-from ..dispatch import Context, handles
-from ..drafts import clean_key
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
-from ..urls import normalize_management_url
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import clean_key
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.protocol import Params
+from cpa_bridge.core.urls import normalize_management_url
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
 

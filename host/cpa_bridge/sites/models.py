@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from .client import MAX_RESPONSE_BYTES, _is_tls, tls_context
-from .errors import BridgeError, ErrorCode
-from .urls import check_address, display_url, has_version_tail, parse_http_url
+from cpa_bridge.cliproxyapi.client import MAX_RESPONSE_BYTES, _is_tls, tls_context
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import check_address, display_url, has_version_tail, parse_http_url
 
 
 def candidate_urls(base_url: str) -> list[str]:

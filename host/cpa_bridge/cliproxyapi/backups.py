@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import paths, storage
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.store import paths, storage
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MAX_BACKUPS = 200
 

@@ -1,4 +1,4 @@
-"""From ``import`` params to validated :class:`~cpa_bridge.merge.Draft` objects.
+"""From ``import`` params to validated :class:`~cpa_bridge.core.merge.Draft` objects.
 
 Everything a user typed is checked here, before any request: URLs (scheme, host,
 credentials, link-local), names and keys (no control characters, sane lengths),
@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import keystore
-from .errors import BridgeError, ErrorCode
-from .merge import Draft, Model
-from .urls import explicit_base_url, provider_base_url, validate_proxy_url
+from cpa_bridge.store import keystore
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.merge import Draft, Model
+from cpa_bridge.core.urls import explicit_base_url, provider_base_url, validate_proxy_url
 
 ProviderType = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -19,7 +19,7 @@ def setup() -> None:
         return
     logger.setLevel(getattr(logging, level_name.upper(), logging.INFO))
     logger.propagate = False
-    from . import paths, storage
+    from cpa_bridge.store import paths, storage
 
     try:
         path = paths.log_file()

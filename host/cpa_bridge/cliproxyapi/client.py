@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 import httpx
 
-from .errors import BridgeError, ErrorCode
-from .settings import Target
-from .urls import display_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store.settings import Target
+from cpa_bridge.core.urls import display_url
 
 #: Lists a provider can be imported into (the management path is the list name).
 PROVIDER_LISTS = ("openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key")

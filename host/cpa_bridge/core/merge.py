@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .errors import BridgeError, ErrorCode
-from .redact import mask, safe_proxy_url
-from .urls import comparable_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.redact import mask, safe_proxy_url
+from cpa_bridge.core.urls import comparable_url
 
 OPENAI = "openai-compatibility"
 KEY_LISTS = ("claude-api-key", "gemini-api-key", "codex-api-key")

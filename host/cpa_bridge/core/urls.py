@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MANAGEMENT_PATH = "/v0/management"
 

@@ -1,6 +1,6 @@
 """Provider management: stable ids, describing entries, pure edits of a list, drift, sync.
 
-Pure functions, no I/O (the write path is :func:`cpa_bridge.engine.apply_edit`). The
+Pure functions, no I/O (the write path is :func:`cpa_bridge.cliproxyapi.engine.apply_edit`). The
 page never holds a raw key: it points at things with ids computed here.
 
 * ``entry_id``: a short hash of (list, provider name or api-key, normalised base URL);
@@ -23,11 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Edit
-from .errors import BridgeError, ErrorCode
-from .merge import OPENAI, Draft, MergeResult, Model, mask_secrets, merge
-from .redact import mask, safe_proxy_url
-from .urls import comparable_url, display_url
+from cpa_bridge.cliproxyapi.engine import Edit
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.merge import OPENAI, Draft, MergeResult, Model, mask_secrets, merge
+from cpa_bridge.core.redact import mask, safe_proxy_url
+from cpa_bridge.core.urls import comparable_url, display_url
 
 #: Fields a PATCH may change, per list (reference section 3.4 and 4).
 PATCHABLE: dict[str, frozenset[str]] = {

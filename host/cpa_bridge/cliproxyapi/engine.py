@@ -2,7 +2,7 @@
 
 Per provider list touched: one GET, one write (PATCH of the one provider that changed,
 or PUT of the list), one read-back GET: at most three requests, whatever the number
-of keys. I/O lives here; the decisions live in :mod:`cpa_bridge.merge`.
+of keys. I/O lives here; the decisions live in :mod:`cpa_bridge.core.merge`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any, Callable, Iterator
 
 from contextlib import contextmanager
 
-from . import backups, paths, storage
-from .client import ManagementClient
-from .errors import BridgeError, ErrorCode
-from .merge import OPENAI, Draft, MergeResult, key_present, list_hash, mask_secrets, merge, validate_list
+from cpa_bridge.cliproxyapi import backups
+from cpa_bridge.store import paths, storage
+from cpa_bridge.cliproxyapi.client import ManagementClient
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.merge import OPENAI, Draft, MergeResult, key_present, list_hash, mask_secrets, merge, validate_list
 
 LOCK_TIMEOUT = 60.0
 #: Codes that mean "the request may have been applied": the outcome is uncertain.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from . import settings as store
-from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ManagementClient
-from .errors import BridgeError, ErrorCode
-from .urls import normalize_management_url
+from cpa_bridge.store import settings as store
+from cpa_bridge.cliproxyapi.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ManagementClient
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import normalize_management_url
 
 
 def _timeout(name: str, default: float) -> float:

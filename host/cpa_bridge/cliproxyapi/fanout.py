@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Literal
 
-from . import settings as store
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.store import settings as store
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MAX_PARALLEL = 4
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -94,7 +94,7 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
         return handler(None, ctx or Context())
     from pydantic import ValidationError
 
-    from .protocol import invalid_request
+    from cpa_bridge.wire.protocol import invalid_request
 
     try:
         parsed = model.model_validate(params)
