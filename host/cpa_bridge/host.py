@@ -49,7 +49,7 @@ def check_origin(origin: str | None) -> BridgeError | None:
 def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | None) -> dict[str, Any]:
     """One request → one reply dict. Never raises."""
     from cpa_bridge.wire import dispatch
-    from cpa_bridge.wire.log import logger
+    from cpa_bridge.wire.log import logger, safe
 
     rid = request_id(message)
     started = time.monotonic()
@@ -61,13 +61,13 @@ def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | N
         mtype = envelope.type
         result = dispatch.call(envelope.type, envelope.params, dispatch.Context(origin=origin, via="host"))
         reply = ok_reply(envelope.id, result)
-        logger.info("ok type=%s id=%s ms=%.1f", mtype[:64], str(rid)[:40], (time.monotonic() - started) * 1000)
+        logger.info("ok type=%s id=%s ms=%.1f", safe(mtype), safe(rid, 40), (time.monotonic() - started) * 1000)
         return reply
     except BridgeError as exc:
-        logger.info("error type=%s id=%s code=%s", mtype[:64], str(rid)[:40], exc.code.value)
+        logger.info("error type=%s id=%s code=%s", safe(mtype), safe(rid, 40), exc.code.value)
         return error_reply(rid, exc)
     except Exception as exc:  # a bug: report it, never a traceback on stdout
-        logger.error("internal error type=%s id=%s exc=%s", mtype[:64], str(rid)[:40], type(exc).__name__)
+        logger.error("internal error type=%s id=%s exc=%s", safe(mtype), safe(rid, 40), type(exc).__name__)
         return error_reply(
             rid, BridgeError(ErrorCode.INTERNAL_ERROR, f"the host hit an unexpected error ({type(exc).__name__})")
         )
