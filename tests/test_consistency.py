@@ -60,3 +60,39 @@ def test_extension_identity_matches_the_host():
     installer = (ROOT / "install").rglob("*.py")
     assert any(HOST_NAME in p.read_text(encoding="utf-8") for p in installer)
     assert HOST_NAME in (ROOT / "extension" / "lib" / "host.js").read_text(encoding="utf-8")
+
+
+def test_provider_list_names_agree_between_host_and_extension():
+    from cpa_bridge.core.lists import PROVIDER_LISTS
+
+    source = (ROOT / "extension" / "lib" / "messages.js").read_text(encoding="utf-8")
+    block = re.search(r"PROVIDER_TYPES = Object\.freeze\(\[(.*?)\]\)", source, re.S)
+    assert block, "PROVIDER_TYPES not found in extension/lib/messages.js"
+    assert tuple(re.findall(r"'([^']+)'", block.group(1))) == PROVIDER_LISTS
+
+
+def test_provider_list_names_are_spelled_in_one_python_place():
+    # every other module names the lists through cpa_bridge.core.lists
+    offenders = []
+    for path in (ROOT / "host" / "cpa_bridge").rglob("*.py"):
+        if path.name == "lists.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if re.search(r"[\"'](openai-compatibility|claude-api-key|gemini-api-key|codex-api-key)[\"']", code):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not offenders, offenders
+
+
+def test_only_the_engine_writes_to_cliproxyapi():
+    # the client's write methods are called from cliproxyapi/engine.py alone: one write path
+    offenders = []
+    for path in (ROOT / "host" / "cpa_bridge").rglob("*.py"):
+        if path.name in ("engine.py", "client.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for name in ("put_list(", "patch_item(", "delete_item(", '.request("PUT"', '.request("PATCH"',
+                     '.request("DELETE"'):
+            if name in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not offenders, offenders

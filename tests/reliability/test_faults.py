@@ -39,11 +39,11 @@ def writes(server):
 def test_fault_put_500_failed_to_save_config(host, seeded):
     seeded.faults.save_fails = True
     result = host.call("import", ITEM)["result"]
-    assert result["outcome"] == "uncertain" and result["read_back"] == "applied"
+    assert result["outcome"] == "not_saved" and result["read_back"] == "applied"
     assert result["backup_id"]
     assert [p["name"] for p in seeded.config()[OPENAI]] == ["Keep"], "file intact"
     entries = host.call("history.list")["result"]["entries"]
-    assert entries[0]["outcome"] == "uncertain"
+    assert entries[0]["outcome"] == "not_saved"
 
 
 def test_fault_connection_dropped_after_the_server_applied_the_write(host, seeded):
@@ -78,7 +78,7 @@ def test_fault_server_restarts_between_read_and_write(host, seeded):
     # a change that only reached memory (failed save) is lost by the restart; the next import sees that
     seeded.faults.save_fails = True
     first = host.call("import", ITEM)["result"]
-    assert first["outcome"] == "uncertain"
+    assert first["outcome"] == "not_saved"
     seeded.faults.save_fails = False
     seeded.faults.restart_before_next_write = True
     # we read "Relay" (memory only), then the server restarted and forgot it: the PATCH finds nothing

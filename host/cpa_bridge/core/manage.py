@@ -1,6 +1,6 @@
 """Provider management: stable ids, describing entries, pure edits of a list, drift, sync.
 
-Pure functions, no I/O (the write path is :func:`cpa_bridge.cliproxyapi.engine.apply_edit`). The
+Pure functions, no I/O (the write path is :func:`cpa_bridge.cliproxyapi.engine.write`). The
 page never holds a raw key: it points at things with ids computed here.
 
 * ``entry_id``: a short hash of (list, provider name or api-key, normalised base URL);
@@ -23,18 +23,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cpa_bridge.cliproxyapi.engine import Edit
+from cpa_bridge.core.edits import Edit
+from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.core.merge import OPENAI, Draft, MergeResult, Model, mask_secrets, merge
+from cpa_bridge.core.merge import Draft, MergeResult, Model, mask_secrets, merge
 from cpa_bridge.core.redact import mask, safe_proxy_url
 from cpa_bridge.core.urls import comparable_url, display_url
 
 #: Fields a PATCH may change, per list (reference section 3.4 and 4).
 PATCHABLE: dict[str, frozenset[str]] = {
     OPENAI: frozenset({"disabled", "api-key-entries", "models"}),
-    "claude-api-key": frozenset({"models", "excluded-models"}),
-    "gemini-api-key": frozenset({"excluded-models"}),
-    "codex-api-key": frozenset({"models", "excluded-models"}),
+    CLAUDE: frozenset({"models", "excluded-models"}),
+    GEMINI: frozenset({"excluded-models"}),
+    CODEX: frozenset({"models", "excluded-models"}),
 }
 DISABLE_ALL = "*"
 #: Fields ``describe`` shows in their own place (or never: keys, header values).
@@ -263,8 +264,9 @@ def _edit(list_name: str, before: list[dict[str, Any]], index: int, new: list[di
         request, preview = _delete_request(list_name, before, index, new)
     else:
         request, preview = _field_request(list_name, before, index, new, fields)
+    changed = [] if fields is None else [index]
     return Edit(items=new, request=request, preview=preview, summary=summary,
-                check=_checker(list_name, new, wanted, what), warnings=list(warnings or []))
+                check=_checker(list_name, new, wanted, what), warnings=list(warnings or []), changed=changed)
 
 
 def delete(list_name: str, before: list[dict[str, Any]], wanted: str) -> Edit:

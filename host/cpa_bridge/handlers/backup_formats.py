@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
+
 
 @dataclass
 class FoundSite:
@@ -53,10 +55,10 @@ def _tokens(account: dict[str, Any]) -> list[tuple[str, str]]:
 
 #: All API Hub's API type → the CLIProxyAPI list it maps to (its own mapping, see the analysis §1.4).
 API_TYPES = {
-    "openai-compatible": "openai-compatibility",
-    "openai": "codex-api-key",
-    "anthropic": "claude-api-key",
-    "google": "gemini-api-key",
+    "openai-compatible": OPENAI,
+    "openai": CODEX,
+    "anthropic": CLAUDE,
+    "google": GEMINI,
 }
 
 

@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.wire.protocol import Params
+from cpa_bridge.wire.params import Params
 
 
 class TestParams(Params):
@@ -29,7 +29,7 @@ class ModelsParams(Params):
 
 @handles(TestParams)
 def test(params: TestParams, ctx: Context) -> dict:
-    from cpa_bridge.cliproxyapi.client import COUNTED_LISTS
+    from cpa_bridge.core.lists import COUNTED_LISTS
     from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(params.target) as client:

@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cpa_bridge.store import keystore
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.lists import OPENAI, ListName
 from cpa_bridge.core.merge import Draft, Model
 from cpa_bridge.core.urls import explicit_base_url, provider_base_url, validate_proxy_url
 
-ProviderType = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
+ProviderType = ListName
 
 
 class ModelParam(BaseModel):
@@ -37,7 +38,7 @@ class ImportItem(BaseModel):
     site_url: str | None = Field(default=None, max_length=2048)
     api_key: str | None = Field(default=None, max_length=4096)
     key_id: str | None = Field(default=None, max_length=64)
-    provider_type: ProviderType = "openai-compatibility"
+    provider_type: ProviderType = OPENAI
     provider_name: str | None = Field(default=None, max_length=300)
     base_url: str | None = Field(default=None, max_length=2048)
     models: list[ModelParam] = Field(default_factory=list, max_length=5000)

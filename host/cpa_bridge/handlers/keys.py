@@ -12,7 +12,7 @@ from cpa_bridge.store import keystore
 from cpa_bridge.wire.dispatch import Context, handles
 from cpa_bridge.handlers.drafts import clean_key, clean_text
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.wire.protocol import Params
+from cpa_bridge.wire.params import Params
 from cpa_bridge.core.urls import comparable_url, parse_http_url
 from cpa_bridge.handlers import backup_formats
 

@@ -20,14 +20,6 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 
-def __getattr__(name: str) -> Any:
-    if name == "Params":  # the params base lives in .params; imported lazily to keep start-up fast
-        from cpa_bridge.wire.params import Params
-
-        return Params
-    raise AttributeError(name)
-
-
 _ENVELOPE_FIELDS = {"v", "id", "type", "params"}
 
 
