@@ -96,3 +96,20 @@ def test_only_the_engine_writes_to_cliproxyapi():
             if name in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert not offenders, offenders
+
+
+def test_no_committed_file_names_a_development_machine_path():
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    # this machine's checkout and home (the paths a comment copied from a development machine had)
+    pattern = re.compile("(" + "|".join(re.escape(p) for p in ("/" + "work/", "/" + "root/")) + ")")
+    offenders = []
+    for name in files:
+        path = ROOT / name
+        if path.suffix not in (".py", ".js", ".md", ".json", ".sh", ".toml", ".html", ".css", ".txt") or not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if pattern.search(line):
+                offenders.append(f"{name}:{number}")
+    assert not offenders, offenders

@@ -2,7 +2,7 @@
 
 One row per browser. Every install, check and uninstall path is read from this
 table; no other module knows a browser-specific directory or registry key.
-Source: docs in /work/shared/reference/native-messaging.md, part A2.
+Source: the native-messaging reference notes (part A2) the project was written from.
 
 Path templates start with one of these (expanded by ``Context.expand``):
 ``~`` home, ``{config}`` $XDG_CONFIG_HOME or ~/.config, ``{appsupport}``
