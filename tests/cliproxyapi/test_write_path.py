@@ -172,3 +172,19 @@ def test_a_held_lock_gives_busy_after_the_bound(server, monkeypatch):
         reply = call("import", ITEM)
     assert not reply["ok"] and reply["error"]["code"] == "busy", reply
     assert writes(server) == []
+
+
+# -- defect 12: history.list stays under the reply limit ------------------------------------------
+def test_history_list_with_huge_summaries_stays_small_and_pages(server):
+    models = [{"name": f"model-{i:05d}-" + "x" * 80} for i in range(3000)]
+    for n in range(3):
+        assert call("import", {**ITEM, "api_key": f"sk-path-huge-{n}-0123456789", "models": models})["ok"]
+    page = call("history.list", {"limit": 2})["result"]
+    assert len(page["entries"]) == 2 and page["next_offset"] == 2
+    assert len(json.dumps(page).encode()) < 64 * 1024
+    rest = call("history.list", {"limit": 2, "offset": 2})["result"]
+    assert len(rest["entries"]) == 1 and rest["next_offset"] is None
+    oldest = rest["entries"][0]  # the import that created the provider with 3,000 models
+    assert oldest["summary_truncated"] is True
+    assert any(change.get("models_more") == 2980 for change in oldest["summary"])
+    assert len(json.dumps(call("history.list", {"limit": 200})["result"]).encode()) < 64 * 1024

@@ -47,6 +47,7 @@ class BatchParams(Params):
 class HistoryParams(Params):
     target: str | None = Field(default=None, max_length=40)
     limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=10_000)
 
 
 class UndoParams(Params):
@@ -219,8 +220,11 @@ def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
 def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
     settings = store.load()
     target = store.require_target(settings, params.target)
-    records = backups.list_records(target.management_url, params.limit)
-    return {"target": target.name, "entries": [backups.public(r) for r in records]}
+    records = backups.list_records(target.management_url, params.limit + 1, params.offset)
+    entries = [backups.public(r) for r in records[:params.limit]]
+    more = len(records) > params.limit
+    return {"target": target.name, "entries": entries, "offset": params.offset,
+            "next_offset": params.offset + len(entries) if more else None}
 
 
 @handles(UndoParams)
