@@ -8,9 +8,11 @@ bad frame (which first gets one ``bad_frame`` / ``too_large`` reply).
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.wire.framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
@@ -87,20 +89,101 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
     return encode_frame(error_reply(reply.get("id"), error))
 
 
+#: Messages answered at once, even while earlier ones are still running (a write waiting for a
+#: slow server): they read only local state. The reads wait their turn when a message that
+#: changes that local state is still pending, so a reply never shows a state older than one
+#: asked for before it.
+IMMEDIATE = frozenset({"ping", "settings.get", "keys.list", "history.list"})
+_LOCAL_WRITE_PREFIXES = ("settings.", "keys.", "sites.")
+
+
+class _Replies:
+    """Writes reply frames from several threads, one frame at a time."""
+
+    def __init__(self, stdout: BinaryIO) -> None:
+        self._stdout = stdout
+        self._lock = threading.Lock()
+
+    def send(self, frame: bytes) -> None:
+        with self._lock:
+            write_frame(self._stdout, frame)
+
+
+class _InOrder:
+    """One worker thread that runs messages in the order they came (started on first use)."""
+
+    def __init__(self, run: Callable[[dict[str, Any]], None]) -> None:
+        self._run = run
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+
+    def submit(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending.append(_type_of(message))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="cpa-bridge-worker", daemon=True)
+            self._thread.start()
+        self._queue.put(message)
+
+    def local_write_pending(self) -> bool:
+        with self._lock:
+            return any(t.startswith(_LOCAL_WRITE_PREFIXES) and t not in IMMEDIATE for t in self._pending)
+
+    def _loop(self) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                self._run(message)
+            finally:
+                with self._lock:
+                    self._pending.pop(0)
+
+    def drain(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+
+
+def _type_of(message: Any) -> str:
+    mtype = message.get("type") if isinstance(message, dict) else None
+    return mtype if isinstance(mtype, str) else ""
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO, origin: str | None) -> int:
+    """Answer frames until EOF. Messages run in order on a worker thread; :data:`IMMEDIATE`
+    ones are answered at once, so ``ping`` and local reads never wait behind a slow write."""
     refused = check_origin(origin)
-    while True:
+    replies = _Replies(stdout)
+
+    def answer(message: dict[str, Any]) -> None:
+        frame = encode_reply(handle(message, origin, refused))
         try:
-            message = read_frame(stdin)
-        except FrameTooLarge as exc:
-            write_frame(stdout, encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason))))
-            return 0
-        except FrameError as exc:
-            write_frame(stdout, encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason))))
-            return 0
-        if message is None:
-            return 0
-        write_frame(stdout, encode_reply(handle(message, origin, refused)))
+            replies.send(frame)
+        except OSError:  # the browser went away (broken pipe): nobody is left to answer
+            pass
+
+    worker = _InOrder(answer)
+    try:
+        while True:
+            try:
+                message = read_frame(stdin)
+            except FrameTooLarge as exc:
+                worker.drain()
+                replies.send(encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason))))
+                return 0
+            except FrameError as exc:
+                worker.drain()
+                replies.send(encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason))))
+                return 0
+            if message is None:
+                return 0
+            if _type_of(message) in IMMEDIATE and not worker.local_write_pending():
+                answer(message)
+            else:
+                worker.submit(message)
+    finally:
+        worker.drain()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,31 @@
+"""A slow CLIProxyAPI does not stall the host: ``ping`` and local reads are answered while a
+write waits for it (defect: a 30 s server held every later message on the connection)."""
+
+from __future__ import annotations
+
+from tests.conftest import MGMT_KEY
+from tests.hostproc import frame
+
+
+def test_ping_and_reads_are_answered_while_a_write_waits(host, standin):
+    assert host.call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})["ok"]
+    standin.faults.delay_seconds = 3.0
+    host.send_raw(frame({"v": 1, "id": "slow", "type": "import", "params": {
+        "site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-slow-0123456789",
+        "models": [{"name": "m"}]}}))
+    host.send_raw(frame({"v": 1, "id": "p", "type": "ping"}))
+    host.send_raw(frame({"v": 1, "id": "s", "type": "settings.get"}))
+    first, second = host.read_reply(timeout=30), host.read_reply(timeout=30)
+    assert {first["id"], second["id"]} == {"p", "s"}, (first, second)
+    standin.faults.delay_seconds = 0
+    last = host.read_reply(timeout=60)
+    assert last["id"] == "slow" and last["ok"], last
+
+
+def test_a_read_after_a_pending_settings_change_waits_its_turn(host, standin):
+    host.send_raw(frame({"v": 1, "id": "set", "type": "settings.set",
+                         "params": {"management_url": standin.url, "management_key": MGMT_KEY}}))
+    host.send_raw(frame({"v": 1, "id": "get", "type": "settings.get"}))
+    first, second = host.read_reply(), host.read_reply()
+    assert [first["id"], second["id"]] == ["set", "get"]
+    assert second["result"]["management_url"].startswith(standin.url)
