@@ -110,9 +110,10 @@ BROWSERS: tuple[Browser, ...] = (
             "linux": ("{config}/BraveSoftware/Brave-Browser/NativeMessagingHosts",),
             "darwin": ("{appsupport}/BraveSoftware/Brave-Browser/NativeMessagingHosts",),
         },
-        # Not documented by Brave; these are what browserpass installs to.
+        # Not documented by Brave. Brave is an unbranded Chromium build, which reads Chromium's
+        # system dir; /etc/opt/chrome/ is Google Chrome's (installing there registers for Chrome).
         system_dirs={
-            "linux": ("/etc/opt/chrome/native-messaging-hosts",),
+            "linux": ("/etc/chromium/native-messaging-hosts",),
             "darwin": ("/Library/Application Support/Chromium/NativeMessagingHosts",),
         },
         profile_dirs={
