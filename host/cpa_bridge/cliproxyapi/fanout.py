@@ -39,7 +39,7 @@ def run(names: list[str | None], operation: Callable[[str | None], dict[str, Any
             return {"target": name, "ok": False, "error": exc.to_dict()}
 
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(names))) as pool:
-        # each thread runs in a copy of this context: they share the operation's server state
+        # each thread runs in a copy of this context: they share the message's scope (cpa_bridge.operation)
         futures = [pool.submit(contextvars.copy_context().run, one, name) for name in names]
         results = [f.result() for f in futures]
     failed = [r["target"] for r in results if not r["ok"]]

@@ -15,7 +15,6 @@ failed management keys, so:
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import hashlib
 import ipaddress
@@ -27,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cpa_bridge import operation
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.store import paths, storage
 
@@ -177,20 +177,6 @@ class Operation:
             self.confirmed.add((server_id, key_id))
 
 
-_current: contextvars.ContextVar[Operation | None] = contextvars.ContextVar("cpa_bridge_operation", default=None)
-
-
 def current() -> Operation:
-    """The running operation (a fresh one outside :func:`operation`, e.g. in unit tests)."""
-    return _current.get() or Operation()
-
-
-@contextmanager
-def operation() -> Iterator[Operation]:
-    """One message's operation; threads started with ``contextvars.copy_context()`` share it."""
-    op = Operation()
-    token = _current.set(op)
-    try:
-        yield op
-    finally:
-        _current.reset(token)
+    """The running message's :class:`Operation` (a fresh one outside a message)."""
+    return operation.state("servers", Operation)

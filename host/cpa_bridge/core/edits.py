@@ -4,9 +4,9 @@ Pure: no I/O. A *change* (:class:`ListChange`) names a list and holds a builder,
 function from the list as read to an :class:`Edit` (or ``None``: nothing to do). The
 engine (:func:`cpa_bridge.cliproxyapi.engine.write`) runs every change the same way:
 lock, re-read, build, validate, back up, send, read back. This module has the builders
-for every kind of write: import (:func:`import_change`), sync (:func:`sync_change`),
-undo (:func:`restore_change`) and, through :mod:`cpa_bridge.core.manage`, every
-``providers.*`` edit (:func:`manage_change`).
+for every kind of write: import (:func:`import_change`), undo (:func:`restore_change`)
+and, with :mod:`cpa_bridge.core.manage`, every ``providers.*`` edit
+(:func:`manage_change`) and sync (:func:`cpa_bridge.core.manage.sync_change`).
 """
 
 from __future__ import annotations
@@ -75,13 +75,22 @@ def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     return {k: v for k, v in after.items() if before.get(k) != v}
 
 
+def unique_value(items: Items, index: int, field: str) -> str | None:
+    """``items[index][field]`` if it can address that entry on the server (PATCH / DELETE):
+    a non-empty string without outer spaces that no other entry has."""
+    value = items[index].get(field)
+    if isinstance(value, str) and value and value.strip() == value and \
+            sum(1 for item in items if item.get(field) == value) == 1:
+        return value
+    return None
+
+
 def plan_request(list_name: str, before: Items, result: MergeResult) -> dict[str, Any]:
     """The request that applies ``result``: PATCH one provider by its unique name, else PUT the list."""
     if list_name == OPENAI and not result.created and len(result.touched) == 1:
         (index,) = result.touched
-        name = before[index].get("name")
-        if isinstance(name, str) and name.strip() == name and name and \
-                sum(1 for item in before if item.get("name") == name) == 1:
+        name = unique_value(before, index, "name")
+        if name is not None:
             value = _changed_fields(before[index], result.items[index])
             return {"method": "PATCH", "path": list_name, "body": {"name": name, "value": value}}
     return {"method": "PUT", "path": list_name, "body": result.items}
@@ -155,20 +164,6 @@ def import_change(list_name: str, drafts: list[Draft], expect_hash: str | None =
         if missing:
             raise NeedsModels(missing)
         return merge_edit(list_name, before, change.merged, drafts)
-
-    change.build = build
-    return change
-
-
-def sync_change(list_name: str, drafts: list[Any]) -> ListChange:
-    """Copy the missing keys and providers of ``drafts`` (:class:`manage.SyncDraft`) into ``list_name``."""
-    from cpa_bridge.core.manage import sync_merge
-
-    change = ListChange(list_name, lambda before: None)
-
-    def build(before: Items) -> Edit | None:
-        change.merged = sync_merge(list_name, before, drafts)
-        return merge_edit(list_name, before, change.merged, [sd.draft for sd in drafts])
 
     change.build = build
     return change

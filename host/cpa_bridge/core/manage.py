@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cpa_bridge.core.edits import Edit
+from cpa_bridge.core.edits import Edit, ListChange, merge_edit, unique_value
 from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.merge import Draft, MergeResult, Model, mask_secrets, merge
@@ -202,19 +202,11 @@ def _checker(list_name: str, expected: list[dict[str, Any]], wanted: str, what: 
 
 def _openai_name(items: list[dict[str, Any]], index: int) -> str | None:
     """The name to address ``items[index]`` by (PATCH / DELETE), if exact and unique."""
-    name = items[index].get("name")
-    if (isinstance(name, str) and name and name.strip() == name
-            and sum(1 for item in items if item.get("name") == name) == 1):
-        return name
-    return None
+    return unique_value(items, index, "name")
 
 
 def _unique_key(items: list[dict[str, Any]], index: int) -> str | None:
-    key = items[index].get("api-key")
-    if (isinstance(key, str) and key and key.strip() == key
-            and sum(1 for item in items if item.get("api-key") == key) == 1):
-        return key
-    return None
+    return unique_value(items, index, "api-key")
 
 
 def _put(list_name: str, new: list[dict[str, Any]], changed: Iterable[int]) -> tuple[dict, dict]:
@@ -511,3 +503,15 @@ def sync_merge(list_name: str, before: list[dict[str, Any]], drafts: list[SyncDr
             extra = {k: copy.deepcopy(v) for k, v in created_from[index].items() if k not in _NEW_ENTRY_OWN}
             entry.update(extra)
     return result
+
+
+def sync_change(list_name: str, drafts: list[SyncDraft]) -> ListChange:
+    """The write of a sync: copy the missing keys and providers of ``drafts`` into ``list_name``."""
+    change = ListChange(list_name, lambda before: None)
+
+    def build(before: list[dict[str, Any]]) -> Edit | None:
+        change.merged = sync_merge(list_name, before, drafts)
+        return merge_edit(list_name, before, change.merged, [sd.draft for sd in drafts])
+
+    change.build = build
+    return change

@@ -217,7 +217,9 @@ def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str
     from cpa_bridge.cliproxyapi import engine
     from cpa_bridge.core.redact import mask
 
-    changes = [edits.sync_change(list_name, drafts) for list_name, (drafts, _) in per_list.items()]
+    from cpa_bridge.core.manage import sync_change
+
+    changes = [sync_change(list_name, drafts) for list_name, (drafts, _) in per_list.items()]
     report = engine.write(name, changes, dry_run=dry_run, operation="providers.sync")
     target = report.target
     lists: dict[str, Any] = {}

@@ -92,15 +92,15 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown field '{field}'", field=field,
                               reason="extra_forbidden")
         return handler(None, ctx or Context())
-    # imported here, not at the top: ``ping`` (above) needs neither pydantic nor the server state
+    # imported here, not at the top: ``ping`` (above) needs no pydantic
     from pydantic import ValidationError
 
-    from cpa_bridge.cliproxyapi import servers
+    from cpa_bridge import operation
     from cpa_bridge.wire.protocol import invalid_request
 
     try:
         parsed = model.model_validate(params)
     except ValidationError as exc:
         raise invalid_request(exc, prefix="params") from None
-    with servers.operation():
+    with operation.scope():
         return handler(parsed, ctx or Context())
