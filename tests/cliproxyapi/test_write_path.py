@@ -14,6 +14,7 @@ from cpa_bridge.store import paths
 from cpa_bridge.wire import dispatch
 from cpa_bridge.errors import BridgeError
 from tests.conftest import MGMT_KEY
+from tests.standin.cliproxyapi import error_response
 
 OPENAI = "openai-compatibility"
 ITEM = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-path-0123456789",
@@ -38,13 +39,21 @@ def writes(server):
 
 
 # -- defect 2: undo is a write like any other -------------------------------------------------
-def test_undo_after_a_401_is_unauthorized_not_uncertain(server):
+def test_undo_after_a_401_is_unauthorized_not_uncertain(server, monkeypatch):
     done = call("import", ITEM)["result"]
     assert done["outcome"] == "succeeded"
-    server._secret = "another-key-0123456789"  # the server's key changed meanwhile
+    authenticate = server._authenticate
+
+    def reject_writes(request):  # the key is refused on the write (after a good read)
+        if request.method == "PUT":
+            return error_response(401, "invalid management key")
+        return authenticate(request)
+
+    monkeypatch.setattr(server, "_authenticate", reject_writes)
     reply = call("history.undo", {"backup_id": done["backup_id"]})
     assert not reply["ok"] and reply["error"]["code"] == "unauthorized", reply
     assert [p["name"] for p in server.config()[OPENAI]] == ["Relay"], "nothing restored"
+    assert call("history.list")["result"]["entries"][0]["operation"] != "undo", "no backup kept for it"
 
 
 def test_undo_restores_and_a_second_undo_finds_nothing_to_do(server):
