@@ -16,6 +16,7 @@ from typing import Any
 
 from cpa_bridge.cliproxyapi import backups, servers
 from cpa_bridge.cliproxyapi.client import ManagementClient
+from cpa_bridge.cliproxyapi.session import open_client
 from cpa_bridge.core.edits import Edit, ListChange, validate_edit
 from cpa_bridge.core.merge import list_hash
 from cpa_bridge.errors import BridgeError, ErrorCode
@@ -77,8 +78,6 @@ def write(target: str | None, changes: list[ListChange], *, dry_run: bool, opera
           client: ManagementClient | None = None) -> WriteReport:
     """Apply ``changes`` to one target. A failing list does not stop the next one, except for
     failures of the whole target (connection, auth), which the next list would meet again."""
-    from cpa_bridge.cliproxyapi.session import open_client
-
     owned = client is None
     client = client or open_client(target)
     try:

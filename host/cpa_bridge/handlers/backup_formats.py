@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 
 @dataclass
@@ -67,8 +68,6 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
     All API Hub backup (format versions 1.0 to 4.0). Site accounts carry no API keys in the
     backup; a warning says how many sites came without one.
     """
-    from cpa_bridge.errors import BridgeError, ErrorCode
-
     if isinstance(data, dict) and data.get("type") == "all-api-hub-webdav-backup-encrypted":
         raise BridgeError(
             ErrorCode.INVALID_REQUEST,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from cpa_bridge.cliproxyapi.session import open_client, timeouts
+from cpa_bridge.core.lists import COUNTED_LISTS
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.sites.models import fetch_models
+from cpa_bridge.store import keystore
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.wire.params import Params
 
 
@@ -29,9 +33,6 @@ class ModelsParams(Params):
 
 @handles(TestParams)
 def test(params: TestParams, ctx: Context) -> dict:
-    from cpa_bridge.core.lists import COUNTED_LISTS
-    from cpa_bridge.cliproxyapi.session import open_client
-
     with open_client(params.target) as client:
         config = client.get_config()
         lists = {}
@@ -48,10 +49,6 @@ def test(params: TestParams, ctx: Context) -> dict:
 
 @handles(ModelsParams)
 def models_list(params: ModelsParams, ctx: Context) -> dict:
-    from cpa_bridge.store import keystore
-    from cpa_bridge.cliproxyapi.session import timeouts
-    from cpa_bridge.sites.models import fetch_models
-
     api_key = params.api_key
     base_url = params.base_url or params.site_url
     if params.key_id:

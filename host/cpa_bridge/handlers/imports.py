@@ -1,4 +1,8 @@
-"""``import``, ``import.batch``, ``history.list``, ``history.undo``."""
+"""``import``, ``import.batch``, ``history.list``, ``history.undo``.
+
+The CLIProxyAPI side (engine, session: httpx) is imported inside the handlers that talk to it,
+so ``history.list``, answered at once while a write waits, loads no HTTP stack.
+"""
 
 from __future__ import annotations
 

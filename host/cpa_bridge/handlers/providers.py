@@ -13,13 +13,19 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from cpa_bridge.cliproxyapi import fanout
-from cpa_bridge.wire.dispatch import Context, handles
-from cpa_bridge.handlers.drafts import ModelParam, clean_text
-from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.wire.params import Params
-from cpa_bridge.core import edits
+from cpa_bridge.cliproxyapi import engine, fanout
+from cpa_bridge.cliproxyapi.session import open_client
+from cpa_bridge.core import edits, manage
 from cpa_bridge.core.lists import OPENAI, PROVIDER_LISTS, ListName
+from cpa_bridge.core.manage import describe, entry_id, locate, sync_change
+from cpa_bridge.core.manage import summarize as summarize_entry
+from cpa_bridge.core.merge import Model, list_hash
+from cpa_bridge.core.redact import mask
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.handlers.drafts import ModelParam, clean_text
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
 
 TargetsParam = list[str] | Literal["all"] | None
 #: Aliases: inside the params models the field ``list`` shadows the builtin.
@@ -84,16 +90,12 @@ def _list_names(name: str | None) -> list[str]:
 
 
 def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
-    from cpa_bridge.cliproxyapi.session import open_client
-
     with open_client(target) as client:
         lists = {name: client.get_list(name) for name in names}
         return {"target": client.target.name, "server_version": client.server_version, "lists": lists}
 
 
 def _listing(target: str | None, names: list[str]) -> dict[str, Any]:
-    from cpa_bridge.core.manage import summarize as summarize_entry
-
     read = _read_lists(target, names)
     return {**read, "lists": {name: [summarize_entry(name, item) for item in items]
                               for name, items in read["lists"].items()}}
@@ -109,10 +111,6 @@ def list_(params: ListParams, ctx: Context) -> dict:
 
 @handles(ShowParams)
 def show(params: ShowParams, ctx: Context) -> dict:
-    from cpa_bridge.core.manage import describe, locate
-    from cpa_bridge.core.merge import list_hash
-    from cpa_bridge.cliproxyapi.session import open_client
-
     with open_client(params.target) as client:
         items = client.get_list(params.list)
         provider = describe(params.list, items[locate(params.list, items, params.entry_id)])
@@ -122,10 +120,6 @@ def show(params: ShowParams, ctx: Context) -> dict:
 
 def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str, Any]]], Any]) -> dict[str, Any]:
     """Run one provider edit through the one write path and describe what happened."""
-    from cpa_bridge.cliproxyapi import engine
-    from cpa_bridge.core.manage import entry_id
-    from cpa_bridge.core.manage import summarize as summarize_entry
-
     change = edits.manage_change(params.list, build, params.expect_list_hash)
     report = engine.write(params.target, [change], dry_run=params.dry_run, operation=operation)
     status = report.one(params.list)
@@ -153,16 +147,12 @@ def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str,
 
 @handles(RemoveKeyParams)
 def remove_key(params: RemoveKeyParams, ctx: Context) -> dict:
-    from cpa_bridge.core import manage
-
     return _write(params, "providers.remove_key",
                   lambda before: manage.remove_key(params.list, before, params.entry_id, params.key_id))
 
 
 @handles(SetDisabledParams)
 def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
-    from cpa_bridge.core import manage
-
     operation = "providers.disable" if params.disabled else "providers.enable"
     return _write(params, operation,
                   lambda before: manage.set_disabled(params.list, before, params.entry_id, params.disabled))
@@ -170,16 +160,11 @@ def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
 
 @handles(DeleteParams)
 def delete(params: DeleteParams, ctx: Context) -> dict:
-    from cpa_bridge.core import manage
-
     return _write(params, "providers.delete", lambda before: manage.delete(params.list, before, params.entry_id))
 
 
 @handles(SetModelsParams)
 def set_models(params: SetModelsParams, ctx: Context) -> dict:
-    from cpa_bridge.core import manage
-    from cpa_bridge.core.merge import Model
-
     models = []
     for i, row in enumerate(params.models):
         name = clean_text(row.name, f"params.models.{i}.name", max_len=300)
@@ -195,8 +180,6 @@ def set_models(params: SetModelsParams, ctx: Context) -> dict:
 
 @handles(DriftParams)
 def drift(params: DriftParams, ctx: Context) -> dict:
-    from cpa_bridge.core import manage
-
     names = _list_names(params.list)
     targets = fanout.target_names(params.targets if params.targets is not None else "all", None)
     read = fanout.run(targets, lambda name: _read_lists(name, names))
@@ -214,10 +197,6 @@ def drift(params: DriftParams, ctx: Context) -> dict:
 def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str]]], *,
                  dry_run: bool) -> dict[str, Any]:
     """Copy the missing keys/providers into one target: per list one GET, one write, one read-back."""
-    from cpa_bridge.cliproxyapi import engine
-    from cpa_bridge.core.redact import mask
-
-    from cpa_bridge.core.manage import sync_change
 
     changes = [sync_change(list_name, drafts) for list_name, (drafts, _) in per_list.items()]
     report = engine.write(name, changes, dry_run=dry_run, operation="providers.sync")
@@ -263,9 +242,6 @@ def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str
 
 @handles(SyncParams)
 def sync(params: SyncParams, ctx: Context) -> dict:
-    from cpa_bridge.core import manage
-    from cpa_bridge.store import settings as store
-
     settings = store.load()
     source = store.require_target(settings, params.from_target)
     if params.to_targets == "all":
