@@ -29,4 +29,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# Go lives in /usr/local/go on these machines; a non-login shell may not have it on PATH.
+[ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null 2>&1 && export PATH="$PATH:/usr/local/go/bin"
+# Real CLIProxyAPI servers (tests/real/versions.txt), built with Go into ~/.cache/cpa-bridge-tests
+# (once per version; a rerun reuses them). Under CI=true a server that fails to build is a failure.
+if command -v go >/dev/null 2>&1; then
+  echo "building the real CLIProxyAPI servers (cached after the first run)"
+  if ! .venv/bin/python -m tests.real.build; then
+    [ "${CI:-}" = true ] && { echo "!!! a real CLIProxyAPI server failed to build !!!" >&2; exit 1; }
+  fi
+elif [ "${CI:-}" = true ]; then
+  echo "!!! Go is not installed: the real CLIProxyAPI servers cannot be built (CI=true) !!!" >&2
+  exit 1
+else
+  echo "!!! Go is not installed: the real-CLIProxyAPI tests will be SKIPPED !!!" >&2
+fi
+
 exec .venv/bin/python -m pytest "$@"

@@ -202,10 +202,11 @@ def restore_change(record: dict[str, Any], *, force: bool) -> ListChange:
     changed since that write (unless ``force``); nothing to do when it is already as backed up."""
     record = check_record(record)
     list_name, backup = record["list"], record["before"]
+    wanted = list_hash(backup)  # the server's own reload may turn null into [] (merge.comparable)
 
     def build(current: Items) -> Edit | None:
         current_hash = list_hash(current)
-        if current_hash == record.get("before_hash") or current == backup:
+        if current_hash in (record.get("before_hash"), wanted):
             return None
         expected = record.get("after_hash")
         if current_hash != expected and not force:
@@ -217,7 +218,7 @@ def restore_change(record: dict[str, Any], *, force: bool) -> ListChange:
             )
 
         def check(after: Items) -> list[str]:
-            return [] if after == backup else [f"the {list_name} read back is not the backed-up list"]
+            return [] if list_hash(after) == wanted else [f"the {list_name} read back is not the backed-up list"]
 
         return Edit(
             items=backup,
