@@ -112,8 +112,9 @@ class _Replies:
 class _InOrder:
     """One worker thread that runs messages in the order they came (started on first use)."""
 
-    def __init__(self, run: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, run: Callable[[dict[str, Any]], bytes], send: Callable[[bytes], None]) -> None:
         self._run = run
+        self._send = send
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._pending: list[str] = []
@@ -134,10 +135,11 @@ class _InOrder:
     def _loop(self) -> None:
         while (message := self._queue.get()) is not None:
             try:
-                self._run(message)
-            finally:
+                frame = self._run(message)
+            finally:  # done before its reply goes out: a read sent after that reply must not wait
                 with self._lock:
                     self._pending.pop(0)
+            self._send(frame)
 
     def drain(self) -> None:
         if self._thread is not None:
@@ -156,14 +158,16 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, origin: str | None) -> int:
     refused = check_origin(origin)
     replies = _Replies(stdout)
 
-    def answer(message: dict[str, Any]) -> None:
-        frame = encode_reply(handle(message, origin, refused))
+    def reply_to(message: dict[str, Any]) -> bytes:
+        return encode_reply(handle(message, origin, refused))
+
+    def send(frame: bytes) -> None:
         try:
             replies.send(frame)
         except OSError:  # the browser went away (broken pipe): nobody is left to answer
             pass
 
-    worker = _InOrder(answer)
+    worker = _InOrder(reply_to, send)
     try:
         while True:
             try:
@@ -179,7 +183,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, origin: str | None) -> int:
             if message is None:
                 return 0
             if _type_of(message) in IMMEDIATE and not worker.local_write_pending():
-                answer(message)
+                send(reply_to(message))
             else:
                 worker.submit(message)
     finally:

@@ -3,21 +3,26 @@ write waits for it (defect: a 30 s server held every later message on the connec
 
 from __future__ import annotations
 
+import threading
+
 from tests.conftest import MGMT_KEY
 from tests.hostproc import frame
 
 
 def test_ping_and_reads_are_answered_while_a_write_waits(host, standin):
     assert host.call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})["ok"]
-    standin.faults.delay_seconds = 3.0
+    gate = threading.Event()
+    standin.faults.mutate_before_next_write = lambda config: gate.wait(120)  # the write hangs until released
     host.send_raw(frame({"v": 1, "id": "slow", "type": "import", "params": {
         "site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-slow-0123456789",
         "models": [{"name": "m"}]}}))
     host.send_raw(frame({"v": 1, "id": "p", "type": "ping"}))
     host.send_raw(frame({"v": 1, "id": "s", "type": "settings.get"}))
-    first, second = host.read_reply(timeout=30), host.read_reply(timeout=30)
+    try:
+        first, second = host.read_reply(timeout=60), host.read_reply(timeout=60)
+    finally:
+        gate.set()
     assert {first["id"], second["id"]} == {"p", "s"}, (first, second)
-    standin.faults.delay_seconds = 0
     last = host.read_reply(timeout=60)
     assert last["id"] == "slow" and last["ok"], last
 
