@@ -384,3 +384,77 @@ def test_cli_batch_file(cli, cpa_configured, tmp_path, host):
     assert res.code == 0, res.err
     assert re.search(r"'created': 2", res.out)
     assert [p["name"] for p in cpa_configured.config()[OPENAI]] == ["A", "B"]
+
+
+OPTIONS = {"prefix": "team2", "priority": 5, "weight": 9, "headers": {"X-Org": "org-7"}}
+
+
+def _option_dropped(server, field):
+    return field in server.drops
+
+
+def test_import_options_are_written_and_read_back(host, cpa_configured):
+    server = cpa_configured
+    result = host.call("import", {"site_name": "Opt", "site_url": "https://opt.example.invalid",
+                                  "api_key": "sk-opt-key-0000000000", "models": [{"name": "m"}], **OPTIONS})["result"]
+    assert result["action"] == "created" and result["outcome"] == "succeeded", result
+    expected_dropped = [f for f in ("weight",) if _option_dropped(server, f)]
+    assert result["dropped_options"] == expected_dropped
+    assert bool(expected_dropped) == any("did not keep weight" in w for w in result["warnings"])
+    entry = provider(server, "Opt")
+    assert (entry["prefix"], entry["priority"], entry["headers"]) == ("team2", 5, {"X-Org": "org-7"})
+    assert entry["api-key-entries"][0].get("weight") == (None if expected_dropped else 9)
+    assert "org-7" not in json.dumps(result), "header values are not echoed"
+    for list_name, site in (("claude-api-key", "https://opt-c.example.invalid"),
+                            ("gemini-api-key", "https://opt-g.example.invalid")):
+        created = host.call("import", {"site_name": "OptK", "site_url": site, "api_key": f"sk-opt-{list_name[:3]}-01",
+                                       "provider_type": list_name, **OPTIONS})["result"]
+        assert created["outcome"] == "succeeded", created
+        entry = server.config()[list_name][-1]
+        kept = {k: entry.get(k) for k in OPTIONS}
+        want = {k: (None if k in server.drops else v) for k, v in OPTIONS.items()}
+        assert kept == want and created["dropped_options"] == [k for k in OPTIONS if k in server.drops]
+
+
+def test_changing_an_existing_providers_priority_is_kept(host, relay):
+    """v7.2.140 answers a PATCH of priority with ok and ignores it (fixed in v7.3.13): the host PUTs."""
+    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                  "api_key": "sk-old-key-1111111111", "priority": 3})["result"]
+    assert result["action"] == "updated" and result["outcome"] == "succeeded", result
+    assert result["request"]["method"] == "PUT"
+    assert [c for c in result["changes"] if c["op"] == "set_option"] == [
+        {"op": "set_option", "field": "priority", "value": 3}]
+    assert provider(relay, "Relay")["priority"] == 3 and result["dropped_options"] == []
+    again = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                 "api_key": "sk-old-key-1111111111", "priority": 3})["result"]
+    assert again["action"] == "unchanged"
+
+
+@pytest.mark.parametrize("field, value", [("priority", "high"), ("weight", 0), ("weight", 1_000_001),
+                                          ("prefix", "a b"), ("prefix", "/"), ("headers", {"Bad Name": "x"}),
+                                          ("headers", {"X-Ok": "line\nbreak"})])
+def test_bad_options_are_refused_before_any_request(host, cpa_configured, field, value):
+    cpa_configured.reset_requests()
+    reply = host.call("import", {"site_name": "Bad", "site_url": "https://bad.example.invalid",
+                                 "api_key": "sk-bad-opt-000000000", field: value})
+    assert reply["error"]["code"] == "invalid_request", reply
+    assert reply["error"]["details"]["field"].startswith(f"params.{field}")
+    assert cpa_configured.requests == []
+
+
+def test_cli_import_options(cli, cpa_configured, host):
+    res = cli("import", "--site-name", "CliOpt", "--site-url", "https://cliopt.example.invalid", "--model", "m",
+              "--prefix", "t", "--priority", "4", "--weight", "6", "--header", "X-Org: secret-org-value",
+              stdin="sk-cli-opt-0000000000\n")
+    assert res.code == 0, res.err
+    assert "set_option: priority = 4" in res.out and "set_option: headers = X-Org" in res.out
+    assert "secret-org-value" not in res.out + res.err
+    entry = provider(cpa_configured, "CliOpt")
+    assert (entry["prefix"], entry["priority"], entry["headers"]) == ("t", 4, {"X-Org": "secret-org-value"})
+    if "weight" in cpa_configured.drops:
+        assert "did not keep weight" in res.out + res.err
+    else:
+        assert entry["api-key-entries"][0]["weight"] == 6
+    bad = cli("import", "--site-name", "B", "--site-url", "https://b.example.invalid", "--header", "no-colon",
+              stdin="sk-cli-opt-1111111111\n")
+    assert bad.code == 2 and "Name: value" in bad.err

@@ -63,6 +63,8 @@ SCENARIOS: list[tuple[str, list[tuple[str, str, Any, dict[str, str] | None]]]] =
     ("put a bad weight", [("PUT", f"{M}/claude-api-key", [{"api-key": "sk-w", "weight": 1000001}], AUTH)]),
     ("patch by name", [("PATCH", f"{M}/openai-compatibility",
                         {"name": "Relay", "value": {"disabled": True, "prefix": "p2"}}, AUTH)]),
+    ("patch priority (ignored before v7.3.13)", [("PATCH", f"{M}/openai-compatibility",
+                                                  {"name": "Relay", "value": {"priority": 9}}, AUTH)]),
     ("patch an unknown name", [("PATCH", f"{M}/openai-compatibility", {"name": "Nope", "value": {"prefix": "x"}},
                                 AUTH)]),
     ("patch claude by match", [("PATCH", f"{M}/claude-api-key",

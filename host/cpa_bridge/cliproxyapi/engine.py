@@ -42,6 +42,8 @@ class ListWrite:
     warnings: list[str] = field(default_factory=list)
     edit: Edit | None = None
     server_error: str | None = None
+    #: The list as read back after the write (None before, or when it could not be read).
+    after: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     def public(self) -> dict[str, Any]:
         out = {
@@ -157,6 +159,7 @@ def _apply(client: ManagementClient, change: ListChange, *, dry_run: bool, opera
         status.warnings.append("CLIProxyAPI accepted the write, but reading it back failed; check the list")
         backups.update(url, status.backup_id, outcome=status.outcome)
         return status
+    status.after = after
     problems = edit.check(after)
     status.read_back = "applied" if not problems else "not_applied"
     status.outcome = "succeeded" if not problems else "uncertain"

@@ -92,7 +92,10 @@ def plan_request(list_name: str, before: Items, result: MergeResult) -> dict[str
         name = unique_value(before, index, "name")
         if name is not None:
             value = _changed_fields(before[index], result.items[index])
-            return {"method": "PATCH", "path": list_name, "body": {"name": name, "value": value}}
+            # CLIProxyAPI before v7.3.13 answers a PATCH of priority with ok and ignores it (CPA #5967);
+            # a PUT keeps it on every version (docs/cliproxyapi-compat.md).
+            if "priority" not in value:
+                return {"method": "PATCH", "path": list_name, "body": {"name": name, "value": value}}
     return {"method": "PUT", "path": list_name, "body": result.items}
 
 
