@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from .dispatch import Context, call
+from cpa_bridge.wire.dispatch import Context, call
 
 
 def _call(message_type: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _show_checks(r: dict[str, Any]) -> None:
 
 
 def _read_token() -> str:
-    from .cli import _read_secret
+    from cpa_bridge.cli import _read_secret
 
     return _read_secret("System access token: ")
 
@@ -124,7 +124,7 @@ def import_backup(text: str, *, dry_run: bool, accounts: bool | None) -> dict[st
 
 
 def _refresh_one(account_id: str) -> dict[str, Any]:
-    from .errors import BridgeError
+    from cpa_bridge.errors import BridgeError
 
     try:
         outcome = _call("accounts.refresh", {"account": account_id})["results"][0]

@@ -80,6 +80,8 @@ class ErrorCode(str, Enum):
     RELAY_RATE_LIMITED = "relay_rate_limited"
     #: A stored key the site reports disabled, expired, exhausted or deleted, or that the site rejected.
     KEY_UNUSABLE = "key_unusable"
+    #: Another write to the same CLIProxyAPI server held the lock for too long: ``details.waited_s``.
+    BUSY = "busy"
 
 
 #: CLI exit code per error class (0 is success, 1 is reserved for "some items failed").
@@ -114,6 +116,7 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.RELAY_FAMILY_MISMATCH: 6,
     ErrorCode.RELAY_RATE_LIMITED: 4,
     ErrorCode.KEY_UNUSABLE: 7,
+    ErrorCode.BUSY: 4,
 }
 
 

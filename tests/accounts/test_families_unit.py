@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cpa_bridge.errors import BridgeError
-from cpa_bridge.keystore import Site
+from cpa_bridge.store.keystore import Site
 from cpa_bridge.sites import families, tokens
 from cpa_bridge.sites.families import FAMILIES
 
@@ -120,7 +120,7 @@ def test_an_incomplete_listing_marks_nothing_gone():
 
 
 def test_a_key_typed_in_by_hand_is_adopted_not_duplicated():
-    from cpa_bridge.keystore import StoredKey
+    from cpa_bridge.store.keystore import StoredKey
 
     site = Site(name="s", url="https://s.invalid", keys=[StoredKey(label="mine", api_key="sk-K1")])
     summary = tokens.apply(site, [{"id": 1, "key": "K1", "status": 2}], {}, NOW)

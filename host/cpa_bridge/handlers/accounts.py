@@ -7,16 +7,16 @@ write, read back) and can be undone with ``history.undo``.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import accounts, fanout, keystore
-from ..dispatch import Context, handles
-from ..drafts import clean_key, clean_text
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
+from cpa_bridge.cliproxyapi import fanout
+from cpa_bridge.store import accounts, keystore
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import clean_key, clean_text
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.params import Params
 
 FamilyParam = Literal["auto", "new-api", "one-api", "veloera"]
 TargetsParam = list[str] | Literal["all"] | None
@@ -68,7 +68,7 @@ def _counts(inventory: keystore.Inventory, account: accounts.RelayAccount) -> di
 
 @handles(AddParams)
 def add(params: AddParams, ctx: Context) -> dict[str, Any]:
-    from ..sites import service
+    from cpa_bridge.sites import service
 
     token = clean_key(params.access_token, "params.access_token")
     name = clean_text(params.name, "params.name")
@@ -85,7 +85,7 @@ def list_(params: None, ctx: Context) -> dict[str, Any]:
 @handles(RefreshParams)
 def refresh(params: RefreshParams, ctx: Context) -> dict[str, Any]:
     """One account (errors raise) or all (each outcome listed; one failing never stops the rest)."""
-    from ..sites import service
+    from cpa_bridge.sites import service
 
     book = accounts.load()
     chosen = [accounts.find(book, params.account)] if params.account else list(book.accounts)
@@ -142,9 +142,9 @@ def _dead_keys(account: str | None, key_ids: list[str] | None = None) -> list[tu
 
 
 def _holders_on(name: str | None, api_keys: set[str]) -> dict[str, Any]:
-    from .. import manage
-    from ..client import PROVIDER_LISTS
-    from ..session import open_client
+    from cpa_bridge.core import manage
+    from cpa_bridge.core.lists import PROVIDER_LISTS
+    from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(name) as client:
         held = [h for list_name in PROVIDER_LISTS
@@ -156,7 +156,7 @@ def _holders_on(name: str | None, api_keys: set[str]) -> dict[str, Any]:
 def stale(params: StaleParams, ctx: Context) -> dict[str, Any]:
     """Keys the site reports deleted, disabled, expired or exhausted (or rejected), and which
     CLIProxyAPI providers still hold them."""
-    from .. import manage
+    from cpa_bridge.core import manage
 
     dead = _dead_keys(params.account)
     out = [{"key_id": k.id, "label": k.label, "key_hint": k.public()["key_hint"], "problem": k.problem(),
@@ -180,29 +180,22 @@ def stale(params: StaleParams, ctx: Context) -> dict[str, Any]:
 
 
 def _cleanup_target(name: str | None, api_keys: set[str], dry_run: bool) -> dict[str, Any]:
-    from .. import manage
-    from ..client import PROVIDER_LISTS
-    from ..engine import apply_edit, target_lock
-    from ..session import open_client
+    """One target: per list one change on the one write path (lock, re-read, backup, PUT, read back)."""
+    from cpa_bridge.cliproxyapi import engine
+    from cpa_bridge.core import manage
+    from cpa_bridge.core.edits import ListChange
+    from cpa_bridge.core.lists import PROVIDER_LISTS
 
+    changes = [ListChange(list_name, lambda before, list_name=list_name: manage.remove_keys(list_name, before, api_keys))
+               for list_name in PROVIDER_LISTS]
+    report = engine.write(name, changes, dry_run=dry_run, operation="accounts.cleanup")
     lists: dict[str, Any] = {}
-    with open_client(name) as client:
-        target = client.target.name
-        with nullcontext() if dry_run else target_lock(client.target.management_url):
-            for list_name in PROVIDER_LISTS:
-                made: list[Any] = []
-
-                def make(before: list[dict[str, Any]], list_name: str = list_name, made: list[Any] = made) -> Any:
-                    edit = manage.remove_keys(list_name, before, api_keys)
-                    made.append(edit)
-                    return edit
-
-                status = apply_edit(client, list_name, make, dry_run=dry_run, expect_hash=None,
-                                    operation="accounts.cleanup")
-                if made and made[0] is not None:
-                    lists[list_name] = {**status.public(), "request": status.request, "changes": made[0].summary,
-                                        "outcome": status.outcome or ("dry_run" if dry_run else "succeeded")}
-    return {"target": target, "lists": lists, "dry_run": dry_run,
+    for list_name in PROVIDER_LISTS:
+        status = report.one(list_name)  # a list that failed raises: the fan-out reports this target failed
+        if status.edit is not None:
+            lists[list_name] = {**status.public(), "request": status.request, "changes": status.edit.summary,
+                                "outcome": status.outcome or ("dry_run" if dry_run else "succeeded")}
+    return {"target": report.target, "lists": lists, "dry_run": dry_run,
             "backup_ids": [v["backup_id"] for v in lists.values() if v.get("backup_id")]}
 
 
@@ -222,7 +215,7 @@ def cleanup(params: CleanupParams, ctx: Context) -> dict[str, Any]:
 @handles(CheckParams)
 def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
     """Test keys against their sites (``GET <base>/v1/models``): valid, rejected or unknown."""
-    from ..sites import service
+    from cpa_bridge.sites import service
 
     inventory = keystore.load()
     pairs = [keystore.find_key(inventory, kid) for kid in dict.fromkeys(params.ids)]

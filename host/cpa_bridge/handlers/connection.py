@@ -6,10 +6,14 @@ import re
 
 from pydantic import Field, model_validator
 
-from .. import settings as store
-from ..dispatch import Context, handles
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
+from cpa_bridge.cliproxyapi.session import open_client, timeouts
+from cpa_bridge.core.lists import COUNTED_LISTS
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.sites.models import fetch_models
+from cpa_bridge.store import keystore
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
 
 
 class TestParams(Params):
@@ -40,9 +44,6 @@ def release_line(version: str | None) -> str | None:
 
 @handles(TestParams)
 def test(params: TestParams, ctx: Context) -> dict:
-    from ..client import COUNTED_LISTS
-    from ..session import open_client
-
     with open_client(params.target) as client:
         config = client.get_config()
         lists = {}
@@ -62,10 +63,6 @@ def test(params: TestParams, ctx: Context) -> dict:
 
 @handles(ModelsParams)
 def models_list(params: ModelsParams, ctx: Context) -> dict:
-    from .. import keystore
-    from ..session import timeouts
-    from ..upstream import fetch_models
-
     api_key = params.api_key
     base_url = params.base_url or params.site_url
     inventory = key = None
@@ -73,7 +70,7 @@ def models_list(params: ModelsParams, ctx: Context) -> dict:
         inventory = keystore.load()
         site, key = keystore.find_key(inventory, params.key_id)
         if key.masked and not api_key:
-            from ..sites.service import ensure_full
+            from cpa_bridge.sites.service import ensure_full
 
             ensure_full(inventory, [key.id])
             keystore.save(inventory)
@@ -97,8 +94,8 @@ def models_list(params: ModelsParams, ctx: Context) -> dict:
 
 def _record(key_id: str | None, exc: BridgeError | None) -> None:
     """Remember a relay key's check result from the import dialog's model-list fetch (it counts as a check)."""
-    from .. import keystore
-    from ..sites.service import check_result
+    from cpa_bridge.store import keystore
+    from cpa_bridge.sites.service import check_result
 
     inventory = keystore.load()
     _, key = keystore.find_key(inventory, key_id or "")

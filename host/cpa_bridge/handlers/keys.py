@@ -8,13 +8,13 @@ from typing import Any
 
 from pydantic import Field
 
-from .. import keystore
-from ..dispatch import Context, handles
-from ..drafts import clean_key, clean_text
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
-from ..urls import comparable_url, parse_http_url
-from . import backup_formats
+from cpa_bridge.store import keystore
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import clean_key, clean_text
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.params import Params
+from cpa_bridge.core.urls import comparable_url, parse_http_url
+from cpa_bridge.handlers import backup_formats
 
 
 class ListParams(Params):
@@ -133,7 +133,7 @@ def reveal(params: IdParams, ctx: Context) -> dict:
     inventory = keystore.load()
     _, key = keystore.find_key(inventory, params.id)
     if key.masked:  # a relay key listed masked: ask its site now (one rate-limited call)
-        from ..sites.service import ensure_full
+        from cpa_bridge.sites.service import ensure_full
 
         ensure_full(inventory, [key.id])
         keystore.save(inventory)
@@ -185,7 +185,7 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
     if not params.dry_run:
         keystore.save(inventory)
         if book is not None:
-            from .. import accounts
+            from cpa_bridge.store import accounts
 
             accounts.save(book)
     return {"sites_added": sites_added, "keys_added": keys_added, "keys_skipped": keys_skipped,
@@ -196,8 +196,8 @@ def _relay_accounts(found: list[backup_formats.FoundSite], inventory: keystore.I
                     create: bool) -> tuple[dict[str, Any], Any]:
     """The backup's site accounts: with an access token (counted; created when ``create``),
     or cookie-only (listed: they need an access token from the site)."""
-    from .. import accounts
-    from ..sites.families import TOKEN_HINT
+    from cpa_bridge.store import accounts
+    from cpa_bridge.sites.families import TOKEN_HINT
 
     book = accounts.load()
     with_token = [f for f in found if f.account is not None]
@@ -221,7 +221,7 @@ def _relay_accounts(found: list[backup_formats.FoundSite], inventory: keystore.I
         account = accounts.RelayAccount(name=clean_text(entry.name, "name")[:200] or url, site_url=url,
                                         user_id=entry.account["user_id"], family=entry.account["family"],
                                         access_token=clean_key(entry.account["access_token"], "access_token"))
-        from ..sites.service import site_for
+        from cpa_bridge.sites.service import site_for
 
         site_for(inventory, account)
         book.accounts.append(account)

@@ -1,1 +1,2 @@
-"""The relay sites' side: what a relay site (New API, One API, Veloera) says about a user's keys."""
+"""The relay-site side: what the host fetches from the sites users hold keys on (model lists;
+relay accounts). Everything here sends a user's key only to the URL it belongs to."""

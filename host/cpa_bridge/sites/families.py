@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BridgeError, ErrorCode
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 PAGE_SIZE = 100
 #: At most this many list pages per refresh (100 per page on New API / Veloera: 5,000 tokens).

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BridgeError, ErrorCode
-from ..urls import display_url
-from . import families
-from .families import MAX_PAGES, PAGE_SIZE, REVEAL_BATCH, Family
-from .http import json_body, send, site_client
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import display_url
+from cpa_bridge.sites import families
+from cpa_bridge.sites.families import MAX_PAGES, PAGE_SIZE, REVEAL_BATCH, Family
+from cpa_bridge.sites.http import json_body, send, site_client
 
 
 @dataclass
@@ -27,12 +27,13 @@ class Listing:
 
 
 class RelayClient:
-    def __init__(self, site_url: str, user_id: int, access_token: str, *, timeout: float) -> None:
+    def __init__(self, site_url: str, user_id: int, access_token: str, *, timeout: float,
+                 allow_link_local: bool = False) -> None:
         self.base = site_url.strip().rstrip("/")
         self.user_id = user_id
         self.access_token = access_token
         self.requests_sent = 0
-        self._http = site_client(timeout)
+        self._http = site_client(timeout, allow_link_local=allow_link_local)
 
     def __enter__(self) -> "RelayClient":
         return self

@@ -10,16 +10,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .. import accounts, keystore
-from .. import settings as store
-from ..errors import BridgeError, ErrorCode
-from ..urls import check_address, comparable_url, parse_http_url
-from . import families, tokens
-from .relay import Listing, RelayClient
+from cpa_bridge.store import accounts, keystore
+from cpa_bridge.store import settings as store
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import check_address, comparable_url, parse_http_url
+from cpa_bridge.sites import families, tokens
+from cpa_bridge.sites.relay import Listing, RelayClient
 
 
 def _timeout() -> float:
-    from ..session import timeouts
+    from cpa_bridge.cliproxyapi.session import timeouts
 
     return timeouts()[1]
 
@@ -30,8 +30,12 @@ def site_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+def _relay(url: str, user_id: int, access_token: str) -> RelayClient:
+    return RelayClient(url, user_id, access_token, timeout=_timeout(), allow_link_local=store.load().allow_link_local)
+
+
 def client(account: accounts.RelayAccount) -> RelayClient:
-    return RelayClient(site_url(account.site_url), account.user_id, account.access_token, timeout=_timeout())
+    return _relay(site_url(account.site_url), account.user_id, account.access_token)
 
 
 def _reveal(relay: RelayClient, fam: families.Family, ids: list[int], warnings: list[str]) -> dict[int, str]:
@@ -109,7 +113,7 @@ def add(*, url: str, user_id: int, access_token: str, name: str, family: str, fe
     book = accounts.load()
     existing = next((a for a in book.accounts
                      if comparable_url(a.site_url) == comparable_url(url) and a.user_id == user_id), None)
-    with RelayClient(url, user_id, access_token, timeout=_timeout()) as relay:
+    with _relay(url, user_id, access_token) as relay:
         chosen = relay.detect() if family == "auto" else families.family(family).name
         me = relay.whoami(families.family(chosen))
         account = existing or accounts.RelayAccount(name="", site_url=url, user_id=user_id, access_token="",
@@ -186,12 +190,13 @@ def ensure_full(inventory: keystore.Inventory, key_ids: list[str]) -> int:
 
 def check(site: keystore.Site, key: keystore.StoredKey) -> dict[str, Any]:
     """``GET <base>/v1/models`` with the key: valid, rejected (401/403) or unknown."""
-    from ..upstream import fetch_models
-    from ..urls import provider_base_url
+    from cpa_bridge.core.lists import OPENAI
+    from cpa_bridge.core.urls import provider_base_url
+    from cpa_bridge.sites.models import fetch_models
 
     settings = store.load()
     try:
-        base = provider_base_url("openai-compatibility", site.url, allow_link_local=settings.allow_link_local)
+        base = provider_base_url(OPENAI, site.url, allow_link_local=settings.allow_link_local)
         fetch_models(base, key.api_key, timeout=_timeout(), allow_link_local=settings.allow_link_local)
     except BridgeError as exc:
         return check_result(exc)

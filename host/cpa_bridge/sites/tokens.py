@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..keystore import Site, StoredKey
-from . import families
+from cpa_bridge.store.keystore import Site, StoredKey
+from cpa_bridge.sites import families
 
 
 def _stored_key(raw: str, revealed: str | None) -> tuple[str, bool]:

@@ -7,10 +7,14 @@ verification on and a timeout. Failures map to ``upstream_error`` / ``unreachabl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from .errors import BridgeError, ErrorCode
-from .urls import check_address, display_url, has_version_tail, parse_http_url
+import httpx
+
+from cpa_bridge.net import http
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import check_address, display_url, has_version_tail, parse_http_url
 
 
 def candidate_urls(base_url: str) -> list[str]:
@@ -39,16 +43,21 @@ def _ids(data: Any) -> list[str] | None:
 
 
 def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_local: bool = False) -> dict[str, Any]:
-    from .sites.http import json_body, send, site_client
-
     parts = parse_http_url(base_url, "base URL")
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
-    with site_client(timeout) as http:
+    with http.new_client(connect_timeout=min(timeout, 5.0), total_timeout=timeout,
+                         allow_link_local=allow_link_local) as client:
         for url in candidate_urls(base_url):
             shown = display_url(url)
-            status, body = send(http, "GET", url, what="model list",
-                                headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
+            try:
+                with client.stream(
+                    "GET", url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+                ) as resp:
+                    body = http.read_capped(resp, f"the model list at {shown}")
+                    status = resp.status_code
+            except httpx.HTTPError as exc:
+                raise http.map_error(exc, url, who="the site", timeout=timeout, sent=False) from None
             if status in (404, 405):
                 last = BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
                 continue
@@ -60,8 +69,10 @@ def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_loca
                 )
             if not 200 <= status < 300:
                 raise BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
-            data = json_body(body)
-            ids = _ids(data) if data is not None else None
+            try:
+                ids = _ids(json.loads(body.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                ids = None
             if ids is None:
                 raise BridgeError(ErrorCode.BAD_RESPONSE, f"{shown} did not return a model list", url=shown)
             return {"models": ids, "source": shown}

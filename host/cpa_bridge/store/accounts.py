@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import paths, storage
-from .errors import BridgeError, ErrorCode
-from .keystore import new_id
-from .redact import mask
+from cpa_bridge.store import paths, storage
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store.keystore import new_id
+from cpa_bridge.core.redact import mask
 
 
 class RelayAccount(BaseModel):
