@@ -4,7 +4,6 @@ with Undo, and the drift view with Sync, all against stand-in CLIProxyAPI server
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from playwright.sync_api import expect
