@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.common import OPENAI, REPO, SECRET, Row, openai_provider, standin_process
+from bench.common import OPENAI, REPO, SECRET, Row, openai_provider, standin_process, stop_process
 
 BUDGET_MS = 25.0
 BASE_PROVIDERS = [openai_provider(i, keys=2, models=5) for i in range(20)]
@@ -144,12 +144,7 @@ def real_server(binary: Path) -> Iterator[str]:
             time.sleep(0.05)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 
