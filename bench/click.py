@@ -429,12 +429,16 @@ def run(quick: bool = False) -> list[Row]:
                      f"{REAL_DEFAULT}/<version>/server): its column is skipped")
         print(f"click: {NOTES[-1]}", file=sys.stderr)
 
-    samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    samples: dict[tuple[str, str], list[tuple[float, float, float]]] = {}  # (click, floor, host) ms
     with ExitStack() as stack:
         relay = stack.enter_context(_started(relay_standin()))
         servers = [("stand-in", stack.enter_context(standin_process({OPENAI: []})))]
         if binary is not None:
-            servers.append((f"CLIProxyAPI {binary.parent.name}", stack.enter_context(real_server(binary))))
+            try:
+                servers.append((f"CLIProxyAPI {binary.parent.name}", stack.enter_context(real_server(binary))))
+            except (RuntimeError, TimeoutError) as exc:
+                NOTES.append(f"the real server {binary} did not start ({exc}): its column is skipped")
+                print(f"click: {NOTES[-1]}", file=sys.stderr)
         client = stack.enter_context(httpx.Client(trust_env=False, timeout=60))  # resets and checks only
         tls = ssl.create_default_context()
         pw = stack.enter_context(sync_playwright())
