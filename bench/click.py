@@ -22,18 +22,16 @@ move as much as two separate medians. The host's own time per request (from its 
 beside each figure, to show where the rest goes.
 
 Without Chromium or Playwright the section is skipped with a note; without the real server
-binary (``CPA_BRIDGE_REAL_SERVER`` or ``~/.cache/cpa-bridge/real/<version>/server``) its
-column is skipped with a note. Traffic goes to 127.0.0.1 only; every process is stopped.
+(the first release build of tests/real/versions.txt, built by ``python -m tests.real.build``)
+its column is skipped with a note. Traffic goes to 127.0.0.1 only; every process is stopped.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import shutil
-import socket
 import ssl
 import statistics
 import subprocess
@@ -48,7 +46,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.common import OPENAI, REPO, SECRET, Row, openai_provider, standin_process, stop_process
+from bench.common import OPENAI, REPO, SECRET, Row, openai_provider, standin_process
 
 BUDGET_MS = 25.0
 BASE_PROVIDERS = [openai_provider(i, keys=2, models=5) for i in range(20)]
@@ -56,7 +54,6 @@ SITE_NAME = "Bench Relay"
 KEY = "sk-bench-click-0123456789abcdef"
 OTHER_KEY = "sk-bench-other-0123456789abcdef"
 BATCH = 50
-REAL_DEFAULT = Path.home() / ".cache" / "cpa-bridge" / "real"
 NOTES: list[str] = []  # printed by run() and kept in the rows' extra
 VERSIONS: dict[str, str] = {}  # merged into the report's machine line by run.py
 
@@ -98,54 +95,30 @@ CLOSE_DIALOGS = "() => document.querySelectorAll('dialog[open]').forEach((d) => 
 # ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def real_binary() -> tuple[str, Path] | None:
+    """The first release build of tests/real/versions.txt, when tests/real/build.py has built it."""
+    from tests.real.build import pinned
 
-
-def real_binary() -> Path | None:
-    explicit = os.environ.get("CPA_BRIDGE_REAL_SERVER")
-    if explicit:
-        return Path(explicit) if Path(explicit).is_file() else None
-    found = sorted(REAL_DEFAULT.glob("v*/server"), key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)])
-    return found[-1] if found else None
+    for spec in pinned():
+        if spec.build == "release" and spec.binary().is_file():
+            return spec.version, spec.binary()
+    return None
 
 
 @contextmanager
-def real_server(binary: Path) -> Iterator[str]:
-    """A real CLIProxyAPI on a free 127.0.0.1 port from the minimal configuration; yields its URL."""
+def real_server(version: str, binary: Path) -> Iterator[str]:
+    """A real CLIProxyAPI (tests/real/server.py) on a free 127.0.0.1 port; yields its own URL
+    (``direct_url``: the test suite's request recorder stays out of the measured path)."""
+    from tests.real.server import RealCLIProxyAPI
+
     folder = Path(tempfile.mkdtemp(prefix="cpa-bridge-bench-real-"))
-    port = free_port()
-    (folder / "auths").mkdir()
-    (folder / "config.yaml").write_text(
-        f'host: "127.0.0.1"\nport: {port}\nauth-dir: "{folder / "auths"}"\napi-keys: ["bench-client-key-1"]\n'
-        f'remote-management:\n  allow-remote: false\n  secret-key: "{SECRET}"\n  disable-control-panel: true\n',
-        encoding="utf-8",
-    )
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([str(binary), "-config", str(folder / "config.yaml")], cwd=folder,
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(folder)})
-    url = f"http://127.0.0.1:{port}"
+    server = RealCLIProxyAPI(binary, folder / "config.yaml", initial_yaml=f"{OPENAI}: []\n", secret=SECRET,
+                             version=version)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the real server exited ({proc.returncode}); see its log")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the real server did not answer /healthz within 30 s")
-            time.sleep(0.05)
-        yield url
+        server.start()
+        yield server.direct_url
     finally:
-        stop_process(proc)
-        log.close()
+        server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -422,22 +395,22 @@ def run(quick: bool = False) -> list[Row]:
         return skipped(reason)
     from playwright.sync_api import sync_playwright
 
-    binary = real_binary()
-    VERSIONS.update(chromium=chromium_version(), cliproxyapi=binary.parent.name if binary else "none")
-    if binary is None:
-        NOTES.append("no real CLIProxyAPI server binary (CPA_BRIDGE_REAL_SERVER or "
-                     f"{REAL_DEFAULT}/<version>/server): its column is skipped")
+    real = real_binary()
+    VERSIONS.update(chromium=chromium_version(), cliproxyapi=real[0] if real else "none")
+    if real is None:
+        NOTES.append("no real CLIProxyAPI server built (python -m tests.real.build, which scripts/test.sh "
+                     "runs): its column is skipped")
         print(f"click: {NOTES[-1]}", file=sys.stderr)
 
     samples: dict[tuple[str, str], list[tuple[float, float, float]]] = {}  # (click, floor, host) ms
     with ExitStack() as stack:
         relay = stack.enter_context(_started(relay_standin()))
         servers = [("stand-in", stack.enter_context(standin_process({OPENAI: []})))]
-        if binary is not None:
+        if real is not None:
             try:
-                servers.append((f"CLIProxyAPI {binary.parent.name}", stack.enter_context(real_server(binary))))
-            except (RuntimeError, TimeoutError) as exc:
-                NOTES.append(f"the real server {binary} did not start ({exc}): its column is skipped")
+                servers.append((f"CLIProxyAPI {real[0]}", stack.enter_context(real_server(*real))))
+            except RuntimeError as exc:
+                NOTES.append(f"the real server {real[1]} did not start ({str(exc)[:200]}): its column is skipped")
                 print(f"click: {NOTES[-1]}", file=sys.stderr)
         client = stack.enter_context(httpx.Client(trust_env=False, timeout=60))  # resets and checks only
         tls = ssl.create_default_context()

@@ -2,7 +2,7 @@
 # The full test suite (unit, host, contract and real-browser e2e) on a fresh machine:
 # creates .venv, installs the package with its test extras, installs Chromium and
 # Firefox ESR with apt when they are missing and we are root, installs the pinned npm tools
-# (npm ci), then runs pytest.
+# (npm ci), builds the real CLIProxyAPI servers with Go, then runs pytest.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/host -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,22 @@ elif [ "${CI:-}" = true ]; then
   exit 1
 else
   echo "!!! npm missing: the JS linters and unit tests will be SKIPPED !!!" >&2
+fi
+
+# Go lives in /usr/local/go on these machines; a non-login shell may not have it on PATH.
+[ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null 2>&1 && export PATH="$PATH:/usr/local/go/bin"
+# Real CLIProxyAPI servers (tests/real/versions.txt), built with Go into ~/.cache/cpa-bridge-tests
+# (once per version; a rerun reuses them). Under CI=true a server that fails to build is a failure.
+if command -v go >/dev/null 2>&1; then
+  echo "building the real CLIProxyAPI servers (cached after the first run)"
+  if ! .venv/bin/python -m tests.real.build; then
+    [ "${CI:-}" = true ] && { echo "!!! a real CLIProxyAPI server failed to build !!!" >&2; exit 1; }
+  fi
+elif [ "${CI:-}" = true ]; then
+  echo "!!! Go is not installed: the real CLIProxyAPI servers cannot be built (CI=true) !!!" >&2
+  exit 1
+else
+  echo "!!! Go is not installed: the real-CLIProxyAPI tests will be SKIPPED !!!" >&2
 fi
 
 exec .venv/bin/python -m pytest "$@"

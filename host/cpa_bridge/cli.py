@@ -77,8 +77,12 @@ def _show_import(r: dict[str, Any]) -> None:
     verb = "would be " if r["dry_run"] else ""
     print(f"{r['provider_name']}: {verb}{r['action']} ({r['outcome']}) -> {r['base_url']}")
     for change in r["changes"]:
-        detail = change.get("key_hint") or ", ".join(m["name"] for m in change.get("models", [])) or change.get(
-            "base_url", "")
+        if change["op"] == "set_option":
+            value = change["value"]
+            detail = f"{change['field']} = {', '.join(value) if isinstance(value, list) else value}"
+        else:
+            detail = change.get("key_hint") or ", ".join(m["name"] for m in change.get("models", [])) or change.get(
+                "base_url", "")
         print(f"  {change['op']}: {detail}")
     _show_warnings_and_backup(r)
 
@@ -253,13 +257,27 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
             "site_name": a.site_name, "site_url": a.site_url, "provider_type": a.provider_type,
             "provider_name": a.provider_name, "base_url": a.base_url, "proxy_url": a.proxy_url,
             "key_id": a.key_id, "on_name_conflict": a.on_name_conflict,
+            "prefix": a.prefix, "priority": a.priority, "weight": a.weight,
         }.items() if v is not None
     }
     if a.model:
         item["models"] = _models(a.model)
+    if a.header:
+        item["headers"] = _headers(a.header)
     if not a.key_id:
         item["api_key"] = _read_secret("API key: ")
     return call("import", {**item, **run}, Context(via="cli"))
+
+
+def _headers(rows: list[str]) -> dict[str, str]:
+    """``--header 'Name: value'`` rows as a mapping (the value is never echoed in an error)."""
+    out: dict[str, str] = {}
+    for row in rows:
+        name, sep, value = row.partition(":")
+        if not sep or not name.strip():
+            raise BridgeError(ErrorCode.INVALID_REQUEST, "--header takes 'Name: value'", field="params.headers")
+        out[name.strip()] = value.strip()
+    return out
 
 
 def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
@@ -460,6 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--base-url", help="explicit base URL, kept as given")
     imp.add_argument("--model", action="append", metavar="NAME[=ALIAS]", help="model mapping (repeatable)")
     imp.add_argument("--proxy-url")
+    imp.add_argument("--prefix", help="model prefix for the provider (CLIProxyAPI's 'prefix')")
+    imp.add_argument("--priority", type=int, help="the provider's priority (higher is tried first)")
+    imp.add_argument("--weight", type=int, help="the key's weight, 1 to 1000000")
+    imp.add_argument("--header", action="append", metavar="'NAME: VALUE'",
+                     help="a header CLIProxyAPI sends upstream (repeatable; added to the provider's own)")
     imp.add_argument("--on-name-conflict", choices=["fail", "rename", "use_existing"])
     imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     imp.add_argument("--target")

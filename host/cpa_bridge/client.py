@@ -61,6 +61,10 @@ class Response:
         return ""
 
 
+V0_PREFIX = "/v0/management"
+V8_PREFIX = "/v8/management"
+
+
 @dataclass
 class ManagementClient:
     """Talks to one CLIProxyAPI target. ``on_unauthorized`` runs after a 401 (lock-out safety)."""
@@ -100,9 +104,15 @@ class ManagementClient:
 
     # -- transport -------------------------------------------------------------------
     def request(self, method: str, path: str, *, json_body: Any = None,
-                params: dict[str, str] | None = None) -> Response:
-        """Send one request; raise BridgeError for transport failures and auth/5xx statuses."""
-        url = self.target.management_url.rstrip("/") + "/" + path.strip("/")
+                params: dict[str, str] | None = None, api: str = "v0") -> Response:
+        """Send one request; raise BridgeError for transport failures and auth/5xx statuses.
+
+        ``api="v8"`` sends it to the v8 management API (``/v8/management``) of the same server.
+        """
+        base = self.target.management_url.rstrip("/")
+        if api == "v8":
+            base = base.removesuffix(V0_PREFIX) + V8_PREFIX
+        url = base + "/" + path.strip("/")
         headers = {"Authorization": f"Bearer {self.target.management_key}"}
         content = None
         if json_body is not None:
@@ -179,7 +189,9 @@ class ManagementClient:
                     server_error=text, status=403,
                 )
             raise BridgeError(ErrorCode.SERVER_ERROR, f"CLIProxyAPI answered 403 ({text or 'forbidden'})", status=403)
-        if status == 404 and not response.body.strip():
+        # v7+ answers an unregistered management API with an empty 404; v6 has no such route at all,
+        # so gin's own "404 page not found" comes back (docs/cliproxyapi-compat.md).
+        if status == 404 and response.body.strip() in (b"", b"404 page not found"):
             raise BridgeError(
                 ErrorCode.MANAGEMENT_DISABLED,
                 f"no CLIProxyAPI management API at {shown}: check the URL, and that "
@@ -197,6 +209,20 @@ class ManagementClient:
         )
 
     # -- management API ----------------------------------------------------------------
+    def has_v8_api(self) -> bool:
+        """Whether the server serves the v8 management API (added in v8; v0 stays).
+
+        Call it only after a request with this key succeeded: on a v8 server the route checks the
+        key like any other, and a server without it answers 404 before any key check.
+        """
+        try:
+            self.request("GET", "config", api="v8")
+        except BridgeError as exc:
+            if exc.code in (ErrorCode.MANAGEMENT_DISABLED, ErrorCode.REJECTED) and exc.details.get("status") == 404:
+                return False
+            raise
+        return True
+
     def get_config(self) -> dict[str, Any]:
         response = self.request("GET", "config")
         data = _json_object(response)

@@ -8,7 +8,8 @@ the field, never echoing a key.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +44,10 @@ class ImportItem(BaseModel):
     models: list[ModelParam] = Field(default_factory=list, max_length=5000)
     proxy_url: str | None = Field(default=None, max_length=2048)
     on_name_conflict: Literal["fail", "rename", "use_existing"] = "fail"
+    prefix: str | None = Field(default=None, max_length=200)
+    priority: int | None = None
+    weight: int | None = None
+    headers: dict[str, str] | None = Field(default=None, max_length=50)
 
 
 def _invalid(field: str, message: str) -> BridgeError:
@@ -110,6 +115,7 @@ def resolve(item: ImportItem, *, inventory: keystore.Inventory | None = None,
         alias = clean_text(row.alias or "", f"{prefix}.models.{i}.alias", max_len=300) or model_name
         models.append(Model(model_name, alias))
     proxy = validate_proxy_url(item.proxy_url) if item.proxy_url else None
+    options = _options(item, prefix)
     return Draft(
         provider_type=item.provider_type,
         provider_name=name,
@@ -118,4 +124,43 @@ def resolve(item: ImportItem, *, inventory: keystore.Inventory | None = None,
         models=tuple(dict.fromkeys(models)),
         proxy_url=proxy or None,
         on_name_conflict=item.on_name_conflict,
+        **options,
     )
+
+
+MAX_WEIGHT = 1_000_000
+MAX_PRIORITY = 1_000_000
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+
+
+def _options(item: ImportItem, prefix: str) -> dict[str, Any]:
+    """The provider options the user set, checked: ``prefix``, ``priority``, ``weight``, ``headers``."""
+    out: dict[str, Any] = {}
+    if item.prefix is not None:
+        # CLIProxyAPI trims a prefix and its slashes; a space or an inner "/" would never route
+        value = clean_text(item.prefix, f"{prefix}.prefix", max_len=100).strip("/")
+        if not value or " " in value or "/" in value:
+            raise _invalid(f"{prefix}.prefix", f"'{prefix}.prefix' must be one word without spaces or '/'")
+        out["prefix"] = value
+    if item.priority is not None:
+        if isinstance(item.priority, bool) or not -MAX_PRIORITY <= item.priority <= MAX_PRIORITY:
+            raise _invalid(f"{prefix}.priority", f"'{prefix}.priority' must be a whole number from "
+                                                 f"-{MAX_PRIORITY} to {MAX_PRIORITY}")
+        out["priority"] = item.priority
+    if item.weight is not None:
+        if isinstance(item.weight, bool) or not 1 <= item.weight <= MAX_WEIGHT:
+            raise _invalid(f"{prefix}.weight", f"'{prefix}.weight' must be a whole number from 1 to {MAX_WEIGHT}")
+        out["weight"] = item.weight
+    headers = []
+    for name, value in (item.headers or {}).items():
+        clean_name = name.strip()
+        if not _HEADER_NAME.match(clean_name):
+            raise _invalid(f"{prefix}.headers", f"'{prefix}.headers' has a header name that is not a valid "
+                                                "HTTP token")
+        if _has_control(value) or len(value) > 4096:
+            raise _invalid(f"{prefix}.headers", f"the value of header '{clean_name}' contains control characters "
+                                                "or is too long")
+        headers.append((clean_name, value.strip()))
+    if headers:
+        out["headers"] = tuple(headers)
+    return out

@@ -35,6 +35,8 @@ class ListWrite:
     request: dict[str, Any] | None = None
     read_back: str | None = None  # "applied" | "not_applied" | "unavailable"
     warnings: list[str] = field(default_factory=list)
+    #: The list as read back after the write (None before, or when it could not be read).
+    after: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -82,7 +84,10 @@ def plan_request(list_name: str, before: list[dict[str, Any]], result: MergeResu
         exact = [item for item in before if item.get("name") == name]
         if isinstance(name, str) and name.strip() == name and name and len(exact) == 1:
             value = _changed_fields(before[index], result.items[index])
-            return {"method": "PATCH", "path": list_name, "body": {"name": name, "value": value}}
+            # CLIProxyAPI before v7.3.13 answers a PATCH of priority with ok and ignores it (CPA #5967);
+            # a PUT keeps it on every version (docs/cliproxyapi-compat.md).
+            if "priority" not in value:
+                return {"method": "PATCH", "path": list_name, "body": {"name": name, "value": value}}
     return {"method": "PUT", "path": list_name, "body": result.items}
 
 
@@ -213,6 +218,7 @@ def apply_edit(
         status.warnings.append("CLIProxyAPI accepted the write, but reading it back failed; check the list")
         backups.update(client.target.management_url, backup_id, outcome=status.outcome)
         return status
+    status.after = after
     problems = edit.check(after)
     status.read_back = "applied" if not problems else "not_applied"
     status.outcome = "succeeded" if not problems else "uncertain"

@@ -52,6 +52,31 @@ class Draft:
     on_name_conflict: Literal["fail", "rename", "use_existing"] = "fail"
     #: Models for a new openai-compatibility provider when ``models`` is empty.
     default_models: tuple[Model, ...] | None = None
+    #: Options the user set (None = leave as it is): the provider's (an openai-compatibility
+    #: provider, or the key's entry in the other lists) ``prefix``, ``priority`` and ``headers``
+    #: (added to the existing ones), and the key's ``weight``.
+    prefix: str | None = None
+    priority: int | None = None
+    weight: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def provider_options(self) -> dict[str, Any]:
+        """The provider-level options the user set, as CLIProxyAPI fields."""
+        out: dict[str, Any] = {}
+        if self.prefix is not None:
+            out["prefix"] = self.prefix
+        if self.priority is not None:
+            out["priority"] = self.priority
+        if self.headers:
+            out["headers"] = dict(self.headers)
+        return out
+
+    def key_options(self) -> dict[str, Any]:
+        """The key-level options the user set."""
+        return {"weight": self.weight} if self.weight is not None else {}
+
+    def all_options(self) -> dict[str, Any]:
+        return {**self.provider_options(), **self.key_options()}
 
 
 @dataclass
@@ -78,9 +103,28 @@ class MergeResult:
         return bool(self.touched or self.created)
 
 
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with every empty field (``null``, ``""``, ``[]``, ``{}``) left out, recursively.
+
+    CLIProxyAPI itself does not tell these apart from an absent field, and it turns one into
+    another on its own: a PUT with ``"models": null`` reads back as ``null`` and, once the
+    asynchronous reload has run, as ``[]``; a claude entry without ``proxy-url`` reads back with
+    ``"proxy-url": ""``. Hashes and read-back checks compare this form, so the reload never looks
+    like someone else's change. Items inside lists are kept (an empty entry is still an entry).
+    """
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items() if not any(v == e and type(v) is type(e) for e in _EMPTY)}
+    if isinstance(value, list):
+        return [comparable(item) for item in value]
+    return value
+
+
 def list_hash(items: list[dict[str, Any]]) -> str:
-    """A stable hash of a list's content (key order inside objects does not matter)."""
-    canonical = json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """A stable hash of a list's content: key order and empty fields (see :func:`comparable`) do not matter."""
+    canonical = json.dumps(comparable(items), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
@@ -140,7 +184,41 @@ def _key_entry(draft: Draft) -> dict[str, Any]:
     entry: dict[str, Any] = {"api-key": draft.api_key}
     if draft.proxy_url:
         entry["proxy-url"] = draft.proxy_url
+    entry.update(draft.key_options())
     return entry
+
+
+def _set_options(entry: dict[str, Any], options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Set the options that differ on ``entry`` (headers are added to the existing ones).
+
+    Returns one ``set_option`` change per field set; header values are never shown (they can
+    hold credentials), only their names.
+    """
+    changes = []
+    for name, value in options.items():
+        if name == "headers":
+            current = entry.get("headers") if isinstance(entry.get("headers"), dict) else {}
+            value = {**current, **value}
+            if value != current:
+                entry["headers"] = value
+                changes.append({"op": "set_option", "field": "headers", "value": sorted(value)})
+        elif entry.get(name) != value:
+            entry[name] = value
+            changes.append({"op": "set_option", "field": name, "value": value})
+    return changes
+
+
+def dropped_options(entry: dict[str, Any], options: dict[str, Any]) -> list[str]:
+    """The fields of ``options`` that ``entry`` (as read back) does not hold: the server dropped them."""
+    missing = []
+    for name, value in options.items():
+        held = entry.get(name)
+        if name == "headers":
+            if not isinstance(held, dict) or any(held.get(k) != v for k, v in value.items()):
+                missing.append(name)
+        elif held != value:
+            missing.append(name)
+    return missing
 
 
 def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult) -> Outcome:
@@ -167,6 +245,7 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
         models = draft.models or draft.default_models or ()
         entry: dict[str, Any] = {
             "name": draft.provider_name,
+            **draft.provider_options(),
             "base-url": draft.base_url,
             "api-key-entries": [_key_entry(draft)],
         }
@@ -181,6 +260,8 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
         ]
         if models:
             changes.append({"op": "add_models", "models": [m.as_dict() for m in models]})
+        changes += [{"op": "set_option", "field": k, "value": sorted(v) if k == "headers" else v}
+                    for k, v in draft.all_options().items()]
         outcome = Outcome("created", draft.provider_name, draft.base_url, changes, new_index)
         if not models:
             outcome.warnings.append("the new provider has no models, so CLIProxyAPI serves nothing from it yet")
@@ -190,9 +271,19 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
     changes = []
     keys = entry.get("api-key-entries")
     key_entries = list(keys) if isinstance(keys, list) else []
-    if not any(isinstance(e, dict) and e.get("api-key") == draft.api_key for e in key_entries):
+    position = next((i for i, e in enumerate(key_entries) if isinstance(e, dict) and e.get("api-key") == draft.api_key),
+                    None)
+    if position is None:
         entry["api-key-entries"] = key_entries + [_key_entry(draft)]
         changes.append({"op": "add_key", "key_hint": mask(draft.api_key)})
+        changes += [{"op": "set_option", "field": k, "value": v} for k, v in draft.key_options().items()]
+    elif draft.key_options():
+        key_entry = dict(key_entries[position])
+        key_changes = _set_options(key_entry, draft.key_options())
+        if key_changes:
+            entry["api-key-entries"] = key_entries[:position] + [key_entry] + key_entries[position + 1:]
+            changes += key_changes
+    changes += _set_options(entry, draft.provider_options())
     added = _add_models(entry, draft.models)
     if added:
         changes.append({"op": "add_models", "models": added})
@@ -208,12 +299,13 @@ def _merge_key_list(items: list[dict[str, Any]], draft: Draft, result: MergeResu
     wanted = comparable_url(draft.base_url)
     for index, entry in enumerate(items):
         if entry.get("api-key") == draft.api_key and comparable_url(str(entry.get("base-url", "") or "")) == wanted:
+            changes = _set_options(entry, draft.all_options())
             added = _add_models(entry, draft.models)
-            changes = [{"op": "add_models", "models": added}] if added else []
+            changes += [{"op": "add_models", "models": added}] if added else []
             if changes and index not in result.created:
                 result.touched.add(index)
             return Outcome("updated" if changes else "unchanged", label, draft.base_url, changes, index)
-    entry = {"api-key": draft.api_key, "base-url": draft.base_url}
+    entry = {"api-key": draft.api_key, **draft.all_options(), "base-url": draft.base_url}
     if draft.proxy_url:
         entry["proxy-url"] = draft.proxy_url
     if draft.models:
@@ -221,6 +313,8 @@ def _merge_key_list(items: list[dict[str, Any]], draft: Draft, result: MergeResu
     items.append(entry)
     result.created.add(len(items) - 1)
     changes = [{"op": "add_key", "key_hint": mask(draft.api_key), "base_url": draft.base_url}]
+    changes += [{"op": "set_option", "field": k, "value": sorted(v) if k == "headers" else v}
+                for k, v in draft.all_options().items()]
     if draft.models:
         changes.append({"op": "add_models", "models": [m.as_dict() for m in draft.models]})
     return Outcome("created", label, draft.base_url, changes, len(items) - 1)
@@ -332,3 +426,21 @@ def key_present(items: list[dict[str, Any]], draft: Draft) -> bool:
         elif item.get("api-key") == draft.api_key and comparable_url(str(item.get("base-url", "") or "")) == wanted:
             return True
     return False
+
+
+def options_dropped(items: list[dict[str, Any]], draft: Draft) -> list[str]:
+    """The options ``draft`` set that the list read back does not hold (the server dropped them)."""
+    if not draft.all_options():
+        return []
+    wanted = comparable_url(draft.base_url)
+    for item in items:
+        if draft.provider_type == OPENAI:
+            entries = item.get("api-key-entries")
+            key_entry = next((e for e in entries if isinstance(e, dict) and e.get("api-key") == draft.api_key),
+                             None) if isinstance(entries, list) else None
+            if key_entry is not None:
+                return dropped_options(item, draft.provider_options()) + dropped_options(key_entry,
+                                                                                         draft.key_options())
+        elif item.get("api-key") == draft.api_key and comparable_url(str(item.get("base-url", "") or "")) == wanted:
+            return dropped_options(item, draft.all_options())
+    return []

@@ -537,7 +537,9 @@ class StandinCLIProxyAPI(BackgroundServer):
         """Wrap a pure list operation into a write that replaces ``memory[<list>]``."""
 
         def apply(request: Request) -> None:
-            self._memory[spec.name] = op(spec, list(self._memory.get(spec.name) or []), request)
+            items = op(spec, list(self._memory.get(spec.name) or []), request)
+            # a PUT re-creates every entry: claude/codex/xai models then read back [] (a PATCH keeps null)
+            self._memory[spec.name] = model.mark_written(spec, items) if request.method == "PUT" else items
 
         return lambda request: self._write(request, apply)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, model_validator
 
 from .. import settings as store
@@ -27,6 +29,15 @@ class ModelsParams(Params):
         return self
 
 
+_RELEASE = re.compile(r"^v?(\d+)\.\d+(?:\.\d+)?\b")
+
+
+def release_line(version: str | None) -> str | None:
+    """``v7`` for ``v7.2.140`` or ``7.2.140``; ``None`` for ``dev`` or no version (source builds)."""
+    match = _RELEASE.match((version or "").strip())
+    return f"v{match.group(1)}" if match else None
+
+
 @handles(TestParams)
 def test(params: TestParams, ctx: Context) -> dict:
     from ..client import COUNTED_LISTS
@@ -38,8 +49,11 @@ def test(params: TestParams, ctx: Context) -> dict:
         for name in COUNTED_LISTS:
             value = config.get(name)
             lists[name] = len(value) if isinstance(value, list) else 0
+        line = release_line(client.server_version)
         return {
             "server_version": client.server_version,
+            "server_line": line or ("v8" if client.has_v8_api() else None),
+            "line_from": "version" if line else "probe",
             "lists": lists,
             "management_url": client.target.management_url,
             "target": client.target.name,

@@ -11,7 +11,7 @@ from .. import settings as store
 from ..dispatch import Context, handles
 from ..drafts import ImportItem, resolve
 from ..errors import BridgeError, ErrorCode
-from ..merge import OPENAI, Draft, Model, list_hash
+from ..merge import OPENAI, Draft, Model, list_hash, options_dropped
 from ..protocol import Params
 
 TargetsParam = list[str] | Literal["all"] | None
@@ -91,6 +91,12 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
     warnings = list(outcome.warnings) + list(status.warnings)
     if model_warning and outcome.action == "created":
         warnings.insert(0, model_warning)
+    dropped = options_dropped(status.after, draft) if status.after is not None and outcome.changes else []
+    if dropped:
+        warnings.append(
+            f"CLIProxyAPI accepted the write but did not keep {', '.join(dropped)}: this server version does not "
+            "support it (see docs/cliproxyapi-compat.md); the key itself was imported"
+        )
     return {
         "action": outcome.action,
         "provider_type": draft.provider_type,
@@ -101,6 +107,7 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
         "backup_id": status.backup_id,
         "list_hash": status.list_hash,
         "read_back": status.read_back,
+        "dropped_options": dropped,
         "warnings": warnings,
         "target": target,
         "dry_run": dry_run,
