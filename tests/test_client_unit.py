@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from cpa_bridge.client import ManagementClient
+from cpa_bridge.cliproxyapi.client import ManagementClient
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.settings import Target
+from cpa_bridge.store.settings import Target
 
 BASE = "https://cpa.example.invalid/v0/management"
 KEY = "mgmt-unit-key-abcdef0123456789"
@@ -134,7 +134,7 @@ def test_release_line_from_the_version_header(version, line):
 
 def test_list_hash_treats_empty_fields_as_absent():
     """The real server reads a PUT's ``models: null`` back as ``null``, then as ``[]`` after its reload."""
-    from cpa_bridge.merge import list_hash
+    from cpa_bridge.core.merge import list_hash
 
     entry = {"api-key": "sk-a", "base-url": "https://x.example.invalid"}
     assert list_hash([{**entry, "models": None}]) == list_hash([{**entry, "models": []}]) == list_hash([entry])

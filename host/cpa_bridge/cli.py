@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
-from . import __version__
-from .dispatch import Context, call
-from .errors import BridgeError, ErrorCode
+from cpa_bridge import __version__
+from cpa_bridge.core.lists import PROVIDER_LISTS
+from cpa_bridge.wire.dispatch import Context, call
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 
 def _read_secret(prompt: str) -> str:
@@ -307,7 +309,7 @@ def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
     return call("keys.import_backup", {"data": text, "dry_run": a.dry_run}, Context(via="cli"))
 
 
-LISTS = ["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
+LISTS = list(PROVIDER_LISTS)
 
 
 def _targets_arg(value: str | None) -> Any:
@@ -355,7 +357,7 @@ def _providers_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
         if entry:
             p.add_argument("entry_id", help="the provider's id (see 'cpa-bridge providers')")
-            p.add_argument("--list", choices=LISTS, default="openai-compatibility")
+            p.add_argument("--list", choices=LISTS, default=LISTS[0])
             p.add_argument("--target")
         if write:
             p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
@@ -432,8 +434,22 @@ def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that never prints a value back: a stray argument may be a key typed on argv."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            tokens = message.split(":", 1)[1].split()
+            shown = [t.split("=", 1)[0] if t.startswith("-") else "…" for t in tokens]
+            message = "unrecognized arguments: " + " ".join(shown) + \
+                " (keys are never taken from the command line: they are read from stdin or a prompt)"
+        message = re.sub(r"invalid choice: '.*?'", "invalid choice", message, flags=re.S)
+        message = re.sub(r"invalid (\w+) value: '.*?'", r"invalid \1 value", message, flags=re.S)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
+    parser = _Parser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
     parser.add_argument("--version", action="version", version=f"cpa-bridge {__version__}")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -472,8 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--site-name")
     imp.add_argument("--site-url")
     imp.add_argument("--key-id", help="use a stored key instead of stdin")
-    imp.add_argument("--provider-type", choices=["openai-compatibility", "claude-api-key", "gemini-api-key",
-                                                 "codex-api-key"])
+    imp.add_argument("--provider-type", choices=PROVIDER_LISTS)
     imp.add_argument("--provider-name")
     imp.add_argument("--base-url", help="explicit base URL, kept as given")
     imp.add_argument("--model", action="append", metavar="NAME[=ALIAS]", help="model mapping (repeatable)")

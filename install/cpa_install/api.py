@@ -384,8 +384,9 @@ def uninstall(
         current = file_sha256(Path(path))
         if current is None:
             report.steps.append(Step("file", path, "missing"))
-        elif current == entry.get("sha256"):
-            report.steps.append(Step("file", path, "remove"))
+        elif current == entry.get("sha256") or (path.endswith(".json") and manifests.is_ours(Path(path))):
+            note = "" if current == entry.get("sha256") else "a cpa-bridge manifest, rewritten since install"
+            report.steps.append(Step("file", path, "remove", note))
             if not dry_run:
                 os.unlink(path)
         else:

@@ -210,16 +210,38 @@ def _install(args, common) -> int:
     return EXIT_OK
 
 
+#: Where the host keeps the user's data, per platform (the host's store/paths.py, platformdirs).
+DATA_DIRS = {
+    "linux": ("~/.config/cpa-bridge", "~/.local/share/cpa-bridge"),
+    "darwin": ("~/Library/Application Support/cpa-bridge",),
+    "win32": ("%APPDATA%\\cpa-bridge", "%LOCALAPPDATA%\\cpa-bridge"),
+}
+
+
+def kept_data(platform: str) -> str:
+    """What uninstall leaves in place on purpose, and how to remove it too."""
+    dirs = DATA_DIRS.get(platform, DATA_DIRS["linux"])
+    return ("Kept your data: settings.json (CLIProxyAPI URLs and management keys), keys.json (your saved API "
+            "keys) and backups/ (every list cpa-bridge changed, for undo), in " + " and ".join(dirs)
+            + " (or $CPA_BRIDGE_CONFIG_DIR / $CPA_BRIDGE_DATA_DIR). To remove them too, delete "
+            + ("that folder." if len(dirs) == 1 else "those folders."))
+
+
 def _uninstall(args, common) -> int:
     report = api.uninstall(browsers=args.browser, user_data_dir=args.user_data_dir, dry_run=args.dry_run, **common)
+    full = not args.browser and not args.user_data_dir
+    platform = common.get("platform") or sys.platform
+    platform = "win32" if platform.startswith("win") else "darwin" if platform == "darwin" else "linux"
     if args.json:
-        print(json.dumps(dict(report.to_json(), ok=True), indent=2))
+        print(json.dumps(dict(report.to_json(), ok=True, kept=kept_data(platform) if full else None), indent=2))
     elif not report.steps:
         print(f"Nothing to uninstall (no install record at {report.record}).")
     else:
         verbs = {"remove": "would remove" if report.dry_run else "removed", "keep": "kept", "missing": "already gone"}
         for s in report.steps:
             print(f"{verbs[s.action]:13} {s.target}" + (f"  ({s.note})" if s.note else ""))
+    if full and not args.json:
+        print(kept_data(platform))
     _warn(report.warnings)
     return EXIT_OK
 

@@ -95,6 +95,15 @@ def build(family: str, launcher: Path, ident: Identity) -> dict:
     }
 
 
+def is_ours(path: Path) -> bool:
+    """Whether the file at ``path`` is a cpa-bridge host manifest (by content, whoever wrote it)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("name") == HOST_NAME and "cpa-bridge" in str(data.get("path", ""))
+
+
 def render(manifest: dict) -> bytes:
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

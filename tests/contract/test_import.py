@@ -281,14 +281,14 @@ def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_conf
     assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(8)}
 
 
-def test_put_failing_with_500_is_uncertain_with_a_backup(host, configured):
+def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, configured):
     configured.faults.save_fails = True
     before_disk = configured.config()
     result = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
                                   "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})["result"]
-    assert result["outcome"] == "uncertain"
+    assert result["outcome"] == "not_saved"
     assert result["read_back"] == "applied"  # in memory only
-    assert any("config.yaml" in w for w in result["warnings"])
+    assert any("config file" in w and "restarts" in w for w in result["warnings"])
     assert result["backup_id"]
     assert configured.config() == before_disk, "nothing reached the file"
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import MGMT_KEY
-from cpa_bridge.merge import comparable
+from cpa_bridge.core.merge import comparable
 from tests.real.plugin import kept_lists, without_dropped
 
 OPENAI = "openai-compatibility"

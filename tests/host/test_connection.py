@@ -145,7 +145,9 @@ def test_unauthorized_says_which_and_then_stops_trying(host, cpa, key, reason):
         return
     assert error["code"] == "unauthorized"
     assert error["details"]["reason"] == reason
-    assert error["details"]["attempts_left"] == 4
+    assert error["details"]["ban_failures"] == 5 and error["details"]["ban_minutes"] == 30
+    assert error["details"]["failures_seen"] == 1
+    assert "attempts_left" not in error["details"] and "tries are left" not in error["message"]
     assert "30 minutes" in error["message"]
     sent = len(standin.requests)
     for _ in range(6):

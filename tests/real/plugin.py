@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from cpa_bridge.merge import comparable
+from cpa_bridge.core.merge import comparable
 from tests.real.build import BuildError, ServerSpec, build, go_available, pinned
 from tests.real.server import RealCLIProxyAPI
 

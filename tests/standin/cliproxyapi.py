@@ -1,6 +1,6 @@
 """A stand-in for the CLIProxyAPI Management API (``/v0/management``), for tests.
 
-Written from /work/shared/reference/cliproxyapi-management-api.md ("ref section N" below);
+Written from the project's CLIProxyAPI Management API reference notes ("ref section N" below);
 the real Go server cannot be built here (ref section 9). Stdlib HTTP server + PyYAML only.
 
 Run it in-process::

@@ -1,7 +1,7 @@
 """Provider-list model of the CLIProxyAPI stand-in: schemas, decoding, normalisation and list operations.
 
-Everything here is pure (no I/O, no locks). It mirrors the behaviour described in
-/work/shared/reference/cliproxyapi-management-api.md, cited below as "ref section N".
+Everything here is pure (no I/O, no locks). It mirrors the behaviour described in the
+project's CLIProxyAPI Management API reference notes, cited below as "ref section N".
 
 Entries live in two shapes:
 

@@ -6,10 +6,14 @@ import re
 
 from pydantic import Field, model_validator
 
-from .. import settings as store
-from ..dispatch import Context, handles
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
+from cpa_bridge.cliproxyapi.session import open_client, timeouts
+from cpa_bridge.core.lists import COUNTED_LISTS
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.sites.models import fetch_models
+from cpa_bridge.store import keystore
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
 
 
 class TestParams(Params):
@@ -40,9 +44,6 @@ def release_line(version: str | None) -> str | None:
 
 @handles(TestParams)
 def test(params: TestParams, ctx: Context) -> dict:
-    from ..client import COUNTED_LISTS
-    from ..session import open_client
-
     with open_client(params.target) as client:
         config = client.get_config()
         lists = {}
@@ -62,10 +63,6 @@ def test(params: TestParams, ctx: Context) -> dict:
 
 @handles(ModelsParams)
 def models_list(params: ModelsParams, ctx: Context) -> dict:
-    from .. import keystore
-    from ..session import timeouts
-    from ..upstream import fetch_models
-
     api_key = params.api_key
     base_url = params.base_url or params.site_url
     if params.key_id:

@@ -7,13 +7,14 @@ verification on and a timeout. Failures map to ``upstream_error`` / ``unreachabl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
-from .client import MAX_RESPONSE_BYTES, _is_tls, tls_context
-from .errors import BridgeError, ErrorCode
-from .urls import check_address, display_url, has_version_tail, parse_http_url
+from cpa_bridge.net import http
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import check_address, display_url, has_version_tail, parse_http_url
 
 
 def candidate_urls(base_url: str) -> list[str]:
@@ -45,28 +46,18 @@ def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_loca
     parts = parse_http_url(base_url, "base URL")
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
-    with httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False, trust_env=False,
-        verify=tls_context(),
-    ) as http:
+    with http.new_client(connect_timeout=min(timeout, 5.0), total_timeout=timeout,
+                         allow_link_local=allow_link_local) as client:
         for url in candidate_urls(base_url):
             shown = display_url(url)
             try:
-                with http.stream(
+                with client.stream(
                     "GET", url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
                 ) as resp:
-                    body = b""
-                    for chunk in resp.iter_bytes():
-                        body += chunk
-                        if len(body) > MAX_RESPONSE_BYTES:
-                            raise BridgeError(ErrorCode.BAD_RESPONSE, f"model list at {shown} is too large")
+                    body = http.read_capped(resp, f"the model list at {shown}")
                     status = resp.status_code
-            except httpx.TimeoutException:
-                raise BridgeError(ErrorCode.TIMEOUT, f"{shown} did not answer within {timeout:g} s", url=shown) from None
             except httpx.HTTPError as exc:
-                if _is_tls(exc):
-                    raise BridgeError(ErrorCode.TLS_ERROR, f"TLS to {shown} failed", url=shown) from None
-                raise BridgeError(ErrorCode.UNREACHABLE, f"cannot reach {shown}", url=shown) from None
+                raise http.map_error(exc, url, who="the site", timeout=timeout, sent=False) from None
             if status in (404, 405):
                 last = BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
                 continue
@@ -79,8 +70,6 @@ def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_loca
             if not 200 <= status < 300:
                 raise BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
             try:
-                import json
-
                 ids = _ids(json.loads(body.decode("utf-8")))
             except (ValueError, UnicodeDecodeError, RecursionError):
                 ids = None

@@ -6,10 +6,19 @@ response bodies. ``CPA_BRIDGE_LOG=debug|info|warning|off`` sets the level.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 
 logger = logging.getLogger("cpa_bridge")
+
+
+def safe(value: object, limit: int = 64) -> str:
+    """``value`` as one printable ASCII line for the log: CR, LF, other control characters,
+    non-ASCII and lone surrogates escaped (``\\n``, ``\\ud800``), so a request cannot forge a
+    log line or make the log handler fail."""
+    text = str(value)[:limit]
+    return json.dumps(text, ensure_ascii=True)[1:-1]
 
 
 def setup() -> None:
@@ -19,7 +28,7 @@ def setup() -> None:
         return
     logger.setLevel(getattr(logging, level_name.upper(), logging.INFO))
     logger.propagate = False
-    from . import paths, storage
+    from cpa_bridge.store import paths, storage
 
     try:
         path = paths.log_file()

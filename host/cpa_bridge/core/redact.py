@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from typing import Iterable
-
 
 def mask(secret: str | None) -> str:
     """Show a secret as its first 5 and last 4 characters (``sk-ab…wxyz``).
@@ -20,21 +17,6 @@ def mask(secret: str | None) -> str:
     if len(s) < 12:
         return "…" + s[-2:]
     return f"{s[:5]}…{s[-4:]}"
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each secret in ``text`` by its mask."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, mask(secret))
-    return text
-
-
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"']+")
-
-
-def scrub_bearer(text: str) -> str:
-    """Remove anything that looks like an Authorization bearer token."""
-    return _BEARER.sub(r"\1[redacted]", text)
 
 
 def safe_proxy_url(value: str | None) -> str | None:

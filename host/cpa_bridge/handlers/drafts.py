@@ -1,4 +1,4 @@
-"""From ``import`` params to validated :class:`~cpa_bridge.merge.Draft` objects.
+"""From ``import`` params to validated :class:`~cpa_bridge.core.merge.Draft` objects.
 
 Everything a user typed is checked here, before any request: URLs (scheme, host,
 credentials, link-local), names and keys (no control characters, sane lengths),
@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import keystore
-from .errors import BridgeError, ErrorCode
-from .merge import Draft, Model
-from .urls import explicit_base_url, provider_base_url, validate_proxy_url
+from cpa_bridge.store import keystore
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.lists import OPENAI, ListName
+from cpa_bridge.core.merge import Draft, Model
+from cpa_bridge.core.urls import explicit_base_url, provider_base_url, validate_proxy_url
 
-ProviderType = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
+ProviderType = ListName
 
 
 class ModelParam(BaseModel):
@@ -38,7 +39,7 @@ class ImportItem(BaseModel):
     site_url: str | None = Field(default=None, max_length=2048)
     api_key: str | None = Field(default=None, max_length=4096)
     key_id: str | None = Field(default=None, max_length=64)
-    provider_type: ProviderType = "openai-compatibility"
+    provider_type: ProviderType = OPENAI
     provider_name: str | None = Field(default=None, max_length=300)
     base_url: str | None = Field(default=None, max_length=2048)
     models: list[ModelParam] = Field(default_factory=list, max_length=5000)

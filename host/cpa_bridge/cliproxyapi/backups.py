@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import paths, storage
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.store import paths, storage
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MAX_BACKUPS = 200
 
@@ -73,9 +73,9 @@ def _prune(folder: Path) -> None:
             pass
 
 
-def list_records(management_url: str, limit: int = 50) -> list[dict[str, Any]]:
+def list_records(management_url: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     records = []
-    for path in _files(target_dir(management_url))[:limit]:
+    for path in _files(target_dir(management_url))[offset:offset + limit]:
         try:
             record = storage.read_json(path, default=None)
         except BridgeError:
@@ -102,16 +102,46 @@ def load(management_url: str, backup_id: str | None) -> dict[str, Any]:
     return record
 
 
+#: What one history entry may show of its summary: changes, and items in a change's lists.
+SUMMARY_CHANGES = 20
+SUMMARY_ITEMS = 20
+
+
+def _short_summary(summary: Any) -> tuple[list[Any], bool]:
+    """At most :data:`SUMMARY_CHANGES` changes, each list in them cut to :data:`SUMMARY_ITEMS`
+    (``<name>_more`` says how many were left out); True when anything was cut."""
+    if not isinstance(summary, list):
+        return [], summary is not None
+    cut = len(summary) > SUMMARY_CHANGES
+    out = []
+    for change in summary[:SUMMARY_CHANGES]:
+        if not isinstance(change, dict):
+            continue
+        short: dict[str, Any] = {}
+        for key, value in change.items():
+            if isinstance(value, list) and len(value) > SUMMARY_ITEMS:
+                short[key], short[f"{key}_more"], cut = value[:SUMMARY_ITEMS], len(value) - SUMMARY_ITEMS, True
+            elif isinstance(value, str) and len(value) > 300:
+                short[key], cut = value[:300] + "…", True
+            else:
+                short[key] = value
+        out.append(short)
+    return out, cut
+
+
 def public(record: dict[str, Any]) -> dict[str, Any]:
-    """A backup as history shows it: no list content (it holds keys)."""
+    """A backup as history shows it: no list content (it holds keys), the summary kept short."""
+    summary, cut = _short_summary(record.get("summary"))
+    before = record.get("before")
     return {
         "backup_id": record.get("backup_id"),
         "created_at": record.get("created_at"),
         "target": record.get("target"),
         "list": record.get("list"),
         "operation": record.get("operation"),
-        "summary": record.get("summary"),
+        "summary": summary,
+        "summary_truncated": cut,
         "outcome": record.get("outcome"),
-        "entries_before": len(record.get("before") or []),
+        "entries_before": len(before) if isinstance(before, list) else 0,
         "undone_by": record.get("undone_by"),
     }

@@ -1,7 +1,7 @@
 """Open a :class:`ManagementClient` for a configured target, with lock-out safety.
 
-After a 401 the target's key is marked rejected in the settings file; until the user
-saves a different key, :func:`open_client` refuses with ``auth_blocked`` without
+After a 401 the key is marked rejected in the settings file, on every target naming the
+same server with it; until the user saves the key again (even the same one), :func:`open_client` refuses with ``auth_blocked`` without
 sending anything, so the host can never walk a user into CLIProxyAPI's 5-failure ban.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 
-from . import settings as store
-from .client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ManagementClient
-from .errors import BridgeError, ErrorCode
-from .urls import normalize_management_url
+from cpa_bridge.cliproxyapi import servers
+from cpa_bridge.store import settings as store
+from cpa_bridge.cliproxyapi.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ManagementClient
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.urls import normalize_management_url
 
 
 def _timeout(name: str, default: float) -> float:
@@ -30,11 +31,16 @@ def timeouts() -> tuple[float, float]:
     )
 
 
-def _mark_rejected(target_name: str, key: str) -> None:
+def _mark_rejected(server_id: str, key: str) -> None:
+    """After a 401: block ``key`` on every target that names the same server with it."""
     settings = store.load()
-    target = settings.find(target_name)
-    if target is not None and target.management_key == key and not target.key_rejected:
-        target.key_rejected = True
+    changed = False
+    for target in settings.targets:
+        if target.management_key == key and not target.key_rejected and target.management_url \
+                and servers.identity(target.management_url) == server_id:
+            target.key_rejected = True
+            changed = True
+    if changed:
         store.save(settings)
 
 
@@ -48,16 +54,20 @@ def client_for(target: store.Target, settings: store.Settings) -> ManagementClie
         raise BridgeError(
             ErrorCode.AUTH_BLOCKED,
             "CLIProxyAPI rejected this management key before; the host will not try it again "
-            "(5 failures ban this IP for 30 minutes). Save the correct key to try again.",
-            target=target.name,
+            f"({servers.BAN_FAILURES} failures ban this IP for {servers.BAN_MINUTES} minutes). "
+            "Save the key again (the same one, once it is correct on the server) to try again.",
+            target=target.name, ban_failures=servers.BAN_FAILURES, ban_minutes=servers.BAN_MINUTES,
         )
     connect, total = timeouts()
     key = target.management_key
+    server_id = servers.identity(target.management_url)
     return ManagementClient(
         target,
         connect_timeout=connect,
         total_timeout=total,
-        on_unauthorized=lambda: _mark_rejected(target.name, key),
+        on_unauthorized=lambda: _mark_rejected(server_id, key),
+        server_id=server_id,
+        allow_link_local=settings.allow_link_local,
     )
 
 

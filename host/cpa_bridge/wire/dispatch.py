@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -92,12 +92,15 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown field '{field}'", field=field,
                               reason="extra_forbidden")
         return handler(None, ctx or Context())
+    # imported here, not at the top: ``ping`` (above) needs no pydantic
     from pydantic import ValidationError
 
-    from .protocol import invalid_request
+    from cpa_bridge import operation
+    from cpa_bridge.wire.protocol import invalid_request
 
     try:
         parsed = model.model_validate(params)
     except ValidationError as exc:
         raise invalid_request(exc, prefix="params") from None
-    return handler(parsed, ctx or Context())
+    with operation.scope():
+        return handler(parsed, ctx or Context())

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import paths, storage
-from .errors import BridgeError, ErrorCode
-from .redact import mask
+from cpa_bridge import operation
+from cpa_bridge.store import paths, storage
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.redact import mask
 
 DEFAULT_TARGET = "default"
 
@@ -70,10 +71,24 @@ class Settings(BaseModel):
 
 
 def load() -> Settings:
+    """The settings, read from the file once per message (:mod:`cpa_bridge.operation`): each
+    caller gets its own copy to change and :func:`save`."""
+    cache = operation.state("settings", dict)
+    if "value" not in cache:
+        cache["value"] = _read()
+    return cache["value"].model_copy(deep=True)
+
+
+def _read() -> Settings:
     return storage.load_model(paths.settings_file(), Settings)
 
 
 def save(value: Settings) -> None:
+    _write(value)
+    operation.state("settings", dict)["value"] = value.model_copy(deep=True)
+
+
+def _write(value: Settings) -> None:
     storage.save_model(paths.settings_file(), value)
 
 

@@ -4,7 +4,7 @@ Request: ``{"v":1,"id":"…","type":"…","params":{…}}``.
 Reply:   ``{"v":1,"id":"…","ok":true,"result":{…}}`` or
          ``{"v":1,"id":"…","ok":false,"error":{"code","message","details"}}``.
 
-Each message type has a pydantic params model registered in :mod:`cpa_bridge.dispatch`.
+Each message type has a pydantic params model registered in :mod:`cpa_bridge.wire.dispatch`.
 Validation errors become ``invalid_request`` naming the first offending field, without
 echoing the submitted value (it may be a key).
 """
@@ -13,19 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import PROTOCOL_VERSION
-from .errors import BridgeError, ErrorCode
+from cpa_bridge import PROTOCOL_VERSION
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
-
-
-def __getattr__(name: str) -> Any:
-    if name == "Params":  # the params base lives in .params; imported lazily to keep start-up fast
-        from .params import Params
-
-        return Params
-    raise AttributeError(name)
 
 
 _ENVELOPE_FIELDS = {"v", "id", "type", "params"}

@@ -8,37 +8,22 @@ messages built here name the URL without credentials and never a key.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import ssl
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import httpx
 
-from .errors import BridgeError, ErrorCode
-from .settings import Target
-from .urls import display_url
+from cpa_bridge.cliproxyapi import servers
+from cpa_bridge.core.urls import display_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.net import http
+from cpa_bridge.store.settings import Target
 
-#: Lists a provider can be imported into (the management path is the list name).
-PROVIDER_LISTS = ("openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key")
-#: Lists ``connection.test`` counts (all key lists the server knows).
-COUNTED_LISTS = PROVIDER_LISTS + ("xai-api-key", "vertex-api-key", "interactions-api-key")
 
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_TOTAL_TIMEOUT = 20.0
-BAN_MINUTES = 30
-MAX_FAILURES = 5
-
-
-@functools.lru_cache(maxsize=1)
-def tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process (loading the CA bundle costs ~15 ms each time)."""
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 @dataclass
@@ -67,12 +52,15 @@ V8_PREFIX = "/v8/management"
 
 @dataclass
 class ManagementClient:
-    """Talks to one CLIProxyAPI target. ``on_unauthorized`` runs after a 401 (lock-out safety)."""
+    """Talks to one CLIProxyAPI target. ``on_unauthorized`` runs after a 401 or ``banned``
+    (lock-out safety); ``server_id`` is the server's identity (:func:`servers.identity`)."""
 
     target: Target
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     total_timeout: float = DEFAULT_TOTAL_TIMEOUT
     on_unauthorized: Callable[[], None] | None = None
+    server_id: str = ""
+    allow_link_local: bool = False
     server_version: str | None = None
     requests_sent: int = 0
     _http: httpx.Client | None = field(default=None, repr=False)
@@ -90,16 +78,9 @@ class ManagementClient:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(
-                timeout=httpx.Timeout(
-                    connect=self.connect_timeout, read=self.total_timeout,
-                    write=self.total_timeout, pool=self.connect_timeout,
-                ),
-                follow_redirects=False,
-                verify=tls_context(),
-                trust_env=False,
-                headers={"Accept": "application/json", "User-Agent": "cpa-bridge"},
-            )
+            self._http = http.new_client(connect_timeout=self.connect_timeout, total_timeout=self.total_timeout,
+                                         allow_link_local=self.allow_link_local,
+                                         headers={"Accept": "application/json"})
         return self._http
 
     # -- transport -------------------------------------------------------------------
@@ -118,28 +99,25 @@ class ManagementClient:
         if json_body is not None:
             content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        self.requests_sent += 1
-        try:
-            with self._client().stream(method, url, headers=headers, content=content, params=params) as resp:
-                body = _read_capped(resp)
-                response = Response(resp.status_code, resp.headers, body)
-        except BridgeError:
-            raise
-        except httpx.TimeoutException:
-            raise BridgeError(
-                ErrorCode.TIMEOUT,
-                f"CLIProxyAPI at {display_url(url)} did not answer within {self.total_timeout:g} s",
-                url=display_url(url), sent=method != "GET",
-            ) from None
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, url, sent=method != "GET") from None
-        version = response.headers.get("x-cpa-version")
-        if version:
-            self.server_version = version[:64]
-        self._raise_for_status(response, url)
+        server_id = self.server_id or servers.identity(self.target.management_url)
+        with servers.current().sending(server_id, self.target.management_key):
+            self.requests_sent += 1
+            try:
+                with self._client().stream(method, url, headers=headers, content=content, params=params) as resp:
+                    body = http.read_capped(resp, "CLIProxyAPI's answer")
+                    response = Response(resp.status_code, resp.headers, body)
+            except BridgeError:
+                raise
+            except httpx.HTTPError as exc:
+                raise http.map_error(exc, url, who="CLIProxyAPI", timeout=self.total_timeout,
+                                     sent=method != "GET") from None
+            version = response.headers.get("x-cpa-version")
+            if version:
+                self.server_version = version[:64]
+            self._raise_for_status(response, url, server_id)
         return response
 
-    def _raise_for_status(self, response: Response, url: str) -> None:
+    def _raise_for_status(self, response: Response, url: str, server_id: str) -> None:
         status = response.status
         if 200 <= status < 300:
             return
@@ -153,8 +131,11 @@ class ManagementClient:
             )
         if status == 401:
             reason = "missing" if "missing" in text else "invalid"
+            servers.record_failure(server_id)
             if self.on_unauthorized is not None:
                 self.on_unauthorized()
+            details = servers.ban_details(server_id)
+            seen = details.get("failures_seen", 0)
             raise BridgeError(
                 ErrorCode.UNAUTHORIZED,
                 (
@@ -163,19 +144,23 @@ class ManagementClient:
                     if reason == "missing"
                     else "CLIProxyAPI rejected the management key (invalid management key)"
                 )
-                + f". The host will not retry this key: after {MAX_FAILURES} failed attempts CLIProxyAPI "
-                f"bans this IP for {BAN_MINUTES} minutes, so at most {MAX_FAILURES - 1} more tries are left. "
-                "Check the key and save it again.",
-                reason=reason, attempts_left=MAX_FAILURES - 1, status=401,
+                + f". The host will not retry this key: CLIProxyAPI bans an IP for {servers.BAN_MINUTES} minutes "
+                f"after {servers.BAN_FAILURES} failed attempts"
+                + (f" (this computer has had {seen} in the last {servers.BAN_MINUTES} minutes)" if seen else "")
+                + ". Check the key and save it again.",
+                reason=reason, status=401, **details,
             )
         if status == 403:
             if text.startswith("IP banned"):
                 match = re.search(r"Try again in (\S+)", text)
+                if self.on_unauthorized is not None:
+                    self.on_unauthorized()
                 raise BridgeError(
                     ErrorCode.BANNED,
-                    f"CLIProxyAPI has banned this IP after {MAX_FAILURES} failed key attempts; the ban lasts "
-                    f"{BAN_MINUTES} minutes" + (f" (try again in {match.group(1)})" if match else ""),
-                    retry_in=match.group(1) if match else None, ban_minutes=BAN_MINUTES, status=403,
+                    f"CLIProxyAPI has banned this IP after {servers.BAN_FAILURES} failed key attempts; the ban "
+                    f"lasts {servers.BAN_MINUTES} minutes" + (f" (try again in {match.group(1)})" if match else "")
+                    + ". Check the management key and save it again before the next try.",
+                    retry_in=match.group(1) if match else None, status=403, **servers.ban_details(server_id),
                 )
             if text.startswith("remote management"):
                 hint = (
@@ -280,20 +265,6 @@ def strip_runtime_fields(item: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _read_capped(resp: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in resp.iter_bytes():
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise BridgeError(
-                ErrorCode.BAD_RESPONSE,
-                f"CLIProxyAPI's answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB; nothing was written",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _json_object(response: Response) -> dict[str, Any]:
     try:
         data = response.json()
@@ -306,36 +277,3 @@ def _json_object(response: Response) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BridgeError(ErrorCode.BAD_RESPONSE, "CLIProxyAPI's answer is not a JSON object; nothing was written")
     return data
-
-
-def _is_tls(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(6):
-        if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLError):
-            return True
-        text = str(seen)
-        if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text or "TLS" in text:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _transport_error(exc: httpx.HTTPError, url: str, *, sent: bool) -> BridgeError:
-    shown = display_url(url)
-    if _is_tls(exc):
-        return BridgeError(
-            ErrorCode.TLS_ERROR,
-            f"TLS to {shown} failed (certificate not trusted, or the server does not speak https)",
-            url=shown,
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return BridgeError(
-            ErrorCode.UNREACHABLE, f"cannot connect to CLIProxyAPI at {shown}: is it running?", url=shown, sent=False
-        )
-    return BridgeError(
-        ErrorCode.UNREACHABLE,
-        f"the connection to CLIProxyAPI at {shown} broke before an answer arrived",
-        url=shown, sent=sent,
-    )

@@ -1,6 +1,6 @@
 """Provider management: stable ids, describing entries, pure edits of a list, drift, sync.
 
-Pure functions, no I/O (the write path is :func:`cpa_bridge.engine.apply_edit`). The
+Pure functions, no I/O (the write path is :func:`cpa_bridge.cliproxyapi.engine.write`). The
 page never holds a raw key: it points at things with ids computed here.
 
 * ``entry_id``: a short hash of (list, provider name or api-key, normalised base URL);
@@ -23,18 +23,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Edit
-from .errors import BridgeError, ErrorCode
-from .merge import OPENAI, Draft, MergeResult, Model, mask_secrets, merge
-from .redact import mask, safe_proxy_url
-from .urls import comparable_url, display_url
+from cpa_bridge.core.edits import Edit, ListChange, merge_edit, unique_value
+from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.merge import Draft, MergeResult, Model, mask_secrets, merge
+from cpa_bridge.core.redact import mask, safe_proxy_url
+from cpa_bridge.core.urls import comparable_url, display_url
 
 #: Fields a PATCH may change, per list (reference section 3.4 and 4).
 PATCHABLE: dict[str, frozenset[str]] = {
     OPENAI: frozenset({"disabled", "api-key-entries", "models"}),
-    "claude-api-key": frozenset({"models", "excluded-models"}),
-    "gemini-api-key": frozenset({"excluded-models"}),
-    "codex-api-key": frozenset({"models", "excluded-models"}),
+    CLAUDE: frozenset({"models", "excluded-models"}),
+    GEMINI: frozenset({"excluded-models"}),
+    CODEX: frozenset({"models", "excluded-models"}),
 }
 DISABLE_ALL = "*"
 #: Fields ``describe`` shows in their own place (or never: keys, header values).
@@ -201,19 +202,11 @@ def _checker(list_name: str, expected: list[dict[str, Any]], wanted: str, what: 
 
 def _openai_name(items: list[dict[str, Any]], index: int) -> str | None:
     """The name to address ``items[index]`` by (PATCH / DELETE), if exact and unique."""
-    name = items[index].get("name")
-    if (isinstance(name, str) and name and name.strip() == name
-            and sum(1 for item in items if item.get("name") == name) == 1):
-        return name
-    return None
+    return unique_value(items, index, "name")
 
 
 def _unique_key(items: list[dict[str, Any]], index: int) -> str | None:
-    key = items[index].get("api-key")
-    if (isinstance(key, str) and key and key.strip() == key
-            and sum(1 for item in items if item.get("api-key") == key) == 1):
-        return key
-    return None
+    return unique_value(items, index, "api-key")
 
 
 def _put(list_name: str, new: list[dict[str, Any]], changed: Iterable[int]) -> tuple[dict, dict]:
@@ -263,8 +256,9 @@ def _edit(list_name: str, before: list[dict[str, Any]], index: int, new: list[di
         request, preview = _delete_request(list_name, before, index, new)
     else:
         request, preview = _field_request(list_name, before, index, new, fields)
+    changed = [] if fields is None else [index]
     return Edit(items=new, request=request, preview=preview, summary=summary,
-                check=_checker(list_name, new, wanted, what), warnings=list(warnings or []))
+                check=_checker(list_name, new, wanted, what), warnings=list(warnings or []), changed=changed)
 
 
 def delete(list_name: str, before: list[dict[str, Any]], wanted: str) -> Edit:
@@ -509,3 +503,15 @@ def sync_merge(list_name: str, before: list[dict[str, Any]], drafts: list[SyncDr
             extra = {k: copy.deepcopy(v) for k, v in created_from[index].items() if k not in _NEW_ENTRY_OWN}
             entry.update(extra)
     return result
+
+
+def sync_change(list_name: str, drafts: list[SyncDraft]) -> ListChange:
+    """The write of a sync: copy the missing keys and providers of ``drafts`` into ``list_name``."""
+    change = ListChange(list_name, lambda before: None)
+
+    def build(before: list[dict[str, Any]]) -> Edit | None:
+        change.merged = sync_merge(list_name, before, drafts)
+        return merge_edit(list_name, before, change.merged, [sd.draft for sd in drafts])
+
+    change.build = build
+    return change

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.core.lists import CLAUDE, CODEX, COUNTED_LISTS, GEMINI, OPENAI
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MANAGEMENT_PATH = "/v0/management"
 
 #: Paths a user may paste after ``/v0/management`` (a list, or another management route).
 MANAGEMENT_SUFFIXES = (
-    "openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key",
-    "xai-api-key", "vertex-api-key", "interactions-api-key", "api-keys", "config",
+    *COUNTED_LISTS, "api-keys", "config",
     "config.yaml", "management.html",
 )
 
@@ -93,18 +94,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def is_forbidden_address(host: str) -> bool:
-    """Link-local (169.254.0.0/16, fe80::/10) and cloud metadata hosts."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host in _METADATA_HOSTS:
-        return True
+def _numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The address of every numeric IPv4 spelling the resolver accepts: ``2852039166``,
+    ``0xa9.0xfe.0xa9.0xfe``, ``0251.0376.0251.0376``, ``169.254.43518`` (inet_aton rules)."""
+    if not host or not all(c in "0123456789abcdefx." for c in host) or not host[0].isdigit():
+        return None
     try:
-        ip = ipaddress.ip_address(host)
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def is_forbidden_ip(address: str) -> bool:
+    """Link-local (169.254.0.0/16, fe80::/10, also IPv4-mapped) and the IPv6 metadata address."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]").split("%")[0])
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return ip.is_link_local or str(ip) == "fd00:ec2::254"
+
+
+def is_forbidden_address(host: str) -> bool:
+    """Link-local and metadata hosts, however the address is spelled (the resolver's view,
+    not the text). A DNS name is checked again on connect (:mod:`cpa_bridge.net.http`)."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host in _METADATA_HOSTS:
+        return True
+    numeric = _numeric_ipv4(host)
+    if numeric is not None:
+        return is_forbidden_ip(str(numeric))
+    return is_forbidden_ip(host)
 
 
 def check_address(parts: SplitResult, allow_link_local: bool, url: str) -> None:
@@ -189,20 +210,20 @@ def provider_base_url(provider_type: str, site_url: str, *, allow_link_local: bo
     parts = parse_http_url(site_url, "site URL")
     check_address(parts, allow_link_local, site_url)
     path = parts.path.rstrip("/")
-    if provider_type in ("openai-compatibility", "codex-api-key"):
-        if provider_type == "codex-api-key" and "/backend-api/codex" in path:
+    if provider_type in (OPENAI, CODEX):
+        if provider_type == CODEX and "/backend-api/codex" in path:
             path = path.split("/backend-api/codex", 1)[0] + "/backend-api/codex"
         else:
             path = strip_request_suffix(path)
             if not has_version_tail(path):
                 path += "/v1"
-    elif provider_type == "claude-api-key":
+    elif provider_type == CLAUDE:
         lowered = path.lower()
         if lowered.endswith("/v1/messages"):
             path = path[: -len("/v1/messages")]
         elif lowered.endswith("/v1"):
             path = path[: -len("/v1")]
-    elif provider_type == "gemini-api-key":
+    elif provider_type == GEMINI:
         path = re.sub(r"/v\d+(?:beta|alpha)?\d*(?:/models(?:/[^/]*)?)?$", "", path, flags=re.IGNORECASE)
     return _clean(parts, path.rstrip("/"))
 

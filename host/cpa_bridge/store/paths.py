@@ -1,7 +1,7 @@
 """Where the host keeps its files (platformdirs; honours XDG_CONFIG_HOME / XDG_DATA_HOME).
 
 * config dir: ``settings.json`` (management URLs and keys), 0600 in a 0700 directory.
-* data dir: ``keys.json`` (key inventory), ``backups/``, ``locks/``, ``logs/``.
+* data dir: ``keys.json`` (key inventory), ``backups/``, ``locks/``, ``servers/``, ``logs/``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def backups_dir() -> Path:
 
 def locks_dir() -> Path:
     return data_dir() / "locks"
+
+
+def servers_dir() -> Path:
+    """What the host knows of each CLIProxyAPI server (the 401s it received)."""
+    return data_dir() / "servers"
 
 
 def log_file() -> Path:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -16,8 +16,21 @@ M = TypeVar("M", bound="BaseModel")
 
 
 def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` 0700, and every missing parent 0700 too (``mkdir(parents=True)`` would
+    give the parents the umask's 0755); an existing ``path`` is narrowed to 0700."""
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        missing = []
+        folder = path
+        while not folder.exists() and folder != folder.parent:
+            missing.append(folder)
+            folder = folder.parent
+        for folder in reversed(missing):
+            try:
+                folder.mkdir(mode=0o700)
+            except FileExistsError:
+                pass
+            if os.name == "posix":
+                folder.chmod(0o700)  # mkdir's mode is masked by the umask
         if os.name == "posix" and (path.stat().st_mode & 0o077):
             path.chmod(0o700)
     except OSError as exc:

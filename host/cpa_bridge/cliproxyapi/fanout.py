@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Literal
 
-from . import settings as store
-from .errors import BridgeError, ErrorCode
+from cpa_bridge.store import settings as store
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MAX_PARALLEL = 4
 
@@ -38,7 +39,9 @@ def run(names: list[str | None], operation: Callable[[str | None], dict[str, Any
             return {"target": name, "ok": False, "error": exc.to_dict()}
 
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(names))) as pool:
-        results = list(pool.map(one, names))
+        # each thread runs in a copy of this context: they share the message's scope (cpa_bridge.operation)
+        futures = [pool.submit(contextvars.copy_context().run, one, name) for name in names]
+        results = [f.result() for f in futures]
     failed = [r["target"] for r in results if not r["ok"]]
     return {
         "results": results,

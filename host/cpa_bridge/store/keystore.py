@@ -11,9 +11,9 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import paths, storage
-from .errors import BridgeError, ErrorCode
-from .redact import mask
+from cpa_bridge.store import paths, storage
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.redact import mask
 
 
 def new_id() -> str:
