@@ -16,7 +16,7 @@ export default [
     },
   },
   {
-    files: ['tests/js/**/*.js', 'eslint.config.js'],
+    files: ['tests/js/**/*.js', 'tests/js/**/*.mjs', 'eslint.config.js'],
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: 'module',

@@ -1,4 +1,4 @@
-// Masking of a secret for display: the rule of host/cpa_bridge/redact.py `mask`
+// Masking of a secret for display: the rule of host/cpa_bridge/core/redact.py `mask`
 // (tests/fixtures/masks.json holds the cases both must agree on).
 
 /**

@@ -40,9 +40,9 @@ class Identity:
 
 
 def packaged_identity(extension_id: str | None = None) -> Identity:
-    """The ids the installed host allows (cpa_bridge.identity), for an install without extension/."""
+    """The ids the installed host allows (cpa_bridge.wire.identity), for an install without extension/."""
     try:
-        from cpa_bridge import identity
+        from cpa_bridge.wire import identity
     except ImportError:
         raise InstallError("no extension/manifest.json here and cpa_bridge is not importable (use --extension-dir)") from None
     if extension_id is not None:

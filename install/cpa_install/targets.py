@@ -36,7 +36,7 @@ def extension_identity(extension_dir: Path | None, extension_id: str | None = No
     """The ids from <extension_dir>/manifest.json (default: the checkout's extension/).
 
     Installed as a Python package (pip, pipx) there is no extension/ beside the code: then
-    the ids are the ones the host itself allows (cpa_bridge.identity), and
+    the ids are the ones the host itself allows (cpa_bridge.wire.identity), and
     ``extension_dir`` is None.
     """
     if extension_dir is None and not (DEFAULT_EXTENSION_DIR / "manifest.json").exists():

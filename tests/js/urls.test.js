@@ -1,17 +1,17 @@
-// The provider base-URL rule of lib/urls.js, on the cases the host must agree on.
+// The provider base-URL rule of lib/urls.js, on tests/fixtures/url_cases.json (tests/test_urls.py runs the host on them).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { providerBaseUrl } from '../../extension/lib/urls.js';
 
-const { cases } = JSON.parse(readFileSync(new URL('../fixtures/base_urls.json', import.meta.url), 'utf8'));
+const cases = JSON.parse(readFileSync(new URL('../fixtures/url_cases.json', import.meta.url), 'utf8')).provider_base_url;
 
 test('the base-URL cases are there', () => {
   assert.ok(cases.length >= 15);
 });
 
-for (const { type, site_url: siteUrl, expected } of cases) {
+for (const { provider_type: type, site_url: siteUrl, base_url: expected } of cases) {
   test(`${type}: ${siteUrl}`, () => {
     assert.equal(providerBaseUrl(type, siteUrl), expected);
   });
