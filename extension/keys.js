@@ -7,6 +7,7 @@ import { $, $$, applyIcon, clear, debounce, fromTemplate, setLabel, show, whileB
 import { errorText } from './lib/errors.js';
 import { addProviderTypeOptions, togglePassword } from './lib/fields.js';
 import { initHostBanner } from './lib/host-banner.js';
+import { maskKey } from './lib/mask.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
 import { applyI18n, formatNumber, t } from './lib/i18n.js';
 import { initPage } from './lib/page-shell.js';
@@ -305,7 +306,7 @@ async function submitKey(event) {
       await call('keys.save', params);
       $('#key-secret').value = '';
       $('#key-dialog').close('saved');
-      showSuccess(t('key_saved'), '', { timeoutMs: 4000 });
+      showSuccess(t('key_saved'), maskKey(apiKey), { timeoutMs: 4000 });
       await load();
     } catch (error) {
       setFormError(form, errorText(error));

@@ -21,6 +21,9 @@ class QuietHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 (every answer carries Content-Length), a read timeout, no access log."""
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as Go's net/http sets it: without it a kept-alive client waits out the
+    # 40 ms delayed ACK between the header and body writes of each answer.
+    disable_nagle_algorithm = True
     timeout = 30
 
     def log_message(self, format: str, *args: Any) -> None:
