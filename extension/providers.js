@@ -14,14 +14,14 @@ import { $, $$, clear, debounce, el, show, svgIcon, whileBusy } from './lib/dom.
 import { initHostBanner } from './lib/host-banner.js';
 import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
-import { HOST_MISSING_CODES } from './lib/messages.js';
+import { HOST_MISSING_CODES, PROVIDER_TYPES } from './lib/messages.js';
 import { initPage } from './lib/page-shell.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { showError, showToast } from './lib/toast.js';
 
 const ALL = '*all*'; // not a valid target name
 const OPENAI = 'openai-compatibility';
-const LIST_ORDER = [OPENAI, 'claude-api-key', 'gemini-api-key', 'codex-api-key'];
+const LIST_ORDER = PROVIDER_TYPES;
 const READ_TIMEOUT_MS = 45_000;
 const WRITE_TIMEOUT_MS = 60_000;
 const SYNC_TIMEOUT_MS = 120_000;

@@ -31,6 +31,8 @@ export const PROVIDER_TYPES = Object.freeze([
   'claude-api-key',
   'gemini-api-key',
   'codex-api-key',
+  'xai-api-key',
+  'vertex-api-key',
 ]);
 
 /** The command that registers the host (run from the cpa-bridge checkout). */

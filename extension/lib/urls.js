@@ -24,7 +24,7 @@ export function providerBaseUrl(providerType, siteUrl) {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return '';
   let path = url.pathname.replace(/\/+$/, '');
-  if (providerType === 'openai-compatibility' || providerType === 'codex-api-key') {
+  if (['openai-compatibility', 'codex-api-key', 'xai-api-key'].includes(providerType)) {
     if (providerType === 'codex-api-key' && path.includes('/backend-api/codex')) {
       path = `${path.split('/backend-api/codex')[0]}/backend-api/codex`;
     } else {

@@ -309,7 +309,7 @@ def test_unknown_ids_are_not_found_and_nothing_is_written(host, managed):
         error = host.call(mtype, params)["error"]
         assert error["code"] == "not_found", (mtype, error)
     assert writes(managed) == []
-    error = host.call("providers.delete", {"list": "xai-api-key", "entry_id": relay["entry_id"]})["error"]
+    error = host.call("providers.delete", {"list": "interactions-api-key", "entry_id": relay["entry_id"]})["error"]
     assert error["code"] == "invalid_request" and error["details"]["field"] == "params.list"
     error = host.call("providers.set_models", {"list": OPENAI, "entry_id": relay["entry_id"],
                                                "models": [{"name": " "}]})["error"]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import MGMT_KEY
+from cpa_bridge.core.lists import PROVIDER_LISTS
 from tests.real.plugin import SPECS, kept_lists
 
 OPENAI = "openai-compatibility"
@@ -182,14 +183,21 @@ def test_fields_we_do_not_manage_survive_an_import_and_an_undo(host, cpa_factory
     assert kept_lists(server) == kept
 
 
-@pytest.mark.parametrize("list_name", [OPENAI, "claude-api-key", "gemini-api-key", "codex-api-key"])
+@pytest.mark.parametrize("list_name", PROVIDER_LISTS)
 def test_every_provider_type_round_trips(host, cpa_factory, list_name):
     server = cpa_factory()
     _configure(host, server)
     key = f"sk-roundtrip-{list_name[:6]}-0123456789"
-    result = host.call("import", {"site_name": "Round", "site_url": "https://round.example.invalid/v1",
-                                  "api_key": key, "provider_type": list_name,
-                                  "models": [{"name": "m1", "alias": "one"}]})["result"]
+    reply = host.call("import", {"site_name": "Round", "site_url": "https://round.example.invalid/v1",
+                                 "api_key": key, "provider_type": list_name,
+                                 "models": [{"name": "m1", "alias": "one"}]})
+    if list_name == "xai-api-key" and server.spec.major == "v6":  # v6 has no xai-api-key list
+        assert reply["error"]["code"] == "rejected" and reply["error"]["details"]["reason"] == "no_such_list"
+        assert "xai-api-key" not in server.config()
+        listed = host.call("providers.list")["result"]["lists"]
+        assert "xai-api-key" not in listed and "vertex-api-key" in listed, "every list but the missing one"
+        return
+    result = reply["result"]
     assert result["action"] == "created" and result["outcome"] == "succeeded", result
     entries = server.config()[list_name]
     assert len(entries) == 1

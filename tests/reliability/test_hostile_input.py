@@ -106,7 +106,7 @@ HOSTILE_IMPORTS = [
     ("models", [{"name": "a\nb"}], "invalid_request"),
     ("models", [{"name": ""}], "invalid_request"),
     ("models", "gpt-4o", "invalid_request"),
-    ("provider_type", "vertex-api-key", "invalid_request"),
+    ("provider_type", "interactions-api-key", "invalid_request"),
     ("on_name_conflict", "overwrite", "invalid_request"),
 ]
 

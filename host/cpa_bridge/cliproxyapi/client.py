@@ -16,6 +16,7 @@ from typing import Any, Callable
 import httpx
 
 from cpa_bridge.cliproxyapi import servers
+from cpa_bridge.core.lists import LATER_LISTS
 from cpa_bridge.core.urls import display_url
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.net import http
@@ -214,8 +215,22 @@ class ManagementClient:
         return data
 
     def get_list(self, name: str) -> list[dict[str, Any]]:
-        """GET a provider list, strictly validated; ``auth-index`` is removed (read-only)."""
-        response = self.request("GET", name)
+        """GET a provider list, strictly validated; ``auth-index`` is removed (read-only).
+
+        A list the server does not have (404 once another management request succeeded) is
+        ``rejected`` with ``details.reason = "no_such_list"``.
+        """
+        try:
+            response = self.request("GET", name)
+        except BridgeError as exc:
+            if exc.code == ErrorCode.MANAGEMENT_DISABLED and name in LATER_LISTS and self._management_answers():
+                raise BridgeError(
+                    ErrorCode.REJECTED,
+                    f"this CLIProxyAPI has no {name} list (it came with a later version: see "
+                    "docs/cliproxyapi-compat.md); nothing was written",
+                    list=name, reason="no_such_list", status=404,
+                ) from None
+            raise
         data = _json_object(response)
         if name not in data:
             raise BridgeError(
@@ -231,6 +246,13 @@ class ManagementClient:
                 list=name,
             )
         return [strip_runtime_fields(item) for item in items]
+
+    def _management_answers(self) -> bool:
+        try:
+            self.request("GET", "config")
+        except BridgeError:
+            return False
+        return True
 
     def put_list(self, name: str, items: list[dict[str, Any]]) -> None:
         self._expect_ok(self.request("PUT", name, json_body=items))

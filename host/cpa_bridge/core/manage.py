@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpa_bridge.core.edits import Edit, ListChange, merge_edit, unique_value
-from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
+from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI, VERTEX, XAI
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.merge import Draft, MergeResult, Model, mask_secrets, merge
 from cpa_bridge.core.redact import mask, safe_proxy_url
@@ -36,6 +36,8 @@ PATCHABLE: dict[str, frozenset[str]] = {
     CLAUDE: frozenset({"models", "excluded-models"}),
     GEMINI: frozenset({"excluded-models"}),
     CODEX: frozenset({"models", "excluded-models"}),
+    XAI: frozenset({"models", "excluded-models"}),
+    VERTEX: frozenset({"models", "excluded-models"}),
 }
 DISABLE_ALL = "*"
 #: Fields ``describe`` shows in their own place (or never: keys, header values).

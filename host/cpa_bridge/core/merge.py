@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.core.lists import CODEX, KEY_LISTS, OPENAI
+from cpa_bridge.core.lists import CODEX, KEY_LISTS, OPENAI, VERTEX, XAI
 from cpa_bridge.core.redact import mask, safe_proxy_url
 from cpa_bridge.core.urls import comparable_url
 
@@ -388,8 +388,10 @@ def validate_list(list_name: str, items: list[dict[str, Any]], offset: int = 0) 
         base = item.get("base-url")
         if base is not None and not isinstance(base, str):
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.base-url is not a string")
-        if list_name in (OPENAI, CODEX) and not str(base or "").strip():
+        if list_name in (OPENAI, CODEX, XAI) and not str(base or "").strip():
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where} has an empty base-url and would be dropped")
+        if list_name == VERTEX and not str(item.get("api-key") or "").strip():
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where} has no api-key (vertex-api-key requires one)")
         models = item.get("models")
         if models is not None and not (
             isinstance(models, list) and all(isinstance(m, dict) and isinstance(m.get("name", ""), str) for m in models)

@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from cpa_bridge.core.lists import CLAUDE, CODEX, COUNTED_LISTS, GEMINI, OPENAI
+from cpa_bridge.core.lists import CLAUDE, CODEX, COUNTED_LISTS, GEMINI, OPENAI, XAI
 from cpa_bridge.errors import BridgeError, ErrorCode
 
 MANAGEMENT_PATH = "/v0/management"
@@ -206,11 +206,13 @@ def provider_base_url(provider_type: str, site_url: str, *, allow_link_local: bo
       is removed.
     * gemini: CLIProxyAPI appends ``/<version>/models/…``: a pasted version and
       ``/models…`` tail is removed.
+    * xai: as openai-compatibility (an OpenAI-style API under ``/v1``).
+    * vertex: a Vertex-compatible endpoint, kept as given (no version rule).
     """
     parts = parse_http_url(site_url, "site URL")
     check_address(parts, allow_link_local, site_url)
     path = parts.path.rstrip("/")
-    if provider_type in (OPENAI, CODEX):
+    if provider_type in (OPENAI, CODEX, XAI):
         if provider_type == CODEX and "/backend-api/codex" in path:
             path = path.split("/backend-api/codex", 1)[0] + "/backend-api/codex"
         else:

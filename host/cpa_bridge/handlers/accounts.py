@@ -147,8 +147,15 @@ def _holders_on(name: str | None, api_keys: set[str]) -> dict[str, Any]:
     from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(name) as client:
-        held = [h for list_name in PROVIDER_LISTS
-                for h in manage.holders(list_name, client.get_list(list_name), api_keys)]
+        held = []
+        for list_name in PROVIDER_LISTS:
+            try:
+                items = client.get_list(list_name)
+            except BridgeError as exc:  # a list this server version lacks (xai on v6) holds nothing
+                if exc.details.get("reason") != "no_such_list":
+                    raise
+                continue
+            held.extend(manage.holders(list_name, items, api_keys))
         return {"target": client.target.name, "holders": held}
 
 
@@ -191,6 +198,9 @@ def _cleanup_target(name: str | None, api_keys: set[str], dry_run: bool) -> dict
     report = engine.write(name, changes, dry_run=dry_run, operation="accounts.cleanup")
     lists: dict[str, Any] = {}
     for list_name in PROVIDER_LISTS:
+        entry = report.lists.get(list_name)
+        if isinstance(entry, BridgeError) and entry.details.get("reason") == "no_such_list":
+            continue  # this server version has no such list (xai on v6): nothing to clean there
         status = report.one(list_name)  # a list that failed raises: the fan-out reports this target failed
         if status.edit is not None:
             lists[list_name] = {**status.public(), "request": status.request, "changes": status.edit.summary,

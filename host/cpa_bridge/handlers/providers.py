@@ -16,7 +16,7 @@ from pydantic import Field
 from cpa_bridge.cliproxyapi import engine, fanout
 from cpa_bridge.cliproxyapi.session import open_client
 from cpa_bridge.core import edits, manage
-from cpa_bridge.core.lists import OPENAI, PROVIDER_LISTS, ListName
+from cpa_bridge.core.lists import LATER_LISTS, OPENAI, PROVIDER_LISTS, ListName
 from cpa_bridge.core.manage import describe, entry_id, locate, sync_change
 from cpa_bridge.core.manage import summarize as summarize_entry
 from cpa_bridge.core.merge import Model, list_hash
@@ -91,7 +91,13 @@ def _list_names(name: str | None) -> list[str]:
 
 def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
     with open_client(target) as client:
-        lists = {name: client.get_list(name) for name in names}
+        lists = {}
+        for name in names:
+            try:
+                lists[name] = client.get_list(name)
+            except BridgeError as exc:  # a list this server version lacks is left out of "every list"
+                if len(names) == 1 or exc.details.get("reason") != "no_such_list":
+                    raise
         return {"target": client.target.name, "server_version": client.server_version, "lists": lists}
 
 
@@ -269,6 +275,8 @@ def sync(params: SyncParams, ctx: Context) -> dict:
             raise BridgeError(ErrorCode.NOT_FOUND, f"{len(missing)} entry id(s) are not on '{read['target']}'",
                               entry_id=missing[0][:64], target=read["target"])
         sources = {name: items for name, items in sources.items() if items}
+    # an empty list some servers lack (xai-api-key on v6) has nothing to copy: don't ask the targets for it
+    sources = {name: items for name, items in sources.items() if items or name not in LATER_LISTS}
     per_list = {name: manage.sync_drafts(name, items, params.on_name_conflict) for name, items in sources.items()}
     result = fanout.run(names, lambda name: _sync_target(name, per_list, dry_run=params.dry_run))
     return {**result, "from_target": read["target"], "dry_run": params.dry_run}
