@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import sys
+import time
 from typing import Any, Callable
 
 from . import __version__
@@ -59,20 +60,23 @@ def _show_import(r: dict[str, Any]) -> None:
             if entry["ok"]:
                 res = entry["result"]
                 if "items" in res:
-                    print(f"  {entry['target']}: ok ({res['summary']})")
+                    print(f"  {entry['target']}: {_batch_summary(res['summary'], dry_run=res['dry_run'])}")
                 else:
                     print(f"  {entry['target']}: {res['action']} {res['provider_name']} ({res['outcome']})")
             else:
                 print(f"  {entry['target']}: error [{entry['error']['code']}] {entry['error']['message']}")
         return
     if "items" in r:
+        verb = "would be " if r["dry_run"] else ""
         for item in r["items"]:
             if item["ok"]:
                 res = item["result"]
-                print(f"#{item['index']}: {res['action']} {res['provider_name']} -> {res['base_url']}")
+                print(f"#{item['index']}: {verb}{res['action']} {res['provider_name']} -> {res['base_url']}")
+                for w in res.get("warnings", []):
+                    print(f"  warning: {w}")
             else:
                 print(f"#{item['index']}: error [{item['error']['code']}] {item['error']['message']}")
-        print(f"summary: {r['summary']}  requests sent: {r['requests_sent']}" + ("  (dry run)" if r["dry_run"] else ""))
+        print(_batch_summary(r["summary"], dry_run=r["dry_run"]) + f"; {r['requests_sent']} requests sent")
         return
     verb = "would be " if r["dry_run"] else ""
     print(f"{r['provider_name']}: {verb}{r['action']} ({r['outcome']}) -> {r['base_url']}")
@@ -81,6 +85,13 @@ def _show_import(r: dict[str, Any]) -> None:
             "base_url", "")
         print(f"  {change['op']}: {detail}")
     _show_warnings_and_backup(r)
+
+
+def _batch_summary(s: dict[str, Any], *, dry_run: bool) -> str:
+    """``2 created, 1 updated, 0 unchanged, 0 failed`` (``would be created`` … in a dry run)."""
+    verb = "would be " if dry_run else ""
+    counts = ", ".join(f"{s.get(k, 0)} {verb}{k}" for k in ("created", "updated", "unchanged"))
+    return f"{counts}, {s.get('failed', 0)} failed" + ("; dry run: nothing written" if dry_run else "")
 
 
 def _show_warnings_and_backup(r: dict[str, Any]) -> None:
@@ -93,9 +104,25 @@ def _show_warnings_and_backup(r: dict[str, Any]) -> None:
 def _show_history(r: dict[str, Any]) -> None:
     if not r["entries"]:
         print("no writes yet")
-    for e in r["entries"]:
-        undone = f" (undone by {e['undone_by']})" if e.get("undone_by") else ""
-        print(f"{e['backup_id']}  {e['operation']:<13} {e['list']:<22} {e['outcome']}{undone}")
+        return
+    rows = [(e["backup_id"] or "?", _when(e.get("created_at")), e["operation"] or "?", e["list"] or "?",
+             (e["outcome"] or "?") + (f" (undone by {e['undone_by']})" if e.get("undone_by") else ""),
+             e.get("summary") or "")
+            for e in r["entries"]]
+    _table(("BACKUP", "WHEN", "OPERATION", "LIST", "OUTCOME", "SUMMARY"), rows)
+
+
+def _when(created_at: Any) -> str:
+    if not isinstance(created_at, (int, float)):
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created_at))
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns as wide as their widest cell, two spaces apart; the last column unpadded."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join([*(str(cell).ljust(w) for cell, w in zip(row[:-1], widths)), str(row[-1])]).rstrip())
 
 
 def _show_undo(r: dict[str, Any]) -> None:
@@ -233,6 +260,7 @@ def _settings_set(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _import(a: argparse.Namespace) -> dict[str, Any]:
+    _refuse_key_on_argv(a)
     run = {"dry_run": a.dry_run}
     if a.targets:
         run["targets"] = "all" if a.targets == "all" else [t.strip() for t in a.targets.split(",")]
@@ -258,16 +286,32 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
     if a.model:
         item["models"] = _models(a.model)
     if not a.key_id:
-        item["api_key"] = _read_secret("API key: ")
+        item["api_key"] = _api_key_from_stdin()
     return call("import", {**item, **run}, Context(via="cli"))
 
 
+def _api_key_from_stdin() -> str:
+    key = _read_secret("API key: ")
+    if not key:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "no API key: pipe it in (echo \"$KEY\" | cpa-bridge ...) or "
+                          "give --key-id with a stored key's id (see 'cpa-bridge keys list')", field="params.api_key")
+    return key
+
+
+def _refuse_key_on_argv(a: argparse.Namespace) -> None:
+    if getattr(a, "key_on_argv", None) is not None:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "keys are never taken from the command line (they would show "
+                          "in ps and your shell history): pipe the key in, or give --key-id with a stored key's id "
+                          "(see 'cpa-bridge keys list')", field="--key")
+
+
 def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
+    _refuse_key_on_argv(a)
     params: dict[str, Any] = {"base_url": a.base_url}
     if a.key_id:
         params["key_id"] = a.key_id
     else:
-        params["api_key"] = _read_secret("API key: ")
+        params["api_key"] = _api_key_from_stdin()
     return call("models.list", params, Context(via="cli"))
 
 
@@ -276,7 +320,7 @@ def _simple(message_type: str, build: Callable[[argparse.Namespace], dict[str, A
 
 
 def _keys_add(a: argparse.Namespace) -> dict[str, Any]:
-    return call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _read_secret("API key: ")},
+    return call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _api_key_from_stdin()},
                 Context(via="cli"))
 
 
@@ -414,8 +458,16 @@ def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
 
 
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options: ``--key`` must never silently mean ``--key-id``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
+    parser = _Parser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
     parser.add_argument("--version", action="version", version=f"cpa-bridge {__version__}")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -446,14 +498,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = command("models", "list a site's models (API key from stdin)")
     models.add_argument("--base-url", required=True)
-    models.add_argument("--key-id", help="use a stored key instead of stdin")
+    models.add_argument("--key-id", help="the id of a stored key (see 'cpa-bridge keys list') instead of stdin")
+    models.add_argument("--key", dest="key_on_argv", help=argparse.SUPPRESS)
     models.set_defaults(run=_models_cmd, show=_show_models)
 
     imp = command("import", "import a key (from stdin) or a batch file into CLIProxyAPI")
     imp.add_argument("--batch", metavar="FILE.json", help="a JSON list of import items (or {\"items\": [...]})")
     imp.add_argument("--site-name")
     imp.add_argument("--site-url")
-    imp.add_argument("--key-id", help="use a stored key instead of stdin")
+    imp.add_argument("--key-id", help="the id of a stored key (see 'cpa-bridge keys list') instead of stdin")
+    imp.add_argument("--key", dest="key_on_argv", help=argparse.SUPPRESS)
     imp.add_argument("--provider-type", choices=["openai-compatibility", "claude-api-key", "gemini-api-key",
                                                  "codex-api-key"])
     imp.add_argument("--provider-name")

@@ -371,5 +371,5 @@ def test_cli_batch_file(cli, configured, tmp_path, host):
     ]))
     res = cli("import", "--batch", str(batch))
     assert res.code == 0, res.err
-    assert re.search(r"'created': 2", res.out)
+    assert re.search(r"^2 created, 0 updated", res.out, re.M)
     assert [p["name"] for p in configured.config()[OPENAI]] == ["A", "B"]

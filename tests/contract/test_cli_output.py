@@ -1,0 +1,67 @@
+"""The CLI as a newcomer reads it: dry-run wording, summaries, the missing-key message,
+``--key`` on the command line, and the ``history`` table."""
+
+from __future__ import annotations
+
+import json
+import re
+
+OPENAI = "openai-compatibility"
+
+
+def _batch(tmp_path, *names: str):
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps([
+        {"site_name": n, "site_url": f"https://{n.lower()}.example.invalid", "api_key": f"sk-{n.lower()}-0000000000000",
+         "models": [{"name": "m"}]} for n in names
+    ]))
+    return path
+
+
+def test_batch_dry_run_says_would_be_and_prints_no_dict(cli, configured, tmp_path):
+    res = cli("import", "--batch", str(_batch(tmp_path, "A", "B")), "--dry-run")
+    assert res.code == 0, res.err
+    assert "#0: would be created A" in res.out and "#1: would be created B" in res.out
+    assert "{" not in res.out and "'created'" not in res.out
+    assert "2 would be created, 0 would be updated, 0 would be unchanged, 0 failed; dry run: nothing written" in res.out
+    assert configured.config().get(OPENAI) in (None, [])
+
+
+def test_batch_summary_line(cli, configured, tmp_path):
+    res = cli("import", "--batch", str(_batch(tmp_path, "A", "B")))
+    assert res.code == 0, res.err
+    assert "#0: created A" in res.out
+    assert re.search(r"^2 created, 0 updated, 0 unchanged, 0 failed; \d+ requests sent$", res.out, re.M), res.out
+    assert "{" not in res.out
+
+
+def test_missing_key_says_how_to_give_one(cli, configured):
+    res = cli("import", "--site-name", "R", "--site-url", "https://r.example.invalid", stdin="")
+    assert res.code == 2
+    assert "params.api_key" not in res.err and "missing field" not in res.err
+    assert "pipe it in" in res.err and "--key-id" in res.err and "cpa-bridge keys list" in res.err
+
+
+def test_key_on_the_command_line_is_refused_not_taken_as_an_id(cli, configured):
+    secret = "sk-typed-on-argv-123456"
+    res = cli("import", "--site-name", "R", "--site-url", "https://r.example.invalid", "--key", secret)
+    assert res.code == 2
+    assert "never taken from the command line" in res.err and "--key-id" in res.err
+    assert secret not in res.out + res.err
+    assert "not_found" not in res.err  # it was not looked up as an inventory id
+
+
+def test_history_columns_line_up(cli, configured, tmp_path):
+    assert cli("import", "--batch", str(_batch(tmp_path, "A"))).code == 0
+    assert cli("import", "--site-name", "Claude one", "--site-url", "https://c.example.invalid",
+               "--provider-type", "claude-api-key", stdin="sk-claude-key-00000000\n").code == 0
+    assert cli("undo").code == 0
+    res = cli("history")
+    assert res.code == 0, res.err
+    lines = res.out.splitlines()
+    assert lines[0].split() == ["BACKUP", "WHEN", "OPERATION", "LIST", "OUTCOME", "SUMMARY"]
+    assert len(lines) == 4
+    for column in ("WHEN", "OPERATION", "LIST", "OUTCOME"):
+        start = lines[0].index(column)
+        for line in lines[1:]:
+            assert line[start - 2:start] == "  " and line[start] != " ", (column, res.out)
