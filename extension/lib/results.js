@@ -3,7 +3,7 @@
 import { call } from './api.js';
 import { api } from './browser.js';
 import { describeError, errorText } from './errors.js';
-import { showError, showSuccess, showToast } from './toast.js';
+import { onOptionsPage, showError, showSuccess, showToast } from './toast.js';
 import { keyFor, t } from './i18n.js';
 
 const ACTION_RANK = { created: 3, updated: 2, unchanged: 1 };
@@ -79,7 +79,7 @@ function failureActions(failed, retry) {
   if (retry && targets.length) {
     actions.push({ label: t('retry_failed'), className: 'toast-retry', onClick: () => retry(targets) });
   }
-  if (failed.some((entry) => describeError(entry.error ?? {}).linkToOptions)) {
+  if (!onOptionsPage() && failed.some((entry) => describeError(entry.error ?? {}).linkToOptions)) {
     actions.push({ label: t('open_options'), className: 'toast-options', onClick: () => api.runtime.openOptionsPage() });
   }
   return actions;

@@ -75,12 +75,15 @@ def test_wrong_management_key_shows_unauthorized_toast(ext: Ext, cpa: Any) -> No
     expect(page.locator('.toast.toast-error[data-code="auth_blocked"]')).to_be_visible()
 
 
-def test_not_configured_toast_links_to_options(ext: Ext) -> None:
+def test_test_connection_with_an_empty_form_asks_for_the_url_and_key(ext: Ext) -> None:
+    # On the settings page itself: field errors, not a "not set up yet… Open settings" toast.
     page = open_options(ext)
     page.click("#test-connection")
-    toast = page.locator('.toast.toast-error[data-code="not_configured"]')
-    expect(toast).to_be_visible()
-    expect(toast.get_by_role("button", name=EN["open_options"])).to_be_visible()
+    expect(page.locator("#mgmt-url-error")).to_have_text(EN["management_url_required"])
+    expect(page.locator("#mgmt-key-error")).to_have_text(EN["management_key_required"])
+    expect(page.locator("#mgmt-url")).to_be_focused()
+    expect(page.locator('.toast[data-code="not_configured"]')).to_have_count(0)
+    expect(page.get_by_role("button", name=EN["open_options"])).to_have_count(0)
 
 
 def test_insecure_url_is_refused_with_a_field_error(ext: Ext) -> None:
@@ -95,6 +98,8 @@ def test_insecure_url_is_refused_with_a_field_error(ext: Ext) -> None:
 def test_host_exit_fails_pending_request_then_reconnects(ext: Ext, cpa: Any) -> None:
     page = open_options(ext)
     configure(ext, page, cpa)
+    page.reload()
+    expect(page.locator("#mgmt-url")).to_have_value(cpa.management_url)
     [pid] = ext.host_pids()
     cpa.faults.delay_seconds = 5
     page.click("#test-connection")

@@ -103,6 +103,16 @@ def test_bad_management_urls_are_refused(host, url, code):
     assert host.call("settings.get")["result"]["management_url"] == ""
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_url_never_replaces_a_stored_one(host, blank):
+    stored = _set(host, management_url="http://127.0.0.1:8317")["management_url"]
+    reply = host.call("settings.set", {"management_url": blank, "management_key": "another-key-0123456"})
+    assert reply["error"]["code"] == "invalid_url"
+    assert reply["error"]["details"]["field"] == "params.management_url"
+    after = host.call("settings.get")["result"]
+    assert after["management_url"] == stored and after["has_key"] is False  # nothing of the change was kept
+
+
 def test_insecure_http_is_allowed_when_the_user_says_so(host):
     result = _set(host, management_url="http://cpa.example.invalid:8317", allow_insecure_http=True)
     assert result["management_url"] == "http://cpa.example.invalid:8317/v0/management"

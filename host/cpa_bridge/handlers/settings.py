@@ -69,6 +69,9 @@ def set_(params: SetParams, ctx: Context) -> dict:
     if params.allow_link_local is not None:
         settings.allow_link_local = params.allow_link_local
     warnings: list[str] = []
+    if params.management_url is not None and not params.management_url.strip():
+        # Saving a blank form must never wipe a stored URL (or create a target without one).
+        raise BridgeError(ErrorCode.INVALID_URL, "the management URL is empty", url="", field="params.management_url")
     url = params.management_url if params.management_url is not None else target.management_url
     if url:
         normalized = normalize_management_url(
@@ -79,8 +82,6 @@ def set_(params: SetParams, ctx: Context) -> dict:
         if normalized.url != target.management_url:
             target.key_rejected = False
         target.management_url = normalized.url
-    elif params.management_url is not None:
-        target.management_url = ""
     if params.management_key is not None:
         key = _check_key(params.management_key)
         if key != target.management_key:
