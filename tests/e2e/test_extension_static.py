@@ -127,7 +127,7 @@ def test_file_names_are_kebab_case() -> None:
             assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.[a-z]+", path.name), path
 
 
-@pytest.mark.parametrize("page", ["keys.html", "providers.html", "options.html"])
+@pytest.mark.parametrize("page", ["keys.html", "providers.html", "history.html", "options.html"])
 def test_every_page_has_the_same_navigation(page: str) -> None:
     # lib/page-shell.js draws the one navigation (PAGES) into each page's
     # <header class="app-header" data-page="…">, marking that page aria-current="page".
@@ -135,6 +135,6 @@ def test_every_page_has_the_same_navigation(page: str) -> None:
     shell = (EXT / "lib" / "page-shell.js").read_text(encoding="utf-8")
     nav = re.search(r"const PAGES = \[(.*?)\];", shell, flags=re.S).group(1)
     links = re.findall(r"\['([a-z]+\.html)', '(\w+)'\]", nav)
-    assert [href for href, _ in links] == ["keys.html", "providers.html", "options.html"]
+    assert [href for href, _ in links] == ["keys.html", "providers.html", "history.html", "options.html"]
     current = re.findall(r'<header class="app-header" data-page="([a-z]+\.html)"', text)
     assert current == [page]

@@ -1,8 +1,8 @@
 """Each page in each locale (Chromium --lang + LANGUAGE): text is localised; screenshots saved.
 
 Screenshots go to ``test-artifacts/e2e/locales/<locale>/`` (1280 px and 400 px wide): the key
-page, the import dialog, the options page with two CLIProxyAPI servers, and the CLIProxyAPI
-tab (one server, and the drift view of all servers).
+page, the import dialog, History, the options page with two CLIProxyAPI servers, and the
+CLIProxyAPI tab (one server, and the drift view of all servers).
 """
 
 from __future__ import annotations
@@ -54,6 +54,15 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         page.click("#imp-apply")
         expect(page.locator(".toast.toast-success")).to_be_visible()
         page.screenshot(path=str(out / "keys-toast.png"))
+
+        history = ext.open("history.html")
+        expect(history.locator("h1")).to_have_text(text["history_title"])
+        expect(history.locator("tr.history-entry")).to_have_count(1)
+        expect(history.locator("tr.history-entry .history-operation")).to_have_text(text["history_op_import"])
+        history.screenshot(path=str(out / "history.png"), full_page=True)
+        history.set_viewport_size({"width": 400, "height": 860})
+        assert history.evaluate(OVERFLOW) <= 0, "history.html scrolls sideways at 400 px"
+        history.screenshot(path=str(out / "history-400.png"), full_page=True)
 
         narrow = ext.open("keys.html", width=400, height=860)
         expect(narrow.locator(".key-row").first).to_be_visible()
