@@ -14,6 +14,7 @@ import { $, $$, clear, debounce, el, show, svgIcon, whileBusy } from './lib/dom.
 import { initHostBanner } from './lib/host-banner.js';
 import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
+import { mapModel, renderModelChips } from './lib/model-chips.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
 import { initPage } from './lib/page-shell.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
@@ -511,16 +512,60 @@ async function openDetails(list, provider) {
 let modelsSession = null;
 
 function addModelRow(name = '', alias = '') {
-  return addMappingRow($('#model-rows'), { name, alias, maxLength: 300, addButton: $('#model-add-row') });
+  return addMappingRow($('#model-rows'), {
+    name,
+    alias,
+    maxLength: 300,
+    suggestions: 'models-upstream',
+    addButton: $('#model-add-row'),
+    onRemove: renderModelSuggestions,
+  });
+}
+
+function renderModelSuggestions() {
+  const models = modelsSession?.upstream ?? [];
+  renderModelChips($('#models-suggestions'), $('#models-upstream'), models, $('#model-rows'), (model) => {
+    mapModel($('#model-rows'), model, addModelRow);
+    renderModelSuggestions();
+  });
+}
+
+/** The site's model list as suggestions (openai-compatibility: the host asks with the provider's key). */
+async function loadModelSuggestions(current, list, provider) {
+  const status = $('#models-suggest-status');
+  status.classList.remove('is-error');
+  if (list !== 'openai-compatibility' || !provider.key_count || !provider.base_url) {
+    show(status, false);
+    return;
+  }
+  status.textContent = t('models_loading');
+  show(status, true);
+  try {
+    const result = await call('models.list', { target: state.target, entry_id: provider.entry_id }, {
+      timeoutMs: READ_TIMEOUT_MS,
+    });
+    if (modelsSession !== current) return;
+    current.upstream = Array.isArray(result.models) ? result.models : [];
+    status.textContent = current.upstream.length
+      ? t('models_loaded', [formatNumber(current.upstream.length)])
+      : t('models_none');
+  } catch (error) {
+    if (modelsSession !== current) return;
+    current.upstream = [];
+    status.textContent = t('models_failed', [describeError(error).title]);
+    status.classList.add('is-error');
+  }
+  renderModelSuggestions();
 }
 
 async function openModels(list, provider) {
-  const current = { list, provider, hash: null, ready: false };
+  const current = { list, provider, hash: null, ready: false, upstream: [] };
   modelsSession = current;
   const dialog = $('#models-dialog');
   const form = $('#models-form');
   setFormError(form, '');
   clear($('#model-rows'));
+  renderModelSuggestions();
   $('#models-subtitle').textContent = `${providerName(list, provider)} · ${state.target}`;
   $('#models-edit-status').textContent = t('loading');
   $('#models-save').disabled = true;
@@ -538,6 +583,7 @@ async function openModels(list, provider) {
     $('#models-edit-status').textContent = t('models_edit_count', [formatNumber(models.length)]);
     $('#models-save').disabled = false;
     $('.map-name', mappingRows($('#model-rows'))[0])?.focus();
+    loadModelSuggestions(current, list, provider);
   } catch (error) {
     if (modelsSession !== current) return;
     $('#models-edit-status').textContent = '';

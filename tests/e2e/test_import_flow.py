@@ -51,7 +51,8 @@ def test_import_with_model_mapping_then_unchanged(ext: Ext, cpa: Any, relay: Any
     row = dialog.locator(".mapping-row")
     expect(row).to_have_count(1)
     expect(row.locator(".map-name")).to_have_value("gpt-4o-mini")
-    row.locator(".map-alias").fill("mini")
+    expect(row.locator(".map-alias")).to_be_focused()  # ready to type the alias
+    page.keyboard.type("mini")
 
     page.click("#imp-preview-btn")
     preview = page.locator("#imp-preview")
@@ -126,6 +127,9 @@ def test_name_conflict_import_under_a_new_name(ext: Ext, cpa: Any, relay: Any) -
     expect(page.locator("#pv-action")).to_have_attribute("data-action", "created")
     new_name = page.locator("#pv-name").text_content()
     assert new_name and new_name != "Conflict Relay"
+    # The name field says the same as the preview, and the focus stays in the dialog, on it.
+    expect(page.locator("#imp-name")).to_have_value(new_name)
+    expect(page.locator("#imp-name")).to_be_focused()
     page.click("#imp-apply")
     expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text(new_name)
     names = {p["name"]: p["base-url"] for p in providers(cpa)}

@@ -272,6 +272,30 @@ def test_models_list_from_the_upstream(host, upstream):
     assert reply["result"]["source"].endswith("/v1/models")
 
 
+def test_models_list_for_a_provider_in_cliproxyapi_uses_its_key_without_showing_it(host, standin_factory, upstream):
+    from tests.standin.plugin import DEFAULT_YAML
+
+    cpa = standin_factory(secret=MGMT_KEY, initial_yaml=DEFAULT_YAML.replace("openai-compatibility: []", f"""\
+openai-compatibility:
+  - name: Live
+    base-url: {upstream.url}/v1
+    api-key-entries:
+      - api-key: {UPSTREAM_KEY}
+  - name: Keyless
+    base-url: {upstream.url}/v1
+"""))
+    _set(host, management_url=cpa.url, management_key=MGMT_KEY)
+    listing = host.call("providers.list", {"list": "openai-compatibility"})["result"]["lists"]["openai-compatibility"]
+    ids = {p["name"]: p["entry_id"] for p in listing}
+    reply = host.call("models.list", {"entry_id": ids["Live"]})
+    assert reply["ok"], reply
+    assert reply["result"]["models"] == sorted(UPSTREAM_MODELS)
+    assert UPSTREAM_KEY not in str(reply)
+    assert host.call("models.list", {"entry_id": "000000000000"})["error"]["code"] == "not_found"
+    keyless = host.call("models.list", {"entry_id": ids["Keyless"]})
+    assert keyless["error"]["code"] == "invalid_request" and keyless["error"]["details"]["field"] == "params.entry_id"
+
+
 def test_models_list_falls_back_to_models_for_versioned_bases(host, upstream_factory):
     up = upstream_factory(models=["glm-4"], api_key=UPSTREAM_KEY, paths=("/api/paas/v4/models",))
     reply = host.call("models.list", {"base_url": up.url + "/api/paas/v4", "api_key": UPSTREAM_KEY})
