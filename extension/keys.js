@@ -1,7 +1,7 @@
 // Key-management page: sites and their keys (kept by the host), search,
 // reveal / copy, All API Hub backup import, and the CLIProxyAPI import buttons.
 
-import { call, compact } from './lib/api.js';
+import { call, compact, onHostMissing } from './lib/api.js';
 import { confirmAction, setFormError } from './lib/dialogs.js';
 import { $, $$, applyIcon, clear, debounce, fromTemplate, setLabel, show, whileBusy } from './lib/dom.js';
 import { errorText } from './lib/errors.js';
@@ -344,6 +344,15 @@ async function importBackup(file) {
 
 // ---------- start ----------
 
+/** Add site and Import backup need the host: off until it answers, and again if it goes missing. */
+function setHostActions(enabled) {
+  for (const button of [$('#add-site'), $('#import-backup')]) {
+    button.disabled = !enabled;
+    if (enabled) button.removeAttribute('aria-describedby');
+    else button.setAttribute('aria-describedby', 'host-banner-title');
+  }
+}
+
 function start() {
   initPage('keys_page_title');
   addProviderTypeOptions($('#key-provider'));
@@ -387,7 +396,9 @@ function start() {
     },
   });
 
-  initHostBanner();
+  setHostActions(false);
+  onHostMissing(() => setHostActions(false));
+  initHostBanner().then((status) => setHostActions(Boolean(status.ping)));
   load();
 }
 
