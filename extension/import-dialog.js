@@ -9,11 +9,12 @@ import { $, clear, el, show, whileBusy } from './lib/dom.js';
 import { addProviderTypeOptions } from './lib/fields.js';
 import { formatNumber, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
-import { mapModel, renderModelChips } from './lib/model-chips.js';
+import { mapModel, modelListProblem, renderModelChips } from './lib/model-chips.js';
 import { showError } from './lib/toast.js';
 import { showImportResult } from './lib/results.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
 import { providerBaseUrl } from './lib/urls.js';
+import { warningLines } from './lib/warnings.js';
 
 const IMPORT_TIMEOUT_MS = 60_000;
 
@@ -106,8 +107,7 @@ async function loadModels(current) {
   } catch (error) {
     if (session !== current) return;
     current.models = [];
-    const info = describeError(error);
-    status.textContent = t('models_failed', [info.title]);
+    status.textContent = modelListProblem(error);
     status.classList.add('is-error');
   }
   show($('#models-tools'), current.models.length > 0);
@@ -185,7 +185,7 @@ function renderPreview(result) {
     const list = entry.result.changes ?? [];
     if (list.length === 0) changes.append(el('li', { text: prefix + t('change_none') }));
     for (const change of list) changes.append(el('li', { text: prefix + changeText(change), dataset: { op: change.op ?? '' } }));
-    for (const warning of entry.result.warnings ?? []) warnings.append(el('li', { text: prefix + warning }));
+    for (const warning of warningLines(entry.result)) warnings.append(el('li', { text: prefix + warning }));
   }
   show(warnings, warnings.childElementCount > 0);
   show($('#imp-preview'), true);

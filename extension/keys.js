@@ -11,6 +11,7 @@ import { HOST_MISSING_CODES } from './lib/messages.js';
 import { applyI18n, formatNumber, t } from './lib/i18n.js';
 import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess, showToast } from './lib/toast.js';
+import { warningLines } from './lib/warnings.js';
 import { openBatchDialog, setupBatchDialog } from './batch-import.js';
 import { openImportDialog, setupImportDialog } from './import-dialog.js';
 
@@ -332,7 +333,7 @@ async function importBackup(file) {
           formatNumber(result.keys_added ?? 0),
           formatNumber(result.keys_skipped ?? 0),
         ]),
-        ...(result.warnings ?? []),
+        ...warningLines(result),
       ];
       showSuccess(t('backup_imported'), lines.join('\n'), { action: 'backup' });
       await load();

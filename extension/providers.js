@@ -14,11 +14,12 @@ import { $, $$, clear, debounce, el, show, svgIcon, whileBusy } from './lib/dom.
 import { initHostBanner } from './lib/host-banner.js';
 import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
-import { mapModel, renderModelChips } from './lib/model-chips.js';
+import { mapModel, modelListProblem, renderModelChips } from './lib/model-chips.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
 import { initPage } from './lib/page-shell.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { showError, showToast } from './lib/toast.js';
+import { warningLines } from './lib/warnings.js';
 
 const ALL = '*all*'; // not a valid target name
 const OPENAI = 'openai-compatibility';
@@ -242,8 +243,16 @@ function renderKeys(list, provider, name) {
   return el('ul', { className: 'provider-keys', attrs: { 'aria-label': t('provider_keys_of', [name]) } }, items);
 }
 
-function modelsLine(provider) {
+/** An OpenAI-compatible provider without models serves nothing (the key lists serve their defaults). */
+function servesNothing(list, provider) {
+  return list === 'openai-compatibility' && !provider.model_count && !provider.disabled;
+}
+
+function modelsLine(list, provider) {
   const models = provider.models ?? [];
+  if (!models.length && servesNothing(list, provider)) {
+    return el('p', { className: 'provider-models-line is-warning', text: t('provider_serves_nothing_text') });
+  }
   if (!models.length) return el('p', { className: 'provider-models-line is-empty', text: t('provider_no_models') });
   const shown = models
     .slice(0, MODELS_SHOWN)
@@ -277,6 +286,9 @@ function renderCard(list, provider) {
           el('div', { className: 'provider-name-row' }, [
             el('h3', { className: 'provider-name', text: name }),
             provider.disabled ? el('span', { className: 'badge badge-warning provider-disabled-badge', text: t('provider_disabled') }) : null,
+            servesNothing(list, provider)
+              ? el('span', { className: 'badge badge-warning provider-no-models-badge', text: t('provider_serves_nothing') })
+              : null,
           ]),
           el('p', { className: 'provider-url mono', text: baseUrlText(provider.base_url) }),
           el('p', { className: 'provider-meta', text: meta.join(' · ') }),
@@ -295,7 +307,7 @@ function renderCard(list, provider) {
         ]),
       ]),
       renderKeys(list, provider, name),
-      modelsLine(provider),
+      modelsLine(list, provider),
     ],
   );
 }
@@ -326,9 +338,14 @@ function renderListing() {
     );
   }
   const version = state.listing?.server_version ? t('providers_server_version', [state.listing.server_version]) : '';
+  const idle = sortedLists(lists).reduce(
+    (count, list) => count + (Array.isArray(lists[list]) ? lists[list].filter((p) => servesNothing(list, p)).length : 0),
+    0,
+  );
+  const idleText = idle ? t('providers_serving_nothing', [formatNumber(idle)]) : '';
   if (total === 0) setStatus(t('providers_none', [state.target]));
   else if (shown === 0) setStatus(t('no_match', [state.filter.trim()]));
-  else setStatus([t('providers_counts', [formatNumber(shown), state.target]), version].filter(Boolean).join(' · '));
+  else setStatus([t('providers_counts', [formatNumber(shown), state.target]), idleText, version].filter(Boolean).join(' · '));
 }
 
 // ---------- writes (safe write path + Undo) ----------
@@ -341,7 +358,7 @@ function resultToast(result, title, action) {
   return showToast({
     kind: uncertain ? 'warning' : 'success',
     title: uncertain ? t('provider_write_uncertain') : title,
-    message: (result.warnings ?? []).join('\n'),
+    message: warningLines(result).join('\n'),
     data: { action },
     actions: undoAction([{ backup_id: result.backup_id, target: result.target }], { onDone: () => loadView() }),
   });
@@ -552,7 +569,7 @@ async function loadModelSuggestions(current, list, provider) {
   } catch (error) {
     if (modelsSession !== current) return;
     current.upstream = [];
-    status.textContent = t('models_failed', [describeError(error).title]);
+    status.textContent = modelListProblem(error);
     status.classList.add('is-error');
   }
   renderModelSuggestions();

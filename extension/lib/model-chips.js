@@ -3,6 +3,7 @@
 // the import dialog and the CLIProxyAPI tab's Models dialog.
 
 import { $, clear, el, show } from './dom.js';
+import { describeError } from './errors.js';
 import { formatNumber, t } from './i18n.js';
 import { mappingRows, readMappings } from './mapping-rows.js';
 
@@ -50,4 +51,10 @@ export function mapModel(rows, model, addRow) {
   else row = addRow(model);
   $('.map-alias', row).focus();
   return true;
+}
+
+/** The status line when the site's model list failed: what the site answered (a 404 is not a refusal). */
+export function modelListProblem(error) {
+  const info = describeError(error);
+  return info.code === 'upstream_error' && info.hint ? info.hint : t('models_failed', [info.title]);
 }

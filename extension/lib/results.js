@@ -5,6 +5,7 @@ import { api } from './browser.js';
 import { describeError, errorText } from './errors.js';
 import { onOptionsPage, showError, showSuccess, showToast } from './toast.js';
 import { keyFor, t } from './i18n.js';
+import { warningLines } from './warnings.js';
 
 const ACTION_RANK = { created: 3, updated: 2, unchanged: 1 };
 
@@ -45,7 +46,7 @@ export function undoAction(entries, { onDone } = {}) {
 function detailLine(result) {
   const parts = [providerLabel(result.provider_type), result.base_url].filter(Boolean);
   const lines = [parts.join(' · ')];
-  for (const warning of result.warnings ?? []) lines.push(warning);
+  for (const warning of warningLines(result)) lines.push(warning);
   return lines.filter(Boolean).join('\n');
 }
 

@@ -94,10 +94,12 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
         return handler(None, ctx or Context())
     from pydantic import ValidationError
 
+    from .notices import add_codes
+
     from .protocol import invalid_request
 
     try:
         parsed = model.model_validate(params)
     except ValidationError as exc:
         raise invalid_request(exc, prefix="params") from None
-    return handler(parsed, ctx or Context())
+    return add_codes(handler(parsed, ctx or Context()))

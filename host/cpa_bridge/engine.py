@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from . import backups, paths, storage
 from .client import ManagementClient
 from .errors import BridgeError, ErrorCode
+from .notices import Notice
+from .notices import WarningCode as W
 from .merge import OPENAI, Draft, MergeResult, key_present, list_hash, mask_secrets, merge, validate_list
 
 LOCK_TIMEOUT = 60.0
@@ -210,13 +212,14 @@ def apply_edit(
         after = client.get_list(list_name)
     except BridgeError:
         status.outcome, status.read_back = "uncertain", "unavailable"
-        status.warnings.append("CLIProxyAPI accepted the write, but reading it back failed; check the list")
+        status.warnings.append(Notice(W.READ_BACK_FAILED, "CLIProxyAPI accepted the write, but reading it back "
+                                      "failed; check the list"))
         backups.update(client.target.management_url, backup_id, outcome=status.outcome)
         return status
     problems = edit.check(after)
     status.read_back = "applied" if not problems else "not_applied"
     status.outcome = "succeeded" if not problems else "uncertain"
-    status.warnings.extend(problems)
+    status.warnings.extend(Notice(W.READ_BACK_MISMATCH, problem) for problem in problems)
     backups.update(client.target.management_url, backup_id, outcome=status.outcome, after_hash=list_hash(after))
     return status
 
@@ -254,12 +257,14 @@ def write_list(
 def _uncertain(client: ManagementClient, list_name: str, edit: Edit, status: ListWrite,
                exc: BridgeError) -> ListWrite:
     status.action, status.outcome = "written", "uncertain"
-    status.warnings.append(f"the write may or may not have been applied: {exc.message}")
+    status.warnings.append(Notice(W.WRITE_UNCERTAIN, f"the write may or may not have been applied: {exc.message}",
+                                  error=exc.code.value))
     if "failed to save config" in str(exc.details.get("server_error", "")):
-        status.warnings.append(
+        status.warnings.append(Notice(
+            W.CONFIG_NOT_SAVED,
             "CLIProxyAPI changed its running config but could not save config.yaml: the change is lost "
-            "when CLIProxyAPI restarts. Fix the server's disk, then try again."
-        )
+            "when CLIProxyAPI restarts. Fix the server's disk, then try again.",
+        ))
     after_hash = None
     try:
         after = client.get_list(list_name)

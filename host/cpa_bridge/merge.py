@@ -20,6 +20,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import BridgeError, ErrorCode
+from .notices import Notice
+from .notices import WarningCode as W
 from .redact import mask, safe_proxy_url
 from .urls import comparable_url
 
@@ -183,7 +185,8 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
             changes.append({"op": "add_models", "models": [m.as_dict() for m in models]})
         outcome = Outcome("created", draft.provider_name, draft.base_url, changes, new_index)
         if not models:
-            outcome.warnings.append("the new provider has no models, so CLIProxyAPI serves nothing from it yet")
+            outcome.warnings.append(Notice(W.PROVIDER_WITHOUT_MODELS, "the new provider has no models, so CLIProxyAPI "
+                                           "serves nothing from it yet", provider=draft.provider_name))
         return outcome
 
     entry = items[index]

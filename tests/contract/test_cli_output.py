@@ -65,3 +65,15 @@ def test_history_columns_line_up(cli, configured, tmp_path):
         start = lines[0].index(column)
         for line in lines[1:]:
             assert line[start - 2:start] == "  " and line[start] != " ", (column, res.out)
+
+
+def test_batch_output_shows_each_items_warnings(cli, configured, tmp_path, upstream_factory):
+    from tests.standin.plugin import UPSTREAM_KEY
+
+    site = upstream_factory(api_key=UPSTREAM_KEY, paths=("/elsewhere/models",))
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps([{"site_name": "Bare", "site_url": site.url, "api_key": UPSTREAM_KEY}]))
+    res = cli("import", "--batch", str(path))
+    assert res.code == 0, res.err
+    assert "#0: created Bare" in res.out
+    assert "warning: the new provider has no models" in res.out

@@ -168,11 +168,30 @@ def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
     page.click("#batch-preview")
     expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
     assert providers(cpa) == []
+    # "Batch Two" has no model list (404 at /two/v1/models): its row says so, before anything is written.
+    two = dialog.locator(f'.batch-item[data-key-id="{second}"]')
+    expect(two.locator(".batch-warnings")).to_contain_text(EN["warning_model_list_404"])
+    expect(two.locator(".batch-warnings")).to_contain_text(
+        EN["warning_provider_without_models"].replace("$PROVIDER$", "Batch Two"))
+    expect(dialog.locator(f'.batch-item[data-key-id="{first}"] .batch-warnings')).to_have_count(0)
 
     page.click("#batch-apply")
-    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text("2 of 2")
+    toast = page.locator(".toast.toast-warning[data-action=created]")
+    expect(toast).to_contain_text("2 of 2")
+    expect(toast).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
     expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
     assert sorted(p["name"] for p in providers(cpa)) == ["Batch One", "Batch Two"]
+
+
+def test_a_site_without_a_model_list_is_not_said_to_refuse(ext: Ext, cpa: Any, relay: Any) -> None:
+    page, key_id = setup_page(ext, cpa, relay, site="No List", url=relay.url + "/nolist")
+    dialog = open_dialog(page, key_id)
+    expect(dialog.locator("#models-status")).to_have_text(EN["hint_upstream_error_404"])
+    page.click("#imp-preview-btn")
+    warnings = page.locator("#pv-warnings")
+    expect(warnings).to_contain_text(EN["warning_model_list_404"])
+    expect(warnings).to_contain_text(EN["warning_provider_without_models"].replace("$PROVIDER$", "No List"))
+    assert "refused" not in (dialog.text_content() or "")
 
 
 def test_wrong_management_key_shows_unauthorized_toast(ext: Ext, cpa: Any, relay: Any) -> None:
@@ -293,5 +312,7 @@ def test_batch_fan_out_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any
 
     configure(ext, page, standin, target="second")
     toast.get_by_role("button", name=EN["retry_failed"]).click()
-    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text("Imported 2 of 2 keys")
+    retried = page.locator(".toast.toast-warning[data-action=created]")  # "Batch Two" has no models
+    expect(retried).to_contain_text("Imported 2 of 2 keys")
+    expect(retried).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
     assert sorted(p["name"] for p in standin.config()["openai-compatibility"]) == ["Batch One", "Batch Two"]

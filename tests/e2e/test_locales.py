@@ -12,10 +12,24 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from cpa_bridge.errors import ErrorCode
+
 from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, make_env, messages, open_browser, register_host
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
+
+HINTS_JS = """async (codes) => {
+    const { describeError } = await import('./lib/errors.js');
+    return codes.map((code) => describeError({ code, message: 'HOST ENGLISH', details: {} }));
+}"""
+COUNTED_JS = """async () => {
+    const { describeError } = await import('./lib/errors.js');
+    const details = { reason: 'invalid', ban_failures: 5, ban_minutes: 30, failures_seen: 3 };
+    return describeError({ code: 'unauthorized', message: 'HOST ENGLISH', details }).hint;
+}"""
+ALL_CODES = [code.value for code in ErrorCode] + [
+    "host_not_found", "host_forbidden", "host_exited", "request_timeout", "extension_error"]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_CN", "ja"])
@@ -76,6 +90,22 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         options = ext.open("options.html")
         expect(options.locator("h1")).to_have_text(text["options_title"])
         expect(options.locator("#host-status")).to_have_text(text["host_installed"])
+        # A host warning in the page's language (the host's English text is only the fallback).
+        options.fill("#mgmt-url", cpa.management_url + "/openai-compatibility")
+        options.click("#save-settings")
+        expect(options.locator("#settings-warnings li")).to_have_text(
+            text["warning_url_suffix_removed"].replace("$SUFFIX$", "openai-compatibility"))
+        # Every error code has a localised hint, never the host's English message.
+        hints = options.evaluate(HINTS_JS, ALL_CODES)
+        for code, hint in zip(ALL_CODES, hints):
+            assert hint["hint"] and hint["hint"] != "HOST ENGLISH" and "$" not in hint["hint"], (code, hint)
+            assert hint["title"] != text["error_unknown"], code
+        # The ban rule is always explained; a count only when the host counted.
+        rule = options.evaluate(HINTS_JS, ["unauthorized"])[0]["hint"]
+        assert rule == text["hint_unauthorized"].replace("$FAILURES$", "5").replace("$MINUTES$", "30")
+        counted = options.evaluate(COUNTED_JS)
+        assert counted.startswith(rule) and counted.endswith(
+            text["hint_failures_seen"].replace("$COUNT$", "3").replace("$MINUTES$", "30"))
         options.click("#test-connection")
         expect(options.locator("#connection-result")).to_be_visible()
         options.screenshot(path=str(out / "options.png"), full_page=True)

@@ -86,7 +86,7 @@ def test_lists_providers_with_masked_keys(ext: Ext, cpa: Any) -> None:
     expect(page.locator("h1")).to_have_text(EN["providers_title"])
     expect(page.locator('.app-nav a[aria-current="page"]')).to_have_text(EN["nav_providers"])
     expect(page.locator("#target-select")).to_have_value("default")
-    expect(page.locator("#view-status")).to_have_text("Providers on “default”: 3 · server " + cpa.version)
+    expect(page.locator("#view-status")).to_have_text("Providers on “default”: 3 · 1 without models · server " + cpa.version)
     expect(page.locator('.plist[data-list="openai-compatibility"] .provider-card')).to_have_count(2)
     expect(page.locator('.plist[data-list="claude-api-key"] .provider-card')).to_have_count(1)
     relay = card(page, "Relay Two")
@@ -388,3 +388,14 @@ def test_models_dialog_suggests_the_sites_models_and_focuses_the_alias(ext: Ext,
     models = [(m["name"], m.get("alias")) for m in by_name(cpa, "Live Relay")["models"]]
     assert models == [("gpt-4o-mini", "mini"), ("gpt-4.1", "gpt-4.1")]
     assert UPSTREAM_KEY not in page.content()
+
+
+def test_providers_without_models_are_flagged(ext: Ext, cpa: Any) -> None:
+    use_config(cpa, MANAGED_YAML)  # "Keep Me" has no models; "Relay Two" has two; the Claude key serves its defaults
+    page = open_providers(ext, cpa)
+    keep = card(page, "Keep Me")
+    expect(keep.locator(".provider-no-models-badge")).to_have_text(EN["provider_serves_nothing"])
+    expect(keep.locator(".provider-models-line")).to_have_text(EN["provider_serves_nothing_text"])
+    expect(card(page, "Relay Two").locator(".provider-no-models-badge")).to_have_count(0)
+    expect(page.locator('.plist[data-list="claude-api-key"] .provider-no-models-badge')).to_have_count(0)
+    expect(page.locator("#view-status")).to_contain_text(EN["providers_serving_nothing"].replace("$COUNT$", "1"))

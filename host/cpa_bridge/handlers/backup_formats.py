@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..notices import Notice
+from ..notices import WarningCode as W
+
 
 @dataclass
 class FoundSite:
@@ -81,7 +84,7 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
         url = _first(account, "site_url", "siteUrl", "baseUrl", "base_url", "url")
         name = _first(account, "site_name", "siteName", "name") or ""
         if not isinstance(url, str):
-            warnings.append("skipped an account without a site URL")
+            warnings.append(Notice(W.BACKUP_ACCOUNT_WITHOUT_URL, "skipped an account without a site URL"))
             continue
         site = FoundSite(name=str(name), url=url, keys=_tokens(account))
         sites.append(site)
@@ -98,8 +101,10 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
                                          API_TYPES.get(str(profile.get("apiType"))))]))
     keyless = sum(1 for s in sites if not s.keys)
     if keyless:
-        warnings.append(
+        warnings.append(Notice(
+            W.BACKUP_SITES_WITHOUT_KEY,
             f"{keyless} site(s) have no API key in the backup (All API Hub keeps site keys on the site); "
-            "add their keys by hand"
-        )
+            "add their keys by hand",
+            count=keyless,
+        ))
     return sites, warnings

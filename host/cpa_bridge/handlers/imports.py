@@ -11,6 +11,8 @@ from .. import settings as store
 from ..dispatch import Context, handles
 from ..drafts import ImportItem, resolve
 from ..errors import BridgeError, ErrorCode
+from ..notices import Notice
+from ..notices import WarningCode as W
 from ..merge import OPENAI, Draft, Model, list_hash
 from ..protocol import Params
 
@@ -56,8 +58,8 @@ class _DefaultModels:
     """Fills ``default_models`` of new openai-compatibility providers from the upstream list."""
 
     def __init__(self) -> None:
-        self.cache: dict[tuple[str, str], tuple[tuple[Model, ...] | None, str | None]] = {}
-        self.warnings: dict[int, str] = {}
+        self.cache: dict[tuple[str, str], tuple[tuple[Model, ...] | None, Notice | None]] = {}
+        self.warnings: dict[int, Notice] = {}
 
     def __call__(self, before: list[dict[str, Any]], drafts: list[Draft]) -> list[Draft]:
         from ..merge import _find_by_url
@@ -76,12 +78,15 @@ class _DefaultModels:
                     fetched = fetch_models(draft.base_url, draft.api_key, timeout=timeouts()[1],
                                            allow_link_local=settings.allow_link_local)
                     models = tuple(Model(m, m) for m in fetched["models"])
-                    self.cache[cache_key] = (models, None if models else "the site listed no models")
+                    self.cache[cache_key] = (models, None if models else Notice(
+                        W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"))
                 except BridgeError as exc:
-                    self.cache[cache_key] = (None, exc.message)
+                    self.cache[cache_key] = (None, Notice(
+                        W.MODEL_LIST_FAILED, f"could not get the site's model list ({exc.message}); add models by hand",
+                        error=exc.code.value, status=exc.details.get("status")))
             models, problem = self.cache[cache_key]
             if problem:
-                self.warnings[i] = f"could not get the site's model list ({problem}); add models by hand"
+                self.warnings[i] = problem
             out.append(Draft(**{**draft.__dict__, "default_models": models}))
         return out
 
@@ -282,7 +287,8 @@ def restore(client: Any, record: dict[str, Any], *, force: bool, dry_run: bool) 
                 raise
             backups.update(url, backup_id, outcome="uncertain")
             return {**result, "backup_id": backup_id, "outcome": "uncertain", "action": "written",
-                    "warnings": [f"the restore may or may not have been applied: {exc.message}"]}
+                    "warnings": [Notice(W.WRITE_UNCERTAIN, f"the restore may or may not have been applied: "
+                                        f"{exc.message}", error=exc.code.value)]}
         try:
             after_hash = list_hash(client.get_list(list_name))
         except BridgeError:

@@ -12,6 +12,8 @@ from .. import keystore
 from ..dispatch import Context, handles
 from ..drafts import clean_key, clean_text
 from ..errors import BridgeError, ErrorCode
+from ..notices import Notice
+from ..notices import WarningCode as W
 from ..protocol import Params
 from ..urls import comparable_url, parse_http_url
 from . import backup_formats
@@ -148,7 +150,7 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
             url = _site_url(entry.url)
             name = clean_text(entry.name, "name") or url
         except BridgeError as exc:
-            warnings.append(f"skipped a site: {exc.message}")
+            warnings.append(Notice(W.BACKUP_SITE_SKIPPED, f"skipped a site: {exc.message}", error=exc.code.value))
             continue
         site = next((s for s in inventory.sites if comparable_url(s.url) == comparable_url(url)), None)
         if site is None:

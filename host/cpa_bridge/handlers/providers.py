@@ -18,6 +18,8 @@ from .. import fanout
 from ..dispatch import Context, handles
 from ..drafts import ModelParam, clean_text
 from ..errors import BridgeError, ErrorCode
+from ..notices import Notice
+from ..notices import WarningCode as W
 from ..protocol import Params
 
 ListName = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
@@ -224,9 +226,10 @@ def drift(params: DriftParams, ctx: Context) -> dict:
     errors = [{"target": r["target"], "error": r["error"]} for r in read["results"] if not r["ok"]]
     warnings = []
     if errors:
-        warnings.append(f"{len(errors)} target(s) could not be read and are not compared")
+        warnings.append(Notice(W.TARGETS_NOT_READ, f"{len(errors)} target(s) could not be read and are not compared",
+                               count=len(errors)))
     if len(lists_by_target) < 2:
-        warnings.append("fewer than two targets were compared")
+        warnings.append(Notice(W.TOO_FEW_TARGETS, "fewer than two targets were compared"))
     return {**result, "failed_targets": read["failed_targets"], "errors": errors, "warnings": warnings}
 
 
