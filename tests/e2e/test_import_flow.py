@@ -6,11 +6,12 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, messages
 from tests.standin.plugin import DEFAULT_YAML, STANDIN_SECRET, UPSTREAM_KEY
 
 EN = messages("en")
-UPSTREAM_HINT = UPSTREAM_KEY[:5] + "…" + UPSTREAM_KEY[-4:]
+UPSTREAM_HINT = hint(UPSTREAM_KEY)
 
 
 def providers(cpa: Any) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
 from tests.standin.plugin import STANDIN_SECRET
 
@@ -39,7 +40,7 @@ def test_save_settings_and_test_connection(ext: Ext, cpa: Any) -> None:
     expect(page.locator("#mgmt-url")).to_have_value(cpa.management_url)
     key_field = page.locator("#mgmt-key")
     expect(key_field).to_have_value("")  # never kept in the page
-    expect(key_field).to_have_attribute("placeholder", STANDIN_SECRET[:5] + "…" + STANDIN_SECRET[-4:])
+    expect(key_field).to_have_attribute("placeholder", hint(STANDIN_SECRET))
     expect(page.locator("#settings-warnings")).to_contain_text("openai-compatibility")
 
     page.click("#test-connection")
@@ -172,7 +173,7 @@ def test_add_a_second_server_make_it_default_and_test_it(ext: Ext, cpa: Any, sta
     expect(first.locator(".target-default-badge")).to_have_text(EN["target_default"])
     expect(office.locator(".target-default-badge")).to_have_count(0)
     expect(office.locator(".target-url")).to_have_text(standin.management_url)
-    expect(office.locator(".target-key")).to_have_text("Key: " + STANDIN_SECRET[:5] + "…" + STANDIN_SECRET[-4:])
+    expect(office.locator(".target-key")).to_have_text("Key: " + hint(STANDIN_SECRET))
     assert STANDIN_SECRET not in page.content()
     # The form now edits the new server.
     expect(office).to_have_attribute("aria-current", "true")

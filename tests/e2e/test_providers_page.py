@@ -8,14 +8,11 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 EN = messages("en")
-
-
-def hint(key: str) -> str:
-    return key[:5] + "…" + key[-4:]
 
 
 KEEP_KEY = "sk-keep-0123456789abcdef"
