@@ -31,6 +31,7 @@ SECTIONS = (
     ("scale", "3. Scale (pure work per import)"),
     ("requests", "4. Request economy"),
     ("memory", "5. Memory"),
+    ("offline_cli", "6. Offline CLI start-up"),
 )
 COLUMNS = ("Measurement", "Value", "Reference", "Ref. value", "Ratio", "Budget", "Result")
 

@@ -15,8 +15,39 @@ import time
 from typing import Any, Callable
 
 from . import __version__
-from .dispatch import Context, call
 from .errors import BridgeError, ErrorCode
+
+
+def _call(message_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Run one message through the host's handlers (imported on first use: offline commands never are)."""
+    from .dispatch import Context, call
+
+    return call(message_type, params, Context(via="cli"))
+
+
+def _view(name: str) -> Callable[..., dict[str, Any]]:
+    def run(**params: Any) -> dict[str, Any]:
+        from . import views
+
+        return getattr(views, name)(**params)
+
+    return run
+
+
+def _offline(message_type: str, view: Callable[..., dict[str, Any]],
+             build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], dict[str, Any]]:
+    """A read of the host's own files: straight from JSON (:mod:`cpa_bridge.views`), else the handler."""
+
+    def run(a: argparse.Namespace) -> dict[str, Any]:
+        from . import views
+
+        params = {k: v for k, v in build(a).items() if v is not None}
+        try:
+            return view(**params)
+        except views.Fallback:
+            return _call(message_type, params)
+
+    return run
 
 
 def _read_secret(prompt: str) -> str:
@@ -256,7 +287,7 @@ def _settings_set(a: argparse.Namespace) -> dict[str, Any]:
         params["target"] = a.target
     if a.default:
         params["make_default"] = True
-    return call("settings.set", params, Context(via="cli"))
+    return _call("settings.set", params)
 
 
 def _import(a: argparse.Namespace) -> dict[str, Any]:
@@ -275,7 +306,7 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
         except ValueError:
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"{a.batch} is not valid JSON") from None
         items = data.get("items") if isinstance(data, dict) else data
-        return call("import.batch", {"items": items, **run}, Context(via="cli"))
+        return _call("import.batch", {"items": items, **run})
     item: dict[str, Any] = {
         k: v for k, v in {
             "site_name": a.site_name, "site_url": a.site_url, "provider_type": a.provider_type,
@@ -287,7 +318,7 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
         item["models"] = _models(a.model)
     if not a.key_id:
         item["api_key"] = _api_key_from_stdin()
-    return call("import", {**item, **run}, Context(via="cli"))
+    return _call("import", {**item, **run})
 
 
 def _api_key_from_stdin() -> str:
@@ -312,16 +343,15 @@ def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
         params["key_id"] = a.key_id
     else:
         params["api_key"] = _api_key_from_stdin()
-    return call("models.list", params, Context(via="cli"))
+    return _call("models.list", params)
 
 
 def _simple(message_type: str, build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[..., dict]:
-    return lambda a: call(message_type, {k: v for k, v in build(a).items() if v is not None}, Context(via="cli"))
+    return lambda a: _call(message_type, {k: v for k, v in build(a).items() if v is not None})
 
 
 def _keys_add(a: argparse.Namespace) -> dict[str, Any]:
-    return call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _api_key_from_stdin()},
-                Context(via="cli"))
+    return _call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _api_key_from_stdin()})
 
 
 def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
@@ -330,7 +360,7 @@ def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
             text = f.read()
     except OSError as exc:
         raise BridgeError(ErrorCode.INVALID_REQUEST, f"cannot read {a.file}: {exc.strerror}") from None
-    return call("keys.import_backup", {"data": text, "dry_run": a.dry_run}, Context(via="cli"))
+    return _call("keys.import_backup", {"data": text, "dry_run": a.dry_run})
 
 
 LISTS = ["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
@@ -350,14 +380,14 @@ def _targets_add(a: argparse.Namespace) -> dict[str, Any]:
         params["allow_insecure_http"] = a.allow_insecure_http
     if a.default:
         params["make_default"] = True
-    return call("settings.set", params, Context(via="cli"))
+    return _call("settings.set", params)
 
 
 def _targets_default(a: argparse.Namespace) -> dict[str, Any]:
-    current = call("settings.get", {}, Context(via="cli"))
+    current = _call("settings.get", {})
     if not any(t["name"].lower() == a.name.strip().lower() for t in current["targets"]):
         raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{a.name[:40]}'", target=a.name[:40])
-    return call("settings.set", {"target": a.name, "make_default": True}, Context(via="cli"))
+    return _call("settings.set", {"target": a.name, "make_default": True})
 
 
 def _constant(params: dict[str, Any]) -> Callable[[argparse.Namespace], dict[str, Any]]:
@@ -440,7 +470,7 @@ def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
     targets = command("targets", "list, add or remove CLIProxyAPI targets")
     tsub = targets.add_subparsers(dest="action", required=True)
     tlist = tsub.add_parser("list", help="list the targets (keys masked)")
-    tlist.set_defaults(run=_simple("settings.get", lambda a: {}), show=_show_targets)
+    tlist.set_defaults(run=_offline("settings.get", _view("settings_get"), lambda a: {}), show=_show_targets)
     tadd = tsub.add_parser("add", help="add or update a target (the key is read from stdin or a prompt)")
     tadd.add_argument("name")
     tadd.add_argument("--url", required=True, help="management URL or CLIProxyAPI root")
@@ -466,13 +496,23 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """Stands in for the parser of a command that is not being run: every call is a no-op."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Skipped"]:
+        return lambda *args, **kwargs: self
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI; with ``only``, just that command (building all of them costs start-up time)."""
     parser = _Parser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
     parser.add_argument("--version", action="version", version=f"cpa-bridge {__version__}")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        if only is not None and name != only:
+            return _Skipped()  # type: ignore[return-value]
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
         return p
@@ -480,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings = command("settings", "show or change the CLIProxyAPI settings")
     ssub = settings.add_subparsers(dest="action", required=True)
     show = ssub.add_parser("show", help="show the targets (keys masked)")
-    show.set_defaults(run=_simple("settings.get", lambda a: {}), show=_show_settings)
+    show.set_defaults(run=_offline("settings.get", _view("settings_get"), lambda a: {}), show=_show_settings)
     sset = ssub.add_parser("set", help="set the management URL / key (the key is read from stdin or a prompt)")
     sset.add_argument("--url", help="management URL or CLIProxyAPI root, e.g. http://127.0.0.1:8317")
     sset.add_argument("--key", action="store_true", help="read the management key from stdin / prompt")
@@ -523,7 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     hist = command("history", "list the writes that can be undone")
     hist.add_argument("--target")
     hist.add_argument("--limit", type=int, default=50)
-    hist.set_defaults(run=_simple("history.list", lambda a: {"target": a.target, "limit": a.limit}),
+    hist.set_defaults(run=_offline("history.list", _view("history_list"), lambda a: {"target": a.target,
+                                                                                      "limit": a.limit}),
                       show=_show_history)
 
     undo = command("undo", "restore a list as it was before a write (default: the latest)")
@@ -542,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = keys.add_subparsers(dest="action", required=True)
     klist = ksub.add_parser("list")
     klist.add_argument("--query")
-    klist.set_defaults(run=_simple("keys.list", lambda a: {"query": a.query}), show=_show_keys)
+    klist.set_defaults(run=_offline("keys.list", _view("keys_list"), lambda a: {"query": a.query}), show=_show_keys)
     sadd = ksub.add_parser("add-site")
     sadd.add_argument("--name", required=True)
     sadd.add_argument("--url", required=True)
@@ -567,8 +608,18 @@ def _batch_failed(result: dict[str, Any]) -> bool:
     return bool(result.get("summary", {}).get("failed")) if "items" in result else False
 
 
+#: Commands that only read the host's files: their parser alone is built, so they start fast.
+OFFLINE_COMMANDS = frozenset({"settings", "targets", "keys", "history"})
+
+
+def _command_of(argv: list[str]) -> str | None:
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in OFFLINE_COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(only=_command_of(argv)).parse_args(argv)
     as_json = bool(getattr(args, "json", False))
     try:
         result = args.run(args)

@@ -11,9 +11,8 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import paths, storage
+from . import paths, storage, views
 from .errors import BridgeError, ErrorCode
-from .redact import mask
 
 
 def new_id() -> str:
@@ -30,13 +29,7 @@ class StoredKey(BaseModel):
     created_at: float = Field(default_factory=time.time)
 
     def public(self) -> dict:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "key_hint": mask(self.api_key),
-            "provider_type": self.provider_type,
-            "created_at": self.created_at,
-        }
+        return views.public_key(self.model_dump())
 
 
 class Site(BaseModel):
@@ -50,13 +43,7 @@ class Site(BaseModel):
     created_at: float = Field(default_factory=time.time)
 
     def public(self) -> dict:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "url": self.url,
-            "notes": self.notes,
-            "keys": [k.public() for k in self.keys],
-        }
+        return views.public_site(self.model_dump())
 
 
 class Inventory(BaseModel):

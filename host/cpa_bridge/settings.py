@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import paths, storage
+from . import paths, storage, views
 from .errors import BridgeError, ErrorCode
-from .redact import mask
 
 DEFAULT_TARGET = "default"
 
@@ -27,15 +26,7 @@ class Target(BaseModel):
     key_rejected: bool = False
 
     def public(self, default: bool) -> dict:
-        return {
-            "name": self.name,
-            "management_url": self.management_url,
-            "has_key": bool(self.management_key),
-            "key_hint": mask(self.management_key),
-            "allow_insecure_http": self.allow_insecure_http,
-            "key_rejected": self.key_rejected,
-            "default": default,
-        }
+        return views.public_target(self.model_dump(), default)
 
     @property
     def configured(self) -> bool:
@@ -83,10 +74,5 @@ def require_target(settings: Settings, name: str | None = None) -> Target:
     if target is None and name:
         raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{name}'", target=name)
     if target is None or not target.configured:
-        raise BridgeError(
-            ErrorCode.NOT_CONFIGURED,
-            "CLIProxyAPI is not configured: set the management URL and key in the options page "
-            "or with 'cpa-bridge settings set'",
-            target=name or settings.default_target,
-        )
+        raise views.not_configured(name or settings.default_target)
     return target

@@ -77,3 +77,49 @@ def test_batch_output_shows_each_items_warnings(cli, configured, tmp_path, upstr
     assert res.code == 0, res.err
     assert "#0: created Bare" in res.out
     assert "warning: the new provider has no models" in res.out
+
+
+OFFLINE = (("settings", "show"), ("targets", "list"), ("keys", "list"), ("history",))
+
+
+def _imported(*argv: str) -> set[str]:
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cpa_bridge.cli", *argv], capture_output=True,
+                          env=dict(os.environ), timeout=60)
+    return {line.split("|", 2)[2].strip() for line in proc.stderr.decode().splitlines()
+            if line.startswith("import time:") and "cumulative" not in line}
+
+
+def test_offline_commands_answer_like_the_host_without_pydantic(cli, configured, host, tmp_path):
+    assert cli("import", "--batch", str(_batch(tmp_path, "A"))).code == 0
+    site = cli("--json", "keys", "add-site", "--name", "Relay", "--url", "https://relay.example.invalid").json()
+    site_id = site["result"]["site"]["id"]
+    added = cli("keys", "add", "--site-id", site_id, "--label", "main", stdin="sk-offline-key-0123456789\n")
+    assert added.code == 0, added.err
+    expected = {
+        ("settings", "show"): host.call("settings.get")["result"],
+        ("targets", "list"): host.call("settings.get")["result"],
+        ("keys", "list"): host.call("keys.list")["result"],
+        ("history",): host.call("history.list")["result"],
+    }
+    for argv in OFFLINE:
+        res = cli("--json", *argv)
+        assert res.code == 0, res.err
+        assert res.json()["result"] == expected[argv], argv
+        heavy = _imported(*argv) & {"pydantic", "httpx", "ssl", "yaml", "filelock"}
+        assert not heavy, (argv, heavy)
+    assert "sk-offline-key-0123456789" not in cli("keys", "list").out
+    assert "main" in cli("keys", "list", "--query", "mai").out and "main" not in cli("keys", "list", "--query", "zz").out
+
+
+def test_a_damaged_file_still_gets_the_proper_error(cli, isolated_home):
+    settings = isolated_home / ".config" / "cpa-bridge" / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('{"targets": [{"name": "x", "management_url": 5}]}')
+    res = cli("settings", "show")
+    assert res.code == 9 and "storage_error" in res.err and "Traceback" not in res.err
+    settings.write_text("{not json")
+    assert cli("history").code == 9

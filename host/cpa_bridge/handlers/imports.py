@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import backups, fanout, keystore
+from .. import backups, fanout, keystore, views
 from .. import settings as store
 from ..dispatch import Context, handles
 from ..drafts import ImportItem, resolve
@@ -228,10 +228,7 @@ def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
 
 @handles(HistoryParams)
 def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
-    settings = store.load()
-    target = store.require_target(settings, params.target)
-    records = backups.list_records(target.management_url, params.limit)
-    return {"target": target.name, "entries": [backups.public(r) for r in records]}
+    return views.history(store.load().model_dump(), params.target, params.limit)
 
 
 @handles(UndoParams)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .. import keystore
+from .. import keystore, views
 from ..dispatch import Context, handles
 from ..drafts import clean_key, clean_text
 from ..errors import BridgeError, ErrorCode
@@ -53,16 +53,9 @@ def _site_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def _matches(site: keystore.Site, query: str) -> bool:
-    q = query.casefold()
-    return q in site.name.casefold() or q in site.url.casefold() or any(q in k.label.casefold() for k in site.keys)
-
-
 @handles(ListParams)
 def list_(params: ListParams, ctx: Context) -> dict:
-    inventory = keystore.load()
-    sites = [s for s in inventory.sites if not params.query or _matches(s, params.query.strip())]
-    return {"sites": [s.public() for s in sites]}
+    return views.list_keys(keystore.load().model_dump(), params.query)
 
 
 @handles(SiteParams)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .. import settings as store
+from .. import views
 from ..dispatch import Context, handles
 from ..drafts import clean_key
 from ..errors import BridgeError, ErrorCode
@@ -35,19 +36,7 @@ class DeleteTargetParams(Params):
 
 
 def describe(settings: store.Settings, warnings: list[str] | None = None) -> dict:
-    default = settings.default()
-    result = default.public(default=True)
-    result.pop("name")
-    result.pop("default")
-    result.update(
-        target=default.name,
-        default_target=settings.default_target,
-        targets=[t.public(default=t.name.lower() == settings.default_target.lower()) for t in settings.targets],
-        allow_link_local=settings.allow_link_local,
-    )
-    if warnings is not None:
-        result["warnings"] = warnings
-    return result
+    return views.describe_settings(settings.model_dump(), warnings)
 
 
 @handles(GetParams)
