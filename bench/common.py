@@ -230,6 +230,16 @@ def standin(config: dict[str, Any] | None = None) -> Iterator[Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def standin_process(config: dict[str, Any] | None = None) -> Iterator[str]:
     """The stand-in as its own process (``python -m tests.standin.cliproxyapi``); yields its URL.
@@ -252,12 +262,7 @@ def standin_process(config: dict[str, Any] | None = None) -> Iterator[str]:
             raise RuntimeError(f"unexpected stand-in output {line!r}")
         yield line.split(" ", 1)[1]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         if proc.stdout is not None:
             proc.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""6. Offline CLI start-up: ``settings show``, ``keys list``, ``history`` against ``python -c pass``.
+"""7. Offline CLI start-up: ``settings show``, ``keys list``, ``history`` against ``python -c pass``.
 
 These commands only read the host's own files, so they must not pay for pydantic or httpx:
 each must finish within 2 × ``python -c pass`` + 50 ms (medians, runs interleaved, one
@@ -19,7 +19,7 @@ COMMANDS = (("settings", "show"), ("keys", "list"), ("history",))
 REFERENCE = [PYTHON, "-c", "pass"]
 
 SETUP = """
-from cpa_bridge import backups
+from cpa_bridge.cliproxyapi import backups
 for i in range(20):
     backups.save("http://127.0.0.1:9/v0/management", {"target": "default", "list": "openai-compatibility",
                  "operation": "import", "summary": [{"op": "add_key", "key_hint": "sk-ab…wxyz #0000"}],

@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 from bench.common import Row, machine
 
 RESULTS = REPO / "bench" / "results"
+README = REPO / "README.md"
 #: (module under bench/, title), in the order of the issue.
 SECTIONS = (
     ("cold_start", "1. Cold start"),
@@ -31,7 +32,8 @@ SECTIONS = (
     ("scale", "3. Scale (pure work per import)"),
     ("requests", "4. Request economy"),
     ("memory", "5. Memory"),
-    ("offline_cli", "6. Offline CLI start-up"),
+    ("click", "6. Click to result (headless Chromium, real host)"),
+    ("offline_cli", "7. Offline CLI start-up"),
 )
 COLUMNS = ("Measurement", "Value", "Reference", "Ref. value", "Ratio", "Budget", "Result")
 
@@ -83,16 +85,31 @@ def markdown(report: dict[str, Any], rows: list[Row]) -> str:
         lines.append(f"| {section} | " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
     passed = sum(r.ok is True for r in rows)
     failed = sum(r.ok is False for r in rows)
+    browser = f"; {m['chromium']}, CLIProxyAPI {m['cliproxyapi']}" if m.get("chromium") else ""
     return "\n".join([
         "## Benchmarks",
         "",
         (f"`.venv/bin/python bench/run.py` on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
-         f"({m['os']}; pydantic {m['pydantic']}, httpx {m['httpx']}), {m['date']}; "
+         f"({m['os']}; pydantic {m['pydantic']}, httpx {m['httpx']}{browser}), {m['date']}; "
          f"run time {report['run_seconds']:.0f} s. Budgets: {passed} pass, {failed} fail."),
         "",
         *lines,
         "",
     ])
+
+
+def readme_section(text: str) -> tuple[int, int]:
+    """Where the "## Benchmarks" section of the README starts and ends (before the next "## ")."""
+    start = text.index("\n## Benchmarks\n") + 1
+    end = text.find("\n## ", start + 1)
+    return start, (len(text) if end < 0 else end + 1)
+
+
+def update_readme(table: str) -> None:
+    """Put the table of a full run into README.md (tests/tooling/test_bench_table.py keeps them equal)."""
+    text = README.read_text(encoding="utf-8")
+    start, end = readme_section(text)
+    README.write_text(text[:start] + table.rstrip("\n") + "\n\n" + text[end:], encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module(s): {', '.join(sorted(unknown))}")
 
     started = time.perf_counter()
+    versions: dict[str, str] = {}
     rows: list[Row] = []
     timings: dict[str, float] = {}
     for name, title in SECTIONS:
@@ -119,11 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         for row in section_rows:
             row.section = name
         rows.extend(section_rows)
+        versions.update(getattr(module, "VERSIONS", {}))  # e.g. the browser and server a module ran
         timings[name] = round(time.perf_counter() - t0, 1)
     total = time.perf_counter() - started
 
     report = {
-        "machine": machine(),
+        "machine": {**machine(), **versions},
         "run_seconds": round(total, 1),
         "section_seconds": timings,
         "quick": args.quick,
@@ -134,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(rows))
     print(f"\n{report['budgets']['pass']} budgets pass, {report['budgets']['fail']} fail; "
           f"run time {total:.1f} s on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
-          f"Python {report['machine']['python']}")
+          f"Python {report['machine']['python']}" + "".join(f", {k} {v}" for k, v in versions.items()))
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -143,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         payload, encoding="utf-8")
     if not args.quick and not only:
         (RESULTS / "latest.json").write_text(payload, encoding="utf-8")
-        (RESULTS / "latest.md").write_text(markdown(report, rows), encoding="utf-8")
-        print(f"wrote {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'}")
+        table = markdown(report, rows)
+        (RESULTS / "latest.md").write_text(table, encoding="utf-8")
+        update_readme(table)
+        print(f"wrote {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'} and the table in {README.name}")
     return 1 if args.strict and report["budgets"]["fail"] else 0
 
 

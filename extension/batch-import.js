@@ -11,13 +11,18 @@ import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { BATCH_TIMEOUT_MS } from './lib/messages.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
 import { warningLines } from './lib/warnings.js';
+import { invalidOptions, mountProviderOptions, readProviderOptions, resetProviderOptions } from './lib/provider-options.js';
 
 let session = null;
 let onDoneCallback = () => {};
 
 function buildParams() {
   const type = $('#batch-type').value;
-  const params = { items: session.items.map(({ key }) => ({ key_id: key.id, provider_type: type })) };
+  const options = readProviderOptions($('#batch-options'), 'batch-opt');
+  if (options.error) return invalidOptions(options);
+  const params = {
+    items: session.items.map(({ key }) => ({ key_id: key.id, provider_type: type, ...options.params })),
+  };
   return Object.assign(params, targetChoiceParams($('#batch-target-field'), $('#batch-target')));
 }
 
@@ -108,6 +113,7 @@ function renderResult(result, dryRun) {
 async function runPreview() {
   const current = session;
   const params = buildParams();
+  if (!params) return;
   await whileBusy($('#batch-preview'), async () => {
     try {
       const result = await call('import.batch', { ...params, dry_run: true }, { timeoutMs: BATCH_TIMEOUT_MS });
@@ -132,6 +138,7 @@ async function runPreview() {
 async function runImport() {
   const current = session;
   const params = buildParams();
+  if (!params) return;
   if (current.preview?.hashes && current.preview.params === JSON.stringify(params)) {
     params.expect_list_hashes = current.preview.hashes;
   }
@@ -229,6 +236,7 @@ export function openBatchDialog(items) {
   const current = { items, preview: null };
   session = current;
   $('#batch-form').reset();
+  resetProviderOptions($('#batch-options'));
   $('#batch-subtitle').textContent = t('batch_subtitle', [formatNumber(items.length)]);
   $('#batch-summary').textContent = '';
   const list = clear($('#batch-items'));
@@ -251,6 +259,7 @@ export function openBatchDialog(items) {
 export function setupBatchDialog({ onDone } = {}) {
   onDoneCallback = onDone ?? (() => {});
   addProviderTypeOptions($('#batch-type'));
+  mountProviderOptions($('#batch-options'), 'batch-opt');
   $('#batch-form').addEventListener('submit', (event) => {
     event.preventDefault();
     runImport();

@@ -15,6 +15,7 @@ import { showImportResult } from './lib/results.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
 import { providerBaseUrl } from './lib/urls.js';
 import { warningLines } from './lib/warnings.js';
+import { invalidOptions, mountProviderOptions, readProviderOptions, resetProviderOptions } from './lib/provider-options.js';
 
 const IMPORT_TIMEOUT_MS = 60_000;
 
@@ -42,6 +43,9 @@ function buildParams() {
     proxy_url: $('#imp-proxy').value.trim(),
     on_name_conflict: session.conflictChoice !== 'fail' ? session.conflictChoice : undefined,
   });
+  const options = readProviderOptions($('#imp-options'), 'imp-opt');
+  if (options.error) return invalidOptions(options);
+  Object.assign(params, options.params);
   const models = currentModels();
   if (models.length) params.models = models;
   return Object.assign(params, targetChoiceParams($('#imp-target-field'), $('#imp-target')));
@@ -212,6 +216,7 @@ function adoptNewName(result) {
 async function runPreview() {
   const current = session;
   const params = buildParams();
+  if (!params) return;
   hidePanels();
   await whileBusy($('#imp-preview-btn'), async () => {
     try {
@@ -230,6 +235,7 @@ async function runPreview() {
 async function runImport() {
   const current = session;
   const params = buildParams();
+  if (!params) return;
   if (current.preview && current.preview.params === JSON.stringify(params) && current.preview.hash) {
     params.expect_list_hash = current.preview.hash;
   }
@@ -299,6 +305,7 @@ export function openImportDialog(site, key) {
   session = current;
   const form = $('#import-form');
   form.reset();
+  resetProviderOptions($('#imp-options'));
   hidePanels();
   clear($('#mapping-rows'));
   clear($('#model-suggestions'));
@@ -317,6 +324,7 @@ export function openImportDialog(site, key) {
 
 export function setupImportDialog() {
   addProviderTypeOptions($('#imp-type'));
+  mountProviderOptions($('#imp-options'), 'imp-opt');
   const form = $('#import-form');
   form.addEventListener('submit', (event) => {
     event.preventDefault();

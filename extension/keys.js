@@ -292,10 +292,10 @@ async function submitKey(event) {
   if (params.label === undefined) params.label = '';
   await whileBusy(event.submitter ?? $('button[type=submit]', form), async () => {
     try {
-      await call('keys.save', params);
+      const saved = await call('keys.save', params);
       $('#key-secret').value = '';
       $('#key-dialog').close('saved');
-      showSuccess(t('key_saved'), '', { timeoutMs: 4000 });
+      showSuccess(t('key_saved'), saved.key?.key_hint ?? '', { timeoutMs: 4000 });
       await load();
     } catch (error) {
       setFormError(form, errorText(error));

@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from cpa_bridge.client import ManagementClient
+from cpa_bridge.cliproxyapi.client import ManagementClient
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.settings import Target
+from cpa_bridge.store.settings import Target
 
 BASE = "https://cpa.example.invalid/v0/management"
 KEY = "mgmt-unit-key-abcdef0123456789"
@@ -109,3 +109,35 @@ def test_write_must_be_confirmed_with_status_ok():
     with pytest.raises(BridgeError) as info:
         client().put_list("openai-compatibility", [])
     assert info.value.code == ErrorCode.BAD_RESPONSE
+
+
+@pytest.mark.parametrize("status, body, has_v8", [
+    (200, b'{"host":""}', True),
+    (404, b"", False),                    # v7: the route is not there (empty 404)
+    (404, b"404 page not found", False),  # v6: gin's own 404
+])
+@respx.mock
+def test_v8_api_probe_uses_the_v8_base(status, body, has_v8):
+    route = respx.get("https://cpa.example.invalid/v8/management/config").mock(
+        return_value=httpx.Response(status, content=body))
+    assert client().has_v8_api() is has_v8
+    assert route.called and route.calls[0].request.headers["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("version, line", [("v7.2.140", "v7"), ("8.0.20", "v8"), ("v6.10.9", "v6"),
+                                           ("dev", None), (None, None), ("", None), ("v7", None)])
+def test_release_line_from_the_version_header(version, line):
+    from cpa_bridge.handlers.connection import release_line
+
+    assert release_line(version) == line
+
+
+def test_list_hash_treats_empty_fields_as_absent():
+    """The real server reads a PUT's ``models: null`` back as ``null``, then as ``[]`` after its reload."""
+    from cpa_bridge.core.merge import list_hash
+
+    entry = {"api-key": "sk-a", "base-url": "https://x.example.invalid"}
+    assert list_hash([{**entry, "models": None}]) == list_hash([{**entry, "models": []}]) == list_hash([entry])
+    assert list_hash([{**entry, "proxy-url": ""}]) == list_hash([entry])
+    assert list_hash([{**entry, "models": [{"name": "m"}]}]) != list_hash([entry])
+    assert list_hash([{**entry, "disabled": False}]) != list_hash([entry]), "false is a value, not an empty field"

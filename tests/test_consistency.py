@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cpa_bridge.dispatch import ROUTES
+from cpa_bridge.wire.dispatch import ROUTES
 from cpa_bridge.errors import EXIT_CODES, ErrorCode
-from cpa_bridge.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
+from cpa_bridge.wire.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = (ROOT / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -30,7 +30,7 @@ def test_every_message_type_is_documented(mtype):
 
 
 def test_every_route_resolves_to_a_handler():
-    from cpa_bridge.dispatch import resolve
+    from cpa_bridge.wire.dispatch import resolve
 
     for mtype in ROUTES:
         assert hasattr(resolve(mtype), "params_model"), mtype
@@ -76,7 +76,7 @@ def _js_table_keys(path: str, table: str) -> set[str]:
 
 
 def test_every_warning_code_is_documented_and_localised():
-    from cpa_bridge.notices import WarningCode
+    from cpa_bridge.core.notices import WarningCode
 
     for code in WarningCode:
         assert re.search(rf"^\| `{code.value}` \|", PROTOCOL, re.M), code.value
@@ -108,3 +108,56 @@ def test_placeholders_are_declared_and_agree(locale):
         declared = set(value.get("placeholders", {}))
         assert used <= declared, f"{locale}:{key} uses undeclared {used - declared}"
         assert declared == set(en[key].get("placeholders", {})), f"{locale}:{key} placeholders differ from en"
+
+
+def test_provider_list_names_agree_between_host_and_extension():
+    from cpa_bridge.core.lists import PROVIDER_LISTS
+
+    source = (ROOT / "extension" / "lib" / "messages.js").read_text(encoding="utf-8")
+    block = re.search(r"PROVIDER_TYPES = Object\.freeze\(\[(.*?)\]\)", source, re.S)
+    assert block, "PROVIDER_TYPES not found in extension/lib/messages.js"
+    assert tuple(re.findall(r"'([^']+)'", block.group(1))) == PROVIDER_LISTS
+
+
+def test_provider_list_names_are_spelled_in_one_python_place():
+    # every other module names the lists through cpa_bridge.core.lists
+    offenders = []
+    for path in (ROOT / "host" / "cpa_bridge").rglob("*.py"):
+        if path.name == "lists.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if re.search(r"[\"'](openai-compatibility|claude-api-key|gemini-api-key|codex-api-key)[\"']", code):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not offenders, offenders
+
+
+def test_only_the_engine_writes_to_cliproxyapi():
+    # the client's write methods are called from cliproxyapi/engine.py alone: one write path
+    offenders = []
+    for path in (ROOT / "host" / "cpa_bridge").rglob("*.py"):
+        if path.name in ("engine.py", "client.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for name in ("put_list(", "patch_item(", "delete_item(", '.request("PUT"', '.request("PATCH"',
+                     '.request("DELETE"'):
+            if name in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not offenders, offenders
+
+
+def test_no_committed_file_names_a_development_machine_path():
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    # this machine's checkout and home (the paths a comment copied from a development machine had)
+    pattern = re.compile("(" + "|".join(re.escape(p) for p in ("/" + "work/", "/" + "root/")) + ")")
+    offenders = []
+    for name in files:
+        path = ROOT / name
+        if path.suffix not in (".py", ".js", ".md", ".json", ".sh", ".toml", ".html", ".css", ".txt") or not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if pattern.search(line):
+                offenders.append(f"{name}:{number}")
+    assert not offenders, offenders

@@ -377,15 +377,14 @@ def test_system_install_under_a_root_prefix(run, home, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     launcher = root / "usr/local/lib/cpa-bridge/bin/cpa-bridge-host"
-    assert_manifest(root / "etc/chromium/native-messaging-hosts" / f"{HOST}.json", "chromium", launcher)
-    assert_manifest(root / "etc/opt/chrome/native-messaging-hosts" / f"{HOST}.json", "chromium", launcher)  # Brave
+    assert_manifest(root / "etc/chromium/native-messaging-hosts" / f"{HOST}.json", "chromium", launcher)  # and Brave
+    assert not (root / "etc/opt/chrome").exists(), "Brave does not write Google Chrome's system dir"
     assert_manifest(root / "usr/lib/mozilla/native-messaging-hosts" / f"{HOST}.json", "firefox", launcher)
     assert os.access(root / "usr/local/bin/cpa-bridge", os.X_OK)
     assert list(home.iterdir()) == []
-    # Brave shares Chrome's system dir: removing Brave must not take Chrome's manifest with it.
-    assert run("--no-venv", "--system", "--root", str(root), "--browser", "chrome").returncode == 0
+    # Brave shares Chromium's system dir: removing Brave must not take Chromium's manifest with it.
     assert run("--uninstall", "--system", "--root", str(root), "--browser", "brave").returncode == 0
-    assert (root / "etc/opt/chrome/native-messaging-hosts" / f"{HOST}.json").exists()
+    assert (root / "etc/chromium/native-messaging-hosts" / f"{HOST}.json").exists()
     assert run("--uninstall", "--system", "--root", str(root)).returncode == 0
     assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
 
@@ -478,6 +477,23 @@ def test_uninstall_leaves_nothing_behind(run, home, tmp_path):
     assert not udd.exists()
     again = run("--uninstall")
     assert again.returncode == 0 and "Nothing to uninstall" in again.stdout
+
+
+def test_uninstall_says_what_it_keeps_and_how_to_remove_it(run, home):
+    assert run("--no-venv", "--browser", "chromium").returncode == 0
+    out = run("--uninstall").stdout
+    for kept in ("settings.json", "management key", "keys.json", "backups/", "~/.config/cpa-bridge",
+                 "~/.local/share/cpa-bridge", "delete"):
+        assert kept in out, (kept, out)
+
+
+def test_uninstall_recognises_our_manifest_by_its_content(run, home):
+    assert run("--no-venv", "--browser", "chromium").returncode == 0
+    target = home / LINUX_USER["chromium"] / f"{HOST}.json"
+    data = json.loads(target.read_text())
+    target.write_text(json.dumps(data))  # rewritten (another formatting, an older installer): still ours
+    proc = run("--uninstall")
+    assert proc.returncode == 0 and not target.exists(), proc.stdout + proc.stderr
 
 
 def test_uninstall_one_profile_keeps_the_rest(run, home, tmp_path):

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.merge import Draft, Model, list_hash, merge, validate_list
+from cpa_bridge.core.merge import Draft, Model, list_hash, merge, validate_list
 from tests.masks import hint
 
 OPENAI = "openai-compatibility"
@@ -109,9 +109,13 @@ def test_key_lists_one_entry_per_key():
                             {"api-key": "sk-new-0123456789abcd", "base-url": "https://claude.example.invalid"}]
 
 
-def test_list_hash_ignores_key_order():
-    assert list_hash([{"a": 1, "b": 2}]) == list_hash([{"b": 2, "a": 1}])
+def test_list_hash_is_of_the_content_as_sent():
+    assert list_hash([{"a": 1, "b": 2}]) == list_hash([{"a": 1, "b": 2}])
     assert list_hash([{"a": 1}]) != list_hash([{"a": 2}])
+    assert list_hash([{"a": 1}, {"b": 2}]) != list_hash([{"b": 2}, {"a": 1}])
+    # what orjson refuses still hashes (integers beyond 64 bits, lone surrogates)
+    assert list_hash([{"a": 2**70}]) != list_hash([{"a": 2**71}])
+    assert list_hash([{"a": "\ud800"}])
 
 
 @pytest.mark.parametrize(

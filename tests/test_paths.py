@@ -7,7 +7,7 @@ import sys
 import platformdirs
 import pytest
 
-from cpa_bridge import paths
+from cpa_bridge.store import paths
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux fast path")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cpa_bridge.manage import key_id
-from cpa_bridge.redact import mask
+from cpa_bridge.core.manage import key_id
+from cpa_bridge.core.redact import mask
 
 
 @pytest.mark.parametrize(

@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from cpa_bridge.errors import BridgeError
-from cpa_bridge.urls import explicit_base_url, provider_base_url, same_base_url, validate_proxy_url
+from cpa_bridge.core.urls import explicit_base_url, provider_base_url, same_base_url, validate_proxy_url
 
 
-@pytest.mark.parametrize(
-    "kind, site, expected",
-    [
-        ("openai-compatibility", "https://relay.example.invalid", "https://relay.example.invalid/v1"),
-        ("openai-compatibility", "https://relay.example.invalid/", "https://relay.example.invalid/v1"),
-        ("openai-compatibility", "https://relay.example.invalid/v1/", "https://relay.example.invalid/v1"),
-        ("openai-compatibility", "https://relay.example.invalid/api", "https://relay.example.invalid/api/v1"),
-        ("openai-compatibility", "https://open.example.invalid/api/paas/v4", "https://open.example.invalid/api/paas/v4"),
-        ("openai-compatibility", "https://g.example.invalid/v1beta/openai", "https://g.example.invalid/v1beta/openai"),
-        ("openai-compatibility", "https://x.example.invalid/V1", "https://x.example.invalid/V1"),
-        ("openai-compatibility", "https://x.example.invalid/api/v3", "https://x.example.invalid/api/v3"),
-        ("openai-compatibility", "https://x.example.invalid/v1/chat/completions", "https://x.example.invalid/v1"),
-        ("openai-compatibility", "HTTPS://X.Example.invalid:443/v1", "https://x.example.invalid/v1"),
-        ("codex-api-key", "https://x.example.invalid", "https://x.example.invalid/v1"),
-        ("claude-api-key", "https://x.example.invalid/proxy/v1/messages", "https://x.example.invalid/proxy"),
-        ("claude-api-key", "https://x.example.invalid/v1", "https://x.example.invalid"),
-        ("claude-api-key", "https://x.example.invalid", "https://x.example.invalid"),
-        ("gemini-api-key", "https://x.example.invalid/genai/v1beta/models/gemini-2.5-pro:generateContent",
-         "https://x.example.invalid/genai"),
-        ("gemini-api-key", "https://x.example.invalid/genai/v1beta", "https://x.example.invalid/genai"),
-    ],
-)
-def test_provider_base_url(kind, site, expected):
-    assert provider_base_url(kind, site) == expected
+CASES = json.loads((Path(__file__).parent / "fixtures" / "url_cases.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES["provider_base_url"], ids=lambda c: f"{c['provider_type']}:{c['site_url']}")
+def test_provider_base_url(case):
+    assert provider_base_url(case["provider_type"], case["site_url"]) == case["base_url"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: the JS half of the shared URL cases")
+def test_the_extension_agrees_on_the_same_cases():
+    proc = subprocess.run(["node", str(Path(__file__).parent / "js" / "url_cases.mjs")], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{len(CASES['provider_base_url'])} cases" in proc.stdout
 
 
 def test_explicit_base_url_is_kept_as_given():
@@ -65,3 +60,16 @@ def test_proxy_urls(ok):
 def test_bad_proxy_urls(bad):
     with pytest.raises(BridgeError):
         validate_proxy_url(bad)
+
+
+@pytest.mark.parametrize("spelling", ["2852039166", "0xa9.0xfe.0xa9.0xfe", "0251.0376.0251.0376", "169.254.43518",
+                                      "0xa9fea9fe", "[::ffff:169.254.169.254]"])
+def test_numeric_spellings_of_link_local_addresses_are_refused(spelling):
+    # the resolver turns each of these into 169.254.169.254 (a metadata service)
+    for url in (f"http://{spelling}/", f"https://{spelling}/v1"):
+        with pytest.raises(BridgeError) as caught:
+            provider_base_url("openai-compatibility", url)
+        assert caught.value.code.value == "forbidden_address"
+        with pytest.raises(BridgeError) as caught:
+            explicit_base_url(url)
+        assert caught.value.code.value == "forbidden_address"

@@ -44,6 +44,7 @@ const HINTS = {
   auth_blocked: banRule,
   forbidden_address: () => [],
   internal_error: () => [],
+  busy: (d) => [d.waited_s ?? 60],
   host_not_found: () => [],
   host_forbidden: () => [],
   host_exited: () => [],

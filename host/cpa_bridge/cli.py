@@ -10,24 +10,26 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
-from . import __version__
-from .errors import BridgeError, ErrorCode
+from cpa_bridge import __version__
+from cpa_bridge.core.lists import PROVIDER_LISTS
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 
 def _call(message_type: str, params: dict[str, Any]) -> dict[str, Any]:
     """Run one message through the host's handlers (imported on first use: offline commands never are)."""
-    from .dispatch import Context, call
+    from cpa_bridge.wire.dispatch import Context, call
 
     return call(message_type, params, Context(via="cli"))
 
 
 def _view(name: str) -> Callable[..., dict[str, Any]]:
     def run(**params: Any) -> dict[str, Any]:
-        from . import views
+        from cpa_bridge.store import views
 
         return getattr(views, name)(**params)
 
@@ -36,10 +38,10 @@ def _view(name: str) -> Callable[..., dict[str, Any]]:
 
 def _offline(message_type: str, view: Callable[..., dict[str, Any]],
              build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], dict[str, Any]]:
-    """A read of the host's own files: straight from JSON (:mod:`cpa_bridge.views`), else the handler."""
+    """A read of the host's own files: straight from JSON (:mod:`cpa_bridge.store.views`), else the handler."""
 
     def run(a: argparse.Namespace) -> dict[str, Any]:
-        from . import views
+        from cpa_bridge.store import views
 
         params = {k: v for k, v in build(a).items() if v is not None}
         try:
@@ -112,8 +114,12 @@ def _show_import(r: dict[str, Any]) -> None:
     verb = "would be " if r["dry_run"] else ""
     print(f"{r['provider_name']}: {verb}{r['action']} ({r['outcome']}) -> {r['base_url']}")
     for change in r["changes"]:
-        detail = change.get("key_hint") or ", ".join(m["name"] for m in change.get("models", [])) or change.get(
-            "base_url", "")
+        if change["op"] == "set_option":
+            value = change["value"]
+            detail = f"{change['field']} = {', '.join(value) if isinstance(value, list) else value}"
+        else:
+            detail = change.get("key_hint") or ", ".join(m["name"] for m in change.get("models", [])) or change.get(
+                "base_url", "")
         print(f"  {change['op']}: {detail}")
     _show_warnings_and_backup(r)
 
@@ -312,10 +318,13 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
             "site_name": a.site_name, "site_url": a.site_url, "provider_type": a.provider_type,
             "provider_name": a.provider_name, "base_url": a.base_url, "proxy_url": a.proxy_url,
             "key_id": a.key_id, "on_name_conflict": a.on_name_conflict,
+            "prefix": a.prefix, "priority": a.priority, "weight": a.weight,
         }.items() if v is not None
     }
     if a.model:
         item["models"] = _models(a.model)
+    if a.header:
+        item["headers"] = _headers(a.header)
     if not a.key_id:
         item["api_key"] = _api_key_from_stdin()
     return _call("import", {**item, **run})
@@ -334,6 +343,17 @@ def _refuse_key_on_argv(a: argparse.Namespace) -> None:
         raise BridgeError(ErrorCode.INVALID_REQUEST, "keys are never taken from the command line (they would show "
                           "in ps and your shell history): pipe the key in, or give --key-id with a stored key's id "
                           "(see 'cpa-bridge keys list')", field="--key")
+
+
+def _headers(rows: list[str]) -> dict[str, str]:
+    """``--header 'Name: value'`` rows as a mapping (the value is never echoed in an error)."""
+    out: dict[str, str] = {}
+    for row in rows:
+        name, sep, value = row.partition(":")
+        if not sep or not name.strip():
+            raise BridgeError(ErrorCode.INVALID_REQUEST, "--header takes 'Name: value'", field="params.headers")
+        out[name.strip()] = value.strip()
+    return out
 
 
 def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
@@ -363,7 +383,7 @@ def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
     return _call("keys.import_backup", {"data": text, "dry_run": a.dry_run})
 
 
-LISTS = ["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
+LISTS = list(PROVIDER_LISTS)
 
 
 def _targets_arg(value: str | None) -> Any:
@@ -411,7 +431,7 @@ def _providers_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
         if entry:
             p.add_argument("entry_id", help="the provider's id (see 'cpa-bridge providers')")
-            p.add_argument("--list", choices=LISTS, default="openai-compatibility")
+            p.add_argument("--list", choices=LISTS, default=LISTS[0])
             p.add_argument("--target")
         if write:
             p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
@@ -489,11 +509,22 @@ def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
 
 
 class _Parser(argparse.ArgumentParser):
-    """No abbreviated options: ``--key`` must never silently mean ``--key-id``."""
+    """argparse without abbreviated options (``--key`` must never silently mean ``--key-id``) that
+    never prints a value back: a stray argument may be a key typed on argv."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            tokens = message.split(":", 1)[1].split()
+            shown = [t.split("=", 1)[0] if t.startswith("-") else "…" for t in tokens]
+            message = "unrecognized arguments: " + " ".join(shown) + \
+                " (keys are never taken from the command line: they are read from stdin or a prompt)"
+        message = re.sub(r"invalid choice: '.*?'", "invalid choice", message, flags=re.S)
+        message = re.sub(r"invalid (\w+) value: '.*?'", r"invalid \1 value", message, flags=re.S)
+        super().error(message)
 
 
 class _Skipped:
@@ -548,12 +579,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     imp.add_argument("--site-url")
     imp.add_argument("--key-id", help="the id of a stored key (see 'cpa-bridge keys list') instead of stdin")
     imp.add_argument("--key", dest="key_on_argv", help=argparse.SUPPRESS)
-    imp.add_argument("--provider-type", choices=["openai-compatibility", "claude-api-key", "gemini-api-key",
-                                                 "codex-api-key"])
+    imp.add_argument("--provider-type", choices=PROVIDER_LISTS)
     imp.add_argument("--provider-name")
     imp.add_argument("--base-url", help="explicit base URL, kept as given")
     imp.add_argument("--model", action="append", metavar="NAME[=ALIAS]", help="model mapping (repeatable)")
     imp.add_argument("--proxy-url")
+    imp.add_argument("--prefix", help="model prefix for the provider (CLIProxyAPI's 'prefix')")
+    imp.add_argument("--priority", type=int, help="the provider's priority (higher is tried first)")
+    imp.add_argument("--weight", type=int, help="the key's weight, 1 to 1000000")
+    imp.add_argument("--header", action="append", metavar="'NAME: VALUE'",
+                     help="a header CLIProxyAPI sends upstream (repeatable; added to the provider's own)")
     imp.add_argument("--on-name-conflict", choices=["fail", "rename", "use_existing"])
     imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     imp.add_argument("--target")

@@ -70,6 +70,8 @@ class ErrorCode(str, Enum):
     FORBIDDEN_ADDRESS = "forbidden_address"
     #: A bug: the host caught an unexpected exception (logged without secrets).
     INTERNAL_ERROR = "internal_error"
+    #: Another write to the same CLIProxyAPI server held the lock for too long: ``details.waited_s``.
+    BUSY = "busy"
 
 
 #: CLI exit code per error class (0 is success, 1 is reserved for "some items failed").
@@ -99,6 +101,7 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: 8,
     ErrorCode.STORAGE_ERROR: 9,
     ErrorCode.INTERNAL_ERROR: 10,
+    ErrorCode.BUSY: 4,
 }
 
 

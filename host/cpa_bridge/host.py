@@ -8,13 +8,15 @@ bad frame (which first gets one ``bad_frame`` / ``too_large`` reply).
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
-from .errors import BridgeError, ErrorCode
-from .framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
-from .protocol import error_reply, ok_reply, parse_envelope, request_id
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
+from cpa_bridge.wire.protocol import error_reply, ok_reply, parse_envelope, request_id
 
 
 def caller_from_argv(argv: list[str]) -> str | None:
@@ -35,7 +37,7 @@ def caller_from_argv(argv: list[str]) -> str | None:
 def check_origin(origin: str | None) -> BridgeError | None:
     if origin is None:
         return None
-    from .identity import allowed_origins
+    from cpa_bridge.wire.identity import allowed_origins
 
     if origin in allowed_origins():
         return None
@@ -48,8 +50,8 @@ def check_origin(origin: str | None) -> BridgeError | None:
 
 def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | None) -> dict[str, Any]:
     """One request → one reply dict. Never raises."""
-    from . import dispatch
-    from .log import logger
+    from cpa_bridge.wire import dispatch
+    from cpa_bridge.wire.log import logger, safe
 
     rid = request_id(message)
     started = time.monotonic()
@@ -61,13 +63,13 @@ def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | N
         mtype = envelope.type
         result = dispatch.call(envelope.type, envelope.params, dispatch.Context(origin=origin, via="host"))
         reply = ok_reply(envelope.id, result)
-        logger.info("ok type=%s id=%s ms=%.1f", mtype[:64], str(rid)[:40], (time.monotonic() - started) * 1000)
+        logger.info("ok type=%s id=%s ms=%.1f", safe(mtype), safe(rid, 40), (time.monotonic() - started) * 1000)
         return reply
     except BridgeError as exc:
-        logger.info("error type=%s id=%s code=%s", mtype[:64], str(rid)[:40], exc.code.value)
+        logger.info("error type=%s id=%s code=%s", safe(mtype), safe(rid, 40), exc.code.value)
         return error_reply(rid, exc)
     except Exception as exc:  # a bug: report it, never a traceback on stdout
-        logger.error("internal error type=%s id=%s exc=%s", mtype[:64], str(rid)[:40], type(exc).__name__)
+        logger.error("internal error type=%s id=%s exc=%s", safe(mtype), safe(rid, 40), type(exc).__name__)
         return error_reply(
             rid, BridgeError(ErrorCode.INTERNAL_ERROR, f"the host hit an unexpected error ({type(exc).__name__})")
         )
@@ -87,27 +89,112 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
     return encode_frame(error_reply(reply.get("id"), error))
 
 
+#: Messages answered at once, even while earlier ones are still running (a write waiting for a
+#: slow server): they read only local state. The reads wait their turn when a message that
+#: changes that local state is still pending, so a reply never shows a state older than one
+#: asked for before it.
+IMMEDIATE = frozenset({"ping", "settings.get", "keys.list", "history.list"})
+_LOCAL_WRITE_PREFIXES = ("settings.", "keys.", "sites.")
+
+
+class _Replies:
+    """Writes reply frames from several threads, one frame at a time."""
+
+    def __init__(self, stdout: BinaryIO) -> None:
+        self._stdout = stdout
+        self._lock = threading.Lock()
+
+    def send(self, frame: bytes) -> None:
+        with self._lock:
+            write_frame(self._stdout, frame)
+
+
+class _InOrder:
+    """One worker thread that runs messages in the order they came (started on first use)."""
+
+    def __init__(self, run: Callable[[dict[str, Any]], bytes], send: Callable[[bytes], None]) -> None:
+        self._run = run
+        self._send = send
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+
+    def submit(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending.append(_type_of(message))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="cpa-bridge-worker", daemon=True)
+            self._thread.start()
+        self._queue.put(message)
+
+    def local_write_pending(self) -> bool:
+        with self._lock:
+            return any(t.startswith(_LOCAL_WRITE_PREFIXES) and t not in IMMEDIATE for t in self._pending)
+
+    def _loop(self) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                frame = self._run(message)
+            finally:  # done before its reply goes out: a read sent after that reply must not wait
+                with self._lock:
+                    self._pending.pop(0)
+            self._send(frame)
+
+    def drain(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+
+
+def _type_of(message: Any) -> str:
+    mtype = message.get("type") if isinstance(message, dict) else None
+    return mtype if isinstance(mtype, str) else ""
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO, origin: str | None) -> int:
+    """Answer frames until EOF. Messages run in order on a worker thread; :data:`IMMEDIATE`
+    ones are answered at once, so ``ping`` and local reads never wait behind a slow write."""
     refused = check_origin(origin)
-    while True:
+    replies = _Replies(stdout)
+
+    def reply_to(message: dict[str, Any]) -> bytes:
+        return encode_reply(handle(message, origin, refused))
+
+    def send(frame: bytes) -> None:
         try:
-            message = read_frame(stdin)
-        except FrameTooLarge as exc:
-            write_frame(stdout, encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason))))
-            return 0
-        except FrameError as exc:
-            write_frame(stdout, encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason))))
-            return 0
-        if message is None:
-            return 0
-        write_frame(stdout, encode_reply(handle(message, origin, refused)))
+            replies.send(frame)
+        except OSError:  # the browser went away (broken pipe): nobody is left to answer
+            pass
+
+    worker = _InOrder(reply_to, send)
+    try:
+        while True:
+            try:
+                message = read_frame(stdin)
+            except FrameTooLarge as exc:
+                worker.drain()
+                replies.send(encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason))))
+                return 0
+            except FrameError as exc:
+                worker.drain()
+                replies.send(encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason))))
+                return 0
+            if message is None:
+                return 0
+            if _type_of(message) in IMMEDIATE and not worker.local_write_pending():
+                send(reply_to(message))
+            else:
+                worker.submit(message)
+    finally:
+        worker.drain()
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the real stdout
-    from .log import setup
+    from cpa_bridge.wire.log import setup
 
     setup()
     try:

@@ -34,6 +34,7 @@ from .targets import (
     Registration,
     abs_path,
     browser_names,
+    extension_identity,
     jsonable,
     make_context,
     registrations,
@@ -72,12 +73,12 @@ class InstallReport:
     platform: str
     scope: str
     data_dir: Path
-    extension_dir: Path
+    extension_dir: Path | None
     extension_id: str
     gecko_id: str | None
     python: Path
     host_launcher: Path
-    cli_launcher: Path
+    cli_launcher: Path | None  # None: the package manager provides `cpa-bridge`
     registrations: list[Registration] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -122,17 +123,20 @@ def install(
     environ: Mapping[str, str] | None = None,
     root: Path | None = None,
     registry=None,
+    cli_launcher: bool = True,
     log: Callable[[str], None] = lambda message: None,
 ) -> InstallReport:
     """Install the host for the chosen (or found) browsers. Idempotent.
 
     ``browsers`` None or [] means "the browsers found here", unless ``user_data_dir``
     is given, which then is the only target. ``python`` implies ``no_venv``.
+    ``cli_launcher=False`` leaves the ``cpa-bridge`` command to the package manager
+    (pip, pipx), which already put it on PATH.
     """
     udd = abs_path(user_data_dir)
     ctx = make_context(platform, home, environ, system, root, udd)
-    ext_dir = abs_path(extension_dir) or DEFAULT_EXTENSION_DIR
-    ident = manifests.read_identity(ext_dir, extension_id)
+    ident = extension_identity(abs_path(extension_dir), extension_id)
+    ext_dir = ident.extension_dir
     reg = registry_for(ctx, registry, dry_run)
     rec = Record.load(ctx.record_path)
     no_venv = no_venv or python is not None
@@ -148,7 +152,7 @@ def install(
         ident.gecko_id,
         host_python,
         ctx.host_launcher,
-        ctx.cli_launcher,
+        ctx.cli_launcher if cli_launcher else None,
     )
     names = browser_names(browsers)
     explicit = names is not None
@@ -159,9 +163,8 @@ def install(
             f"no supported browser found ({', '.join(table.NAMES)}); choose with --browser NAME or --user-data-dir DIR"
         )
     if FIREFOX in names and not ident.gecko_id:
-        problem = (
-            f"{ext_dir / 'manifest.json'} has no browser_specific_settings.gecko.id, so Firefox cannot be registered"
-        )
+        where = (ext_dir or DEFAULT_EXTENSION_DIR) / "manifest.json"
+        problem = f"{where} has no browser_specific_settings.gecko.id, so Firefox cannot be registered"
         if explicit:
             raise InstallError(problem)
         report.warnings.append(problem + "; skipped Firefox")
@@ -194,7 +197,7 @@ def install(
     )
     report.steps += [Step("file", str(f.path), _shown(f.action), f.kind) for f in plan.files]
     report.steps += [Step("registry", k.key, _shown(k.action), k.value) for k in plan.keys]
-    if ctx.platform != "win32" and not ctx.on_path(ctx.cli_launcher.parent):
+    if cli_launcher and ctx.platform != "win32" and not ctx.on_path(ctx.cli_launcher.parent):
         report.warnings.append(
             f"{ctx.cli_launcher.parent} is not on PATH; add it, or run {ctx.cli_launcher} by its full path"
         )
@@ -242,10 +245,10 @@ def _shown(action: str) -> str:
 def _plan(ctx: Context, report: InstallReport, ident, rec: Record, reg) -> _Plan:
     """Every file and key to write, and what would happen to each."""
     files: dict[Path, _FilePlan] = {}
-    for path, text in (
-        (ctx.host_launcher, launcher.host_launcher_text(ctx.platform, report.python)),
-        (ctx.cli_launcher, launcher.cli_launcher_text(ctx.platform, report.python)),
-    ):
+    launchers = [(ctx.host_launcher, launcher.host_launcher_text(ctx.platform, report.python))]
+    if report.cli_launcher is not None:
+        launchers.append((report.cli_launcher, launcher.cli_launcher_text(ctx.platform, report.python)))
+    for path, text in launchers:
         files[path] = _FilePlan(path, text, 0o755, "launcher", [])
     keys: dict[str, _KeyPlan] = {}
     for r in report.registrations:
@@ -381,8 +384,9 @@ def uninstall(
         current = file_sha256(Path(path))
         if current is None:
             report.steps.append(Step("file", path, "missing"))
-        elif current == entry.get("sha256"):
-            report.steps.append(Step("file", path, "remove"))
+        elif current == entry.get("sha256") or (path.endswith(".json") and manifests.is_ours(Path(path))):
+            note = "" if current == entry.get("sha256") else "a cpa-bridge manifest, rewritten since install"
+            report.steps.append(Step("file", path, "remove", note))
             if not dry_run:
                 os.unlink(path)
         else:

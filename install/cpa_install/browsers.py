@@ -2,7 +2,7 @@
 
 One row per browser. Every install, check and uninstall path is read from this
 table; no other module knows a browser-specific directory or registry key.
-Source: docs in /work/shared/reference/native-messaging.md, part A2.
+Source: the native-messaging reference notes (part A2) the project was written from.
 
 Path templates start with one of these (expanded by ``Context.expand``):
 ``~`` home, ``{config}`` $XDG_CONFIG_HOME or ~/.config, ``{appsupport}``
@@ -110,9 +110,10 @@ BROWSERS: tuple[Browser, ...] = (
             "linux": ("{config}/BraveSoftware/Brave-Browser/NativeMessagingHosts",),
             "darwin": ("{appsupport}/BraveSoftware/Brave-Browser/NativeMessagingHosts",),
         },
-        # Not documented by Brave; these are what browserpass installs to.
+        # Not documented by Brave. Brave is an unbranded Chromium build, which reads Chromium's
+        # system dir; /etc/opt/chrome/ is Google Chrome's (installing there registers for Chrome).
         system_dirs={
-            "linux": ("/etc/opt/chrome/native-messaging-hosts",),
+            "linux": ("/etc/chromium/native-messaging-hosts",),
             "darwin": ("/Library/Application Support/Chromium/NativeMessagingHosts",),
         },
         profile_dirs={

@@ -15,11 +15,11 @@ from .errors import InstallError
 from .ping import PingError, ping
 from .record import Record
 from .targets import (
-    DEFAULT_EXTENSION_DIR,
     UDD_PREFIX,
     Registration,
     abs_path,
     browser_names,
+    extension_identity,
     jsonable,
     make_context,
     registrations,
@@ -78,7 +78,7 @@ def check(
     udd = abs_path(user_data_dir)
     ctx = make_context(platform, home, environ, system, root, udd)
     rec = Record.load(ctx.record_path)
-    ident = _check_identity(abs_path(extension_dir) or DEFAULT_EXTENSION_DIR, extension_id, rec)
+    ident = _check_identity(abs_path(extension_dir), extension_id, rec)
     reg = registry_for(ctx, registry, dry_run=True)
 
     explicit = browser_names(browsers)
@@ -110,10 +110,10 @@ def check(
     return report
 
 
-def _check_identity(ext_dir: Path, extension_id: str | None, rec: Record) -> manifests.Identity:
+def _check_identity(ext_dir: Path | None, extension_id: str | None, rec: Record) -> manifests.Identity:
     """Ids to check against: --extension-id, else what we installed, else manifest.json."""
     try:
-        ident = manifests.read_identity(ext_dir, extension_id or rec.extension_id)
+        ident = extension_identity(ext_dir, extension_id or rec.extension_id)
     except InstallError:
         if not rec.extension_id:
             raise

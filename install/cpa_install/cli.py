@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,11 +35,33 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+PACKAGED_PROG = "cpa-bridge-install"
+PACKAGED_EPILOG = f"""\
+browsers: {", ".join(NAMES)}, all. Without --browser, the browsers found here
+(profile directory or program present) get the host.
+
+The host runs on the Python this command was installed with (pip or pipx);
+the `cpa-bridge` command is the one pip or pipx put on PATH.
+
+exit codes: 0 ok; 1 failed (or --check found a broken registration);
+2 bad usage; 3 refused to overwrite a file or key this installer did not write.
+
+examples:
+  pipx install . && cpa-bridge-install      # per-user, all browsers found
+  cpa-bridge-install --check
+  cpa-bridge-install --uninstall
+"""
+
+
+def build_parser(packaged: bool = False) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG,
-        description="Install the cpa-bridge native-messaging host and CLI, and register the host with your browsers.",
-        epilog=EPILOG,
+        prog=PACKAGED_PROG if packaged else PROG,
+        description=(
+            "Register the installed cpa-bridge host with your browsers."
+            if packaged
+            else "Install the cpa-bridge native-messaging host and CLI, and register the host with your browsers."
+        ),
+        epilog=PACKAGED_EPILOG if packaged else EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mode = p.add_mutually_exclusive_group()
@@ -62,14 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="Chromium extension id (32 letters a-p) if not the one from manifest.json's key",
     )
-    p.add_argument(
-        "--no-venv",
-        action="store_true",
-        help="run the host on this Python (it must import cpa_bridge) instead of a private venv",
-    )
-    p.add_argument("--python", type=Path, metavar="PATH", help="run the host on this Python (implies --no-venv)")
-    p.add_argument("--editable", action="store_true", help="pip install the repository in editable mode")
-    p.add_argument("--reinstall", action="store_true", help="pip install again even if the same version is in the venv")
+    if packaged:  # the package manager made the environment: the host runs on this Python
+        p.set_defaults(no_venv=True, python=None, editable=False, reinstall=False)
+    else:
+        p.add_argument(
+            "--no-venv",
+            action="store_true",
+            help="run the host on this Python (it must import cpa_bridge) instead of a private venv",
+        )
+        p.add_argument("--python", type=Path, metavar="PATH", help="run the host on this Python (implies --no-venv)")
+        p.add_argument("--editable", action="store_true", help="pip install the repository in editable mode")
+        p.add_argument(
+            "--reinstall", action="store_true", help="pip install again even if the same version is in the venv"
+        )
     p.add_argument(
         "--force", action="store_true", help="overwrite manifests, launchers or keys this installer did not write"
     )
@@ -81,8 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def packaged_main(argv: list[str] | None = None) -> int:
+    """`cpa-bridge-install`: the installer of a pip / pipx install (no private venv, no CLI launcher)."""
+    return main(argv, packaged=True)
+
+
+def main(argv: list[str] | None = None, packaged: bool = False) -> int:
+    args = build_parser(packaged).parse_args(argv)
+    args.packaged = packaged
     common = dict(platform=args.platform, root=args.root, system=args.system)
     try:
         if args.check:
@@ -112,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args, message: str, code: int) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(f"{PACKAGED_PROG if args.packaged else PROG}: error: {message}", file=sys.stderr)
     if args.json:
         print(json.dumps({"ok": False, "error": message}))
     return code
@@ -135,6 +169,7 @@ def _install(args, common) -> int:
         reinstall=args.reinstall,
         force=args.force,
         dry_run=args.dry_run,
+        cli_launcher=not args.packaged,
         log=lambda m: print(m, file=sys.stderr),
         **common,
     )
@@ -151,35 +186,63 @@ def _install(args, common) -> int:
     actions = {s.target: s.action for s in report.steps}
     print(f"cpa-bridge host installed ({report.scope}).")
     print(f"  host launcher: {report.host_launcher}  (Python: {report.python})")
-    print(f"  CLI:           {report.cli_launcher}")
+    print(f"  CLI:           {report.cli_launcher or shutil.which('cpa-bridge') or 'cpa-bridge (from pip/pipx)'}")
     print("  registered for:")
     for r in report.registrations:
         where = f"{r.registry_key} -> {r.manifest}" if r.registry_key else str(r.manifest)
         state = actions.get(r.registry_key) if r.registry_key else actions.get(str(r.manifest))
         print(f"    {display_label(r.label)}: {where} ({WORDS.get(state or '', state)})")
     ext = report.extension_dir
-    print(f"Load the extension from {ext} (Chromium id {report.extension_id}):")
+    if ext is None:  # installed as a package: the extension comes from a release package or a checkout
+        ext = Path("extension")
+        print(f"Load the extension (Chromium id {report.extension_id}) from the extension/ folder of the source,")
+        print("or from the packages `python3 scripts/build.py` makes in dist/ (see the README, Packages):")
+    else:
+        print(f"Load the extension from {ext} (Chromium id {report.extension_id}):")
     if CHROMIUM in report.families:
         print(
             f"  Chrome, Chromium, Edge, Brave, Vivaldi: chrome://extensions -> Developer mode -> Load unpacked -> {ext}"
         )
     if FIREFOX in report.families:
         print(f"  Firefox: about:debugging#/runtime/this-firefox -> Load Temporary Add-on -> {ext / 'manifest.json'}")
-    print(f"Check it any time: python3 {api.REPO / 'install' / 'install.py'} --check")
+    again = PACKAGED_PROG if args.packaged else f"python3 {api.REPO / 'install' / 'install.py'}"
+    print(f"Check it any time: {again} --check")
     _warn(report.warnings)
     return EXIT_OK
 
 
+#: Where the host keeps the user's data, per platform (the host's store/paths.py, platformdirs).
+DATA_DIRS = {
+    "linux": ("~/.config/cpa-bridge", "~/.local/share/cpa-bridge"),
+    "darwin": ("~/Library/Application Support/cpa-bridge",),
+    "win32": ("%APPDATA%\\cpa-bridge", "%LOCALAPPDATA%\\cpa-bridge"),
+}
+
+
+def kept_data(platform: str) -> str:
+    """What uninstall leaves in place on purpose, and how to remove it too."""
+    dirs = DATA_DIRS.get(platform, DATA_DIRS["linux"])
+    return ("Kept your data: settings.json (CLIProxyAPI URLs and management keys), keys.json (your saved API "
+            "keys) and backups/ (every list cpa-bridge changed, for undo), in " + " and ".join(dirs)
+            + " (or $CPA_BRIDGE_CONFIG_DIR / $CPA_BRIDGE_DATA_DIR). To remove them too, delete "
+            + ("that folder." if len(dirs) == 1 else "those folders."))
+
+
 def _uninstall(args, common) -> int:
     report = api.uninstall(browsers=args.browser, user_data_dir=args.user_data_dir, dry_run=args.dry_run, **common)
+    full = not args.browser and not args.user_data_dir
+    platform = common.get("platform") or sys.platform
+    platform = "win32" if platform.startswith("win") else "darwin" if platform == "darwin" else "linux"
     if args.json:
-        print(json.dumps(dict(report.to_json(), ok=True), indent=2))
+        print(json.dumps(dict(report.to_json(), ok=True, kept=kept_data(platform) if full else None), indent=2))
     elif not report.steps:
         print(f"Nothing to uninstall (no install record at {report.record}).")
     else:
         verbs = {"remove": "would remove" if report.dry_run else "removed", "keep": "kept", "missing": "already gone"}
         for s in report.steps:
             print(f"{verbs[s.action]:13} {s.target}" + (f"  ({s.note})" if s.note else ""))
+    if full and not args.json:
+        print(kept_data(platform))
     _warn(report.warnings)
     return EXIT_OK
 

@@ -29,14 +29,25 @@ def id_from_bytes(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Identity:
-    extension_dir: Path
+    extension_dir: Path | None  # None: installed as a package, no extension/ folder at hand
     chromium_id: str
     gecko_id: str | None
-    id_source: str  # "key" (manifest.json), "option" (--extension-id) or "path" (no key)
+    id_source: str  # "key" (manifest.json), "option" (--extension-id), "path" (no key) or "package"
 
     @property
     def origin(self) -> str:
         return f"chrome-extension://{self.chromium_id}/"
+
+
+def packaged_identity(extension_id: str | None = None) -> Identity:
+    """The ids the installed host allows (cpa_bridge.wire.identity), for an install without extension/."""
+    try:
+        from cpa_bridge.wire import identity
+    except ImportError:
+        raise InstallError("no extension/manifest.json here and cpa_bridge is not importable (use --extension-dir)") from None
+    if extension_id is not None:
+        validate_extension_id(extension_id)
+    return Identity(None, extension_id or identity.CHROMIUM_EXTENSION_ID, identity.GECKO_ID, "package")
 
 
 def read_identity(extension_dir: Path, extension_id: str | None = None) -> Identity:
@@ -82,6 +93,15 @@ def build(family: str, launcher: Path, ident: Identity) -> dict:
         "type": "stdio",
         ALLOW_KEY[family]: allow,
     }
+
+
+def is_ours(path: Path) -> bool:
+    """Whether the file at ``path`` is a cpa-bridge host manifest (by content, whoever wrote it)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("name") == HOST_NAME and "cpa-bridge" in str(data.get("path", ""))
 
 
 def render(manifest: dict) -> bytes:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import browsers as table
+from . import manifests
 from .browsers import CHROMIUM, HOST_NAME
 from .context import Context
 from .errors import InstallError
@@ -29,6 +30,18 @@ class Registration:
     family: str
     manifest: Path
     registry_key: str | None = None
+
+
+def extension_identity(extension_dir: Path | None, extension_id: str | None = None) -> manifests.Identity:
+    """The ids from <extension_dir>/manifest.json (default: the checkout's extension/).
+
+    Installed as a Python package (pip, pipx) there is no extension/ beside the code: then
+    the ids are the ones the host itself allows (cpa_bridge.wire.identity), and
+    ``extension_dir`` is None.
+    """
+    if extension_dir is None and not (DEFAULT_EXTENSION_DIR / "manifest.json").exists():
+        return manifests.packaged_identity(extension_id)
+    return manifests.read_identity(extension_dir or DEFAULT_EXTENSION_DIR, extension_id)
 
 
 def jsonable(value):

@@ -11,6 +11,7 @@ import yaml
 
 from tests.conftest import MGMT_KEY
 from tests.masks import hint
+from tests.real.plugin import kept_lists, without_dropped
 from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
 
 OPENAI = "openai-compatibility"
@@ -53,13 +54,13 @@ def provider(server, name, list_name=OPENAI):
 
 
 @pytest.fixture
-def relay(host, standin_factory):
-    server = standin_factory(initial_yaml=PRESERVE_YAML)
+def relay(host, cpa_factory):
+    server = cpa_factory(initial_yaml=PRESERVE_YAML)
     assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
     return server
 
 
-def test_create_with_models_fetched_from_the_site(host, configured, upstream):
+def test_create_with_models_fetched_from_the_site(host, cpa_configured, upstream):
     reply = host.call("import", {"site_name": "  My Relay ", "site_url": upstream.url, "api_key": UPSTREAM_KEY})
     assert reply["ok"], reply
     result = reply["result"]
@@ -67,7 +68,7 @@ def test_create_with_models_fetched_from_the_site(host, configured, upstream):
     assert result["provider_name"] == "My Relay"
     assert result["base_url"] == upstream.url + "/v1"
     assert result["backup_id"]
-    created = provider(configured, "My Relay")
+    created = provider(cpa_configured, "My Relay")
     assert created["base-url"] == upstream.url + "/v1"
     assert created["api-key-entries"] == [{"api-key": UPSTREAM_KEY}]
     assert sorted(m["name"] for m in created["models"]) == sorted(UPSTREAM_MODELS)
@@ -75,7 +76,7 @@ def test_create_with_models_fetched_from_the_site(host, configured, upstream):
     assert UPSTREAM_KEY not in json.dumps(result)
 
 
-def test_create_when_models_cannot_be_fetched_says_so(host, configured):
+def test_create_when_models_cannot_be_fetched_says_so(host, cpa_configured):
     reply = host.call("import", {"site_name": "Dead", "site_url": "http://127.0.0.1:9/",
                                  "api_key": "sk-dead-0123456789ab"})
     result = reply["result"]
@@ -94,6 +95,7 @@ def test_update_appends_key_preserving_everything_byte_for_byte(host, relay):
     assert result["request"]["method"] == "PATCH"
     after = relay.config()
     relay_after = after[OPENAI][0]
+    before = without_dropped(relay, before)  # what this server keeps of a hand-written file at all
     assert relay_after["api-key-entries"][:2] == before[OPENAI][0]["api-key-entries"]
     assert relay_after["api-key-entries"][2] == {"api-key": "sk-new-key-5555555555"}
     assert relay_after["models"] == [{"name": "gpt-4o", "alias": "4o"}, {"name": "o3", "alias": "o3"}]
@@ -104,7 +106,7 @@ def test_update_appends_key_preserving_everything_byte_for_byte(host, relay):
     text = relay.yaml_text()
     for line in ("weight: 7", "proxy-url: socks5://127.0.0.1:1080", "name: Untouched", "weight: 2",
                  "proxy-url: http://127.0.0.1:3128"):
-        assert line in text
+        assert line in text or "weight" in relay.drops
 
 
 def test_reimport_is_unchanged_with_zero_writes(host, relay):
@@ -128,13 +130,13 @@ def test_name_conflict_and_its_resolutions(host, relay):
     assert provider(relay, "Relay")["base-url"] == "https://relay.example.invalid/v1"
 
 
-def test_versioned_paths_are_kept(host, configured):
+def test_versioned_paths_are_kept(host, cpa_configured):
     for site, expected in [("https://open.example.invalid/api/paas/v4", "https://open.example.invalid/api/paas/v4"),
                            ("https://g.example.invalid/v1beta/openai/", "https://g.example.invalid/v1beta/openai")]:
         result = host.call("import", {"site_name": site, "site_url": site, "api_key": "sk-versioned-0123456",
                                       "models": [{"name": "glm-4"}]})["result"]
         assert result["base_url"] == expected
-    urls = [p["base-url"] for p in configured.config()[OPENAI]]
+    urls = [p["base-url"] for p in cpa_configured.config()[OPENAI]]
     assert urls == ["https://open.example.invalid/api/paas/v4", "https://g.example.invalid/v1beta/openai"]
 
 
@@ -154,7 +156,6 @@ def test_preview_then_conflict_when_the_list_changed(host, relay):
     params = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-new-key-8888888888"}
     preview = host.call("import", {**params, "dry_run": True})["result"]
     # someone edits the list in between (the CLIProxyAPI panel, another tool)
-    relay.faults.mutate_before_next_write = None
     import httpx
 
     httpx.patch(relay.management_url + "/" + OPENAI, headers={"Authorization": f"Bearer {MGMT_KEY}"},
@@ -180,7 +181,7 @@ def test_claude_and_gemini_lists(host, relay):
     assert config["gemini-api-key"][0]["base-url"] == "https://g.example.invalid"
 
 
-def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, configured):
+def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, cpa_configured):
     items = []
     for site in range(20):
         kind = OPENAI if site % 2 == 0 else "claude-api-key"
@@ -188,33 +189,33 @@ def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, configured
             items.append({"site_name": f"Site {site}", "site_url": f"https://s{site}.example.invalid",
                           "api_key": f"sk-s{site:02d}-k{k:02d}-0123456789", "provider_type": kind,
                           "models": [{"name": "m1"}]})
-    configured.reset_requests()
+    cpa_configured.reset_requests()
     reply = host.call("import.batch", {"items": items}, timeout=60)
     assert reply["ok"], reply
     result = reply["result"]
     assert result["summary"]["failed"] == 0 and result["summary"]["total"] == 200
     assert result["requests_sent"] <= 6
     per_list = {}
-    for method, path in configured.requests:
+    for method, path in cpa_configured.requests:
         per_list.setdefault(path.rsplit("/", 1)[-1], []).append(method)
     assert per_list == {OPENAI: ["GET", "PUT", "GET"], "claude-api-key": ["GET", "PUT", "GET"]}
-    config = configured.config()
+    config = cpa_configured.config()
     assert len(config[OPENAI]) == 10
     assert all(len(p["api-key-entries"]) == 10 for p in config[OPENAI])
     assert len(config["claude-api-key"]) == 100
     # again: everything unchanged, no write
-    configured.reset_requests()
+    cpa_configured.reset_requests()
     again = host.call("import.batch", {"items": items}, timeout=60)["result"]
-    assert again["summary"]["unchanged"] == 200 and not writes(configured)
+    assert again["summary"]["unchanged"] == 200 and not writes(cpa_configured)
 
 
-def test_batch_with_an_invalid_item_sends_nothing(host, configured):
+def test_batch_with_an_invalid_item_sends_nothing(host, cpa_configured):
     items = [{"site_name": "ok", "site_url": "https://ok.example.invalid", "api_key": "sk-ok-0123456789"},
              {"site_name": "bad", "site_url": "javascript:alert(1)", "api_key": "sk-bad-0123456789"}]
-    configured.reset_requests()
+    cpa_configured.reset_requests()
     error = host.call("import.batch", {"items": items})["error"]
     assert error["code"] == "invalid_request" and error["details"]["items"][0]["index"] == 1
-    assert configured.requests == []
+    assert cpa_configured.requests == []
 
 
 def served(server, list_name=OPENAI):
@@ -224,16 +225,16 @@ def served(server, list_name=OPENAI):
 
 
 def test_undo_restores_the_exact_previous_list(host, relay):
-    before = relay.config()
+    before = kept_lists(relay)
     served_before = served(relay)
     result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
                                   "api_key": "sk-undo-me-000000000"})["result"]
-    assert relay.config() != before
+    assert kept_lists(relay) != before
     history = host.call("history.list")["result"]["entries"]
     assert history[0]["backup_id"] == result["backup_id"] and history[0]["outcome"] == "succeeded"
     undo = host.call("history.undo", {"backup_id": result["backup_id"]})["result"]
     assert undo["outcome"] == "succeeded" and undo["restored"] == result["backup_id"]
-    assert relay.config() == before
+    assert kept_lists(relay) == before
     # the list as CLIProxyAPI serves it is exactly the one served before the import
     assert served(relay) == served_before
 
@@ -258,7 +259,7 @@ def test_undo_defaults_to_the_latest_write(host, relay):
     assert [p["name"] for p in relay.config()[OPENAI]] == ["Relay", "Untouched"]
 
 
-def test_two_host_processes_importing_at_once_lose_no_key(host_factory, configured, host):
+def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_configured, host):
     hosts = [host_factory() for _ in range(2)]
     errors = []
 
@@ -275,20 +276,20 @@ def test_two_host_processes_importing_at_once_lose_no_key(host_factory, configur
     for t in threads:
         t.join()
     assert not errors
-    providers = configured.config()[OPENAI]
+    providers = cpa_configured.config()[OPENAI]
     assert len(providers) == 1, "no duplicate providers"
     keys = {e["api-key"] for e in providers[0]["api-key-entries"]}
     assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(8)}
 
 
-def test_put_failing_with_500_is_uncertain_with_a_backup(host, configured):
+def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, configured):
     configured.faults.save_fails = True
     before_disk = configured.config()
     result = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
                                   "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})["result"]
-    assert result["outcome"] == "uncertain"
+    assert result["outcome"] == "not_saved"
     assert result["read_back"] == "applied"  # in memory only
-    assert any("config.yaml" in w for w in result["warnings"])
+    assert any("config file" in w and "restarts" in w for w in result["warnings"])
     assert result["backup_id"]
     assert configured.config() == before_disk, "nothing reached the file"
 
@@ -311,8 +312,17 @@ def test_dropped_connection_after_the_write_is_uncertain_but_applied(host, confi
     assert configured.config()[OPENAI][0]["name"] == "X"
 
 
+@pytest.fixture
+def standin_relay(host, standin_factory):
+    """The relay config on the stand-in, for fault injection."""
+    server = standin_factory(initial_yaml=PRESERVE_YAML)
+    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
+    return server
+
+
 @pytest.mark.parametrize("garbage", ["non_json", "no_list", "wrong_type", "null"])
-def test_garbage_get_never_writes(host, relay, garbage):
+def test_garbage_get_never_writes(host, standin_relay, garbage):
+    relay = standin_relay
     before = relay.yaml_text()
     relay.faults.get_garbage = garbage
     reply = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
@@ -322,7 +332,8 @@ def test_garbage_get_never_writes(host, relay, garbage):
     assert relay.yaml_text() == before
 
 
-def test_a_huge_but_valid_list_is_handled_within_the_reply_limit(host, relay):
+def test_a_huge_but_valid_list_is_handled_within_the_reply_limit(host, standin_relay):
+    relay = standin_relay
     relay.faults.get_garbage = "huge"  # ~8 MiB: some 40,000 providers
     reply = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
                                  "api_key": "sk-huge-0000000000", "models": [{"name": "m"}], "dry_run": True},
@@ -364,7 +375,7 @@ def test_cli_import_history_undo_providers(cli, relay, host):
     assert conflict.code == 7 and "name_conflict" in conflict.err
 
 
-def test_cli_batch_file(cli, configured, tmp_path, host):
+def test_cli_batch_file(cli, cpa_configured, tmp_path, host):
     batch = tmp_path / "batch.json"
     batch.write_text(json.dumps([
         {"site_name": "A", "site_url": "https://a.example.invalid", "api_key": "sk-a-00000000000", "models": [{"name": "m"}]},
@@ -373,4 +384,78 @@ def test_cli_batch_file(cli, configured, tmp_path, host):
     res = cli("import", "--batch", str(batch))
     assert res.code == 0, res.err
     assert re.search(r"^2 created, 0 updated", res.out, re.M)
-    assert [p["name"] for p in configured.config()[OPENAI]] == ["A", "B"]
+    assert [p["name"] for p in cpa_configured.config()[OPENAI]] == ["A", "B"]
+
+
+OPTIONS = {"prefix": "team2", "priority": 5, "weight": 9, "headers": {"X-Org": "org-7"}}
+
+
+def _option_dropped(server, field):
+    return field in server.drops
+
+
+def test_import_options_are_written_and_read_back(host, cpa_configured):
+    server = cpa_configured
+    result = host.call("import", {"site_name": "Opt", "site_url": "https://opt.example.invalid",
+                                  "api_key": "sk-opt-key-0000000000", "models": [{"name": "m"}], **OPTIONS})["result"]
+    assert result["action"] == "created" and result["outcome"] == "succeeded", result
+    expected_dropped = [f for f in ("weight",) if _option_dropped(server, f)]
+    assert result["dropped_options"] == expected_dropped
+    assert bool(expected_dropped) == any("did not keep weight" in w for w in result["warnings"])
+    entry = provider(server, "Opt")
+    assert (entry["prefix"], entry["priority"], entry["headers"]) == ("team2", 5, {"X-Org": "org-7"})
+    assert entry["api-key-entries"][0].get("weight") == (None if expected_dropped else 9)
+    assert "org-7" not in json.dumps(result), "header values are not echoed"
+    for list_name, site in (("claude-api-key", "https://opt-c.example.invalid"),
+                            ("gemini-api-key", "https://opt-g.example.invalid")):
+        created = host.call("import", {"site_name": "OptK", "site_url": site, "api_key": f"sk-opt-{list_name[:3]}-01",
+                                       "provider_type": list_name, **OPTIONS})["result"]
+        assert created["outcome"] == "succeeded", created
+        entry = server.config()[list_name][-1]
+        kept = {k: entry.get(k) for k in OPTIONS}
+        want = {k: (None if k in server.drops else v) for k, v in OPTIONS.items()}
+        assert kept == want and created["dropped_options"] == [k for k in OPTIONS if k in server.drops]
+
+
+def test_changing_an_existing_providers_priority_is_kept(host, relay):
+    """v7.2.140 answers a PATCH of priority with ok and ignores it (fixed in v7.3.13): the host PUTs."""
+    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                  "api_key": "sk-old-key-1111111111", "priority": 3})["result"]
+    assert result["action"] == "updated" and result["outcome"] == "succeeded", result
+    assert result["request"]["method"] == "PUT"
+    assert [c for c in result["changes"] if c["op"] == "set_option"] == [
+        {"op": "set_option", "field": "priority", "value": 3}]
+    assert provider(relay, "Relay")["priority"] == 3 and result["dropped_options"] == []
+    again = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
+                                 "api_key": "sk-old-key-1111111111", "priority": 3})["result"]
+    assert again["action"] == "unchanged"
+
+
+@pytest.mark.parametrize("field, value", [("priority", "high"), ("weight", 0), ("weight", 1_000_001),
+                                          ("prefix", "a b"), ("prefix", "/"), ("headers", {"Bad Name": "x"}),
+                                          ("headers", {"X-Ok": "line\nbreak"})])
+def test_bad_options_are_refused_before_any_request(host, cpa_configured, field, value):
+    cpa_configured.reset_requests()
+    reply = host.call("import", {"site_name": "Bad", "site_url": "https://bad.example.invalid",
+                                 "api_key": "sk-bad-opt-000000000", field: value})
+    assert reply["error"]["code"] == "invalid_request", reply
+    assert reply["error"]["details"]["field"].startswith(f"params.{field}")
+    assert cpa_configured.requests == []
+
+
+def test_cli_import_options(cli, cpa_configured, host):
+    res = cli("import", "--site-name", "CliOpt", "--site-url", "https://cliopt.example.invalid", "--model", "m",
+              "--prefix", "t", "--priority", "4", "--weight", "6", "--header", "X-Org: secret-org-value",
+              stdin="sk-cli-opt-0000000000\n")
+    assert res.code == 0, res.err
+    assert "set_option: priority = 4" in res.out and "set_option: headers = X-Org" in res.out
+    assert "secret-org-value" not in res.out + res.err
+    entry = provider(cpa_configured, "CliOpt")
+    assert (entry["prefix"], entry["priority"], entry["headers"]) == ("t", 4, {"X-Org": "secret-org-value"})
+    if "weight" in cpa_configured.drops:
+        assert "did not keep weight" in res.out + res.err
+    else:
+        assert entry["api-key-entries"][0]["weight"] == 6
+    bad = cli("import", "--site-name", "B", "--site-url", "https://b.example.invalid", "--header", "no-colon",
+              stdin="sk-cli-opt-1111111111\n")
+    assert bad.code == 2 and "Name: value" in bad.err

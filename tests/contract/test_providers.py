@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from tests.conftest import MGMT_KEY
+from cpa_bridge.core.merge import comparable
+from tests.real.plugin import kept_lists, without_dropped
 from tests.masks import hint
 
 OPENAI = "openai-compatibility"
@@ -79,7 +81,15 @@ def assert_no_secret(replies) -> None:
 
 
 @pytest.fixture
-def managed(host, standin_factory):
+def managed(host, cpa_factory):
+    server = cpa_factory(initial_yaml=MANAGED_YAML)
+    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
+    yield server
+    assert_no_secret(host.replies)
+
+
+@pytest.fixture
+def standin_managed(host, standin_factory):
     server = standin_factory(initial_yaml=MANAGED_YAML)
     assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
     yield server
@@ -124,10 +134,11 @@ def test_show_masks_keys_proxies_and_header_values(host, managed):
     assert provider["name"] == "Relay" and provider["prefix"] == "team"
     assert [k["key_hint"] for k in provider["keys"]] == [hint("sk-relay-key-1111111111"), hint("sk-relay-key-2222222222")]
     assert [k["key_id"] for k in provider["keys"]] == relay["key_ids"]
-    assert provider["keys"][0]["weight"] == 7
+    assert provider["keys"][0].get("weight") == (None if "weight" in managed.drops else 7)
     assert provider["keys"][0]["proxy_url"] == "socks5://…@127.0.0.1:1080"
     assert provider["headers"] == ["X-Custom"]
-    assert provider["models"][0] == {"name": "gpt-4o", "alias": "4o", "display-name": "GPT 4o"}
+    assert provider["models"][0] == without_dropped(managed, {OPENAI: [{"name": "gpt-4o", "alias": "4o",
+                                                                        "display-name": "GPT 4o"}]})[OPENAI][0]
     assert result["list_hash"]
     claude = listing(host, "claude-api-key")["claude-api-key"][0]
     shown = host.call("providers.show", {"list": "claude-api-key", "entry_id": claude["entry_id"]})["result"]
@@ -168,14 +179,15 @@ def _applied(server, name) -> None:
     if name == "remove_key":
         assert [e["api-key"] for e in relay["api-key-entries"]] == ["sk-relay-key-2222222222"]
         assert relay["headers"] == {"X-Custom": "header-secret-value"} and relay["prefix"] == "team"
-        assert relay["models"][0]["display-name"] == "GPT 4o"
+        assert relay["models"][0].get("display-name") == (None if "display-name" in server.drops else "GPT 4o")
     elif name == "disable":
         assert relay["disabled"] is True and len(relay["api-key-entries"]) == 2
     elif name == "delete":
         assert relay is None and [p["name"] for p in config[OPENAI]] == ["Other"]
     elif name == "set_models":
-        assert relay["models"] == [{"name": "gpt-4o", "alias": "four-o", "display-name": "GPT 4o"},
-                                   {"name": "gpt-4.1", "alias": "gpt-4.1"}]
+        assert relay["models"] == without_dropped(server, {OPENAI: [
+            {"name": "gpt-4o", "alias": "four-o", "display-name": "GPT 4o"}, {"name": "gpt-4.1", "alias": "gpt-4.1"}]
+        })[OPENAI]
     elif name == "claude_remove_key":
         assert not config.get("claude-api-key")
     elif name == "claude_disable":
@@ -200,7 +212,7 @@ ACTIONS = ["remove_key", "disable", "delete", "set_models", "claude_remove_key",
 def test_each_action_is_applied_safely_and_undone_exactly(host, managed, name):
     mtype, params = _action(host, name)
     list_name = params["list"]
-    before, before_yaml_lists = served(managed, list_name), managed.config()
+    before, before_yaml_lists = served(managed, list_name), kept_lists(managed)
     managed.reset_requests()
     reply = host.call(mtype, params)
     assert reply["ok"], reply
@@ -212,15 +224,15 @@ def test_each_action_is_applied_safely_and_undone_exactly(host, managed, name):
     methods = [m for m, _ in managed.requests]
     assert methods[0] == "GET" and methods[-1] == "GET" and len(writes(managed)) == 1 and len(methods) == 3
     _applied(managed, name)
-    other_lists = {k: v for k, v in managed.config().items() if k != list_name}
+    other_lists = {k: v for k, v in kept_lists(managed).items() if k != list_name}
     assert other_lists == {k: v for k, v in before_yaml_lists.items() if k != list_name}
 
     history = host.call("history.list")["result"]["entries"]
     assert history[0]["backup_id"] == result["backup_id"] and history[0]["operation"].startswith("providers.")
     undo = host.call("history.undo", {"backup_id": result["backup_id"]})
     assert undo["ok"] and undo["result"]["outcome"] == "succeeded", undo
-    assert managed.config() == before_yaml_lists
-    assert served(managed, list_name) == before
+    assert kept_lists(managed) == before_yaml_lists
+    assert comparable(served(managed, list_name)) == comparable(before)
 
 
 def test_patch_by_name_where_unique(host, managed):
@@ -254,8 +266,8 @@ openai-compatibility:
 """
 
 
-def test_duplicate_names_are_written_by_put_and_ambiguous_ids_refused(host, standin_factory):
-    server = standin_factory(initial_yaml=TWINS_YAML)
+def test_duplicate_names_are_written_by_put_and_ambiguous_ids_refused(host, cpa_factory):
+    server = cpa_factory(initial_yaml=TWINS_YAML)
     assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
     rows = listing(host, OPENAI)[OPENAI]
     # "Twin" at twin-a and "twin" at twin-a/ share an id: ambiguous
@@ -314,10 +326,10 @@ def test_no_change_means_no_write_and_enable_reverts_disable(host, managed):
     same = host.call("providers.set_models", {**params, "models": [{"name": "gpt-4o", "alias": "4o"},
                                                                    {"name": "o3"}]})["result"]
     assert same["action"] == "unchanged" and writes(managed) == []
-    before = managed.config()
+    before = kept_lists(managed)
     host.call("providers.set_disabled", {**params, "disabled": True})
     assert host.call("providers.set_disabled", {**params, "disabled": False})["result"]["outcome"] == "succeeded"
-    assert managed.config() == before
+    assert kept_lists(managed) == before
     claude = listing(host, "claude-api-key")["claude-api-key"][0]
     cparams = {"list": "claude-api-key", "entry_id": claude["entry_id"]}
     host.call("providers.set_disabled", {**cparams, "disabled": True})
@@ -337,7 +349,8 @@ def test_expect_list_hash_refuses_a_stale_edit(host, managed):
     assert [p["name"] for p in managed.config()[OPENAI]] == ["Relay", "Other"]
 
 
-def test_a_write_answered_500_is_uncertain_with_a_backup(host, managed):
+def test_a_write_answered_500_is_uncertain_with_a_backup(host, standin_managed):
+    managed = standin_managed
     relay = by_name(host, "Relay")
     managed.faults.fail_next_writes = 1
     result = host.call("providers.delete", {"list": OPENAI, "entry_id": relay["entry_id"]})["result"]
@@ -352,8 +365,8 @@ def test_the_removed_last_key_warns(host, managed):
     assert result["outcome"] == "succeeded" and any("no key left" in w for w in result["warnings"])
 
 
-def test_list_over_several_targets(host, managed, standin_factory):
-    second = standin_factory()
+def test_list_over_several_targets(host, managed, cpa_factory):
+    second = cpa_factory()
     assert host.call("settings.set", {"target": "second", "management_url": second.url,
                                       "management_key": MGMT_KEY})["ok"]
     result = host.call("providers.list", {"targets": "all", "list": OPENAI})["result"]

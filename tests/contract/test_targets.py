@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import MGMT_KEY
 from tests.masks import hint
+from tests.real.plugin import kept_lists
 from tests.standin.cliproxyapi import StandinCLIProxyAPI
 
 OPENAI = "openai-compatibility"
@@ -76,7 +77,16 @@ def add_target(host, name, server, key=MGMT_KEY, default=False):
 
 
 @pytest.fixture
-def trio(host, standin_factory):
+def trio(host, cpa_factory):
+    servers = {"a": cpa_factory(), "b": cpa_factory(), "c": cpa_factory()}
+    for name, server in servers.items():
+        add_target(host, name, server, default=name == "a")
+    yield servers
+    assert_no_secret(host.replies)
+
+
+@pytest.fixture
+def standin_trio(host, standin_factory):
     servers = {"a": standin_factory(), "b": standin_factory(), "c": standin_factory()}
     for name, server in servers.items():
         add_target(host, name, server, default=name == "a")
@@ -85,7 +95,21 @@ def trio(host, standin_factory):
 
 
 @pytest.fixture
-def drifted(host, standin_factory):
+def drifted(host, cpa_factory):
+    servers = {"a": cpa_factory(initial_yaml=A_YAML), "b": cpa_factory(initial_yaml=B_YAML),
+               "c": cpa_factory()}
+    for name, server in servers.items():
+        add_target(host, name, server, default=name == "a")
+    yield servers
+    assert_no_secret(host.replies)
+
+
+FAN = {"site_name": "Fan", "site_url": "https://fan.example.invalid", "api_key": "sk-fan-key-0000000000",
+       "models": [{"name": "gpt-4o"}]}
+
+
+@pytest.fixture
+def standin_drifted(host, standin_factory):
     servers = {"a": standin_factory(initial_yaml=A_YAML), "b": standin_factory(initial_yaml=B_YAML),
                "c": standin_factory()}
     for name, server in servers.items():
@@ -109,7 +133,8 @@ def test_settings_list_every_target_with_one_default(host, trio):
     assert result["default_target"] == "a"
 
 
-def test_fan_out_import_with_one_target_down_then_retry_only_that_one(host, trio):
+def test_fan_out_import_with_one_target_down_then_retry_only_that_one(host, standin_trio):
+    trio = standin_trio
     a, b, c = trio["a"], trio["b"], trio["c"]
     port = c.port
     c.stop()
@@ -143,7 +168,8 @@ def test_fan_out_import_with_one_target_down_then_retry_only_that_one(host, trio
         fixed.stop()
 
 
-def test_fan_out_batch_with_one_target_down_then_retry_only_that_one(host, trio):
+def test_fan_out_batch_with_one_target_down_then_retry_only_that_one(host, standin_trio):
+    trio = standin_trio
     a, b, c = trio["a"], trio["b"], trio["c"]
     port = c.port
     c.stop()
@@ -185,7 +211,8 @@ def test_fan_out_with_a_rejected_key_then_retry_after_fixing_it(host, trio):
     assert b.config()[CLAUDE][0]["api-key"] == "sk-a-key-1111111111"
 
 
-def test_targets_are_written_concurrently(host, trio):
+def test_targets_are_written_concurrently(host, standin_trio):
+    trio = standin_trio
     for server in trio.values():
         server.faults.delay_seconds = 0.5
     started = time.monotonic()
@@ -196,7 +223,8 @@ def test_targets_are_written_concurrently(host, trio):
     assert elapsed < 3.5, elapsed
 
 
-def test_a_write_answered_500_is_uncertain_but_reported_per_target(host, trio):
+def test_a_write_answered_500_is_uncertain_but_reported_per_target(host, standin_trio):
+    trio = standin_trio
     trio["c"].faults.fail_next_writes = 5
     result = host.call("import", {**FAN, "targets": "all"})["result"]
     by_target = {r["target"]: r for r in result["results"]}
@@ -230,7 +258,7 @@ def test_drift_shows_which_target_lacks_which_key(host, drifted):
 
 def test_sync_copies_what_is_missing_never_deletes_and_is_undone_per_target(host, drifted):
     a, b, c = drifted["a"], drifted["b"], drifted["c"]
-    b_before = b.config()
+    b_before = kept_lists(b)
     dry = host.call("providers.sync", {"from_target": "a", "to_targets": "all", "dry_run": True})["result"]
     assert dry["summary"] == {"total": 2, "succeeded": 2, "failed": 0}
     assert all(writes(s) == [] for s in drifted.values())
@@ -247,11 +275,11 @@ def test_sync_copies_what_is_missing_never_deletes_and_is_undone_per_target(host
     b_relay, only_b = b.config()[OPENAI]
     assert b_relay["name"] == "relay" and [e["api-key"] for e in b_relay["api-key-entries"]] == [
         "sk-a-key-1111111111", "sk-a-key-2222222222"]
-    assert b_relay["api-key-entries"][1].get("weight") == 3
+    assert b_relay["api-key-entries"][1].get("weight") == (None if "weight" in b.drops else 3)
     assert only_b == b_before[OPENAI][1], "never deletes or changes what the source lacks"
-    c_relay = c.config()[OPENAI][0]
-    assert c_relay == a.config()[OPENAI][0], "a missing provider is copied with its settings"
-    assert c.config()[CLAUDE] == a.config()[CLAUDE]
+    # (compared as the servers keep them: "a" is only read, so its hand-written file is as it was)
+    assert kept_lists(c)[OPENAI][0] == kept_lists(a)[OPENAI][0], "a missing provider is copied with its settings"
+    assert kept_lists(c)[CLAUDE] == kept_lists(a)[CLAUDE]
 
     after = host.call("providers.drift")["result"]
     assert after["summary"]["in_sync"] == 2 and after["summary"]["drifted"] == 1
@@ -267,7 +295,7 @@ def test_sync_copies_what_is_missing_never_deletes_and_is_undone_per_target(host
         undo = host.call("history.undo", {"target": "b", "backup_id": backup})
         assert undo["ok"] and undo["result"]["outcome"] == "succeeded", undo
     # (an emptied list stays in config.yaml as "[]" where it was absent before: the same config)
-    assert {k: v for k, v in b.config().items() if v != []} == b_before
+    assert kept_lists(b) == b_before
 
 
 def test_sync_of_one_drift_row(host, drifted):
@@ -277,7 +305,7 @@ def test_sync_of_one_drift_row(host, drifted):
     result = host.call("providers.sync", {"from_target": "a", "to_targets": row["missing_on"],
                                           "entry_ids": [row["entry_ids"]["a"]]})["result"]
     assert result["summary"]["succeeded"] == 2
-    assert b.config()[CLAUDE] == c.config()[CLAUDE] == a.config()[CLAUDE]
+    assert kept_lists(b)[CLAUDE] == kept_lists(c)[CLAUDE] == kept_lists(a)[CLAUDE]
     assert [p["name"] for p in b.config()[OPENAI]] == ["relay", "OnlyB"] and not c.config()[OPENAI]
     missing = host.call("providers.sync", {"from_target": "a", "to_targets": ["b"], "entry_ids": ["0123456789ab"]})
     assert missing["error"]["code"] == "not_found"
@@ -285,7 +313,8 @@ def test_sync_of_one_drift_row(host, drifted):
     assert empty["error"]["code"] == "invalid_request" and empty["error"]["details"]["field"] == "params.to_targets"
 
 
-def test_sync_with_a_failing_target_then_retry(host, drifted):
+def test_sync_with_a_failing_target_then_retry(host, standin_drifted):
+    drifted = standin_drifted
     b, c = drifted["b"], drifted["c"]
     c.faults.get_garbage = "non_json"
     result = host.call("providers.sync", {"from_target": "a", "to_targets": "all"})["result"]
@@ -300,9 +329,9 @@ def test_sync_with_a_failing_target_then_retry(host, drifted):
     assert [p["name"] for p in c.config()[OPENAI]] == ["Relay"]
 
 
-def test_sync_reports_name_conflicts_per_key(host, standin_factory):
-    a = standin_factory(initial_yaml=A_YAML)
-    b = standin_factory(initial_yaml=A_YAML.replace("https://relay.example.invalid/v1", "https://elsewhere.invalid/v1"))
+def test_sync_reports_name_conflicts_per_key(host, cpa_factory):
+    a = cpa_factory(initial_yaml=A_YAML)
+    b = cpa_factory(initial_yaml=A_YAML.replace("https://relay.example.invalid/v1", "https://elsewhere.invalid/v1"))
     add_target(host, "a", a, default=True)
     add_target(host, "b", b)
     result = host.call("providers.sync", {"from_target": "a", "to_targets": ["b"], "list": OPENAI})["result"]
@@ -323,16 +352,17 @@ def test_sync_refuses_bad_targets(host, drifted):
     assert host.call("providers.sync", {"from_target": "a", "to_targets": ["zz"]})["error"]["code"] == "not_found"
 
 
-def test_drift_with_an_unreachable_target_compares_the_others(host, drifted):
+def test_drift_with_an_unreachable_target_compares_the_others(host, standin_drifted):
+    drifted = standin_drifted
     drifted["c"].stop()
     result = host.call("providers.drift")["result"]
     assert result["targets"] == ["a", "b"] and result["failed_targets"] == ["c"]
     assert result["errors"][0]["error"]["code"] == "unreachable" and result["warnings"]
 
 
-def test_cli_targets_drift_and_sync(cli, host, standin_factory):
-    a = standin_factory(initial_yaml=A_YAML)
-    b = standin_factory(initial_yaml=B_YAML)
+def test_cli_targets_drift_and_sync(cli, host, cpa_factory):
+    a = cpa_factory(initial_yaml=A_YAML)
+    b = cpa_factory(initial_yaml=B_YAML)
     added = cli("targets", "add", "a", "--url", a.url, "--key", "--default", stdin=MGMT_KEY + "\n")
     assert added.code == 0, added.err
     assert cli("targets", "add", "b", "--url", b.url, "--key", stdin=MGMT_KEY + "\n").code == 0

@@ -40,6 +40,7 @@ def test_manifest_identity_and_policy() -> None:
     assert manifest["browser_specific_settings"]["gecko"] == {
         "id": "cpa-bridge@cpabridge.io",
         "strict_min_version": "121.0",
+        "data_collection_permissions": {"required": ["none"]},
     }
     assert manifest["background"] == {
         "service_worker": "background.js",

@@ -317,3 +317,27 @@ def test_batch_fan_out_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any
     expect(retried).to_contain_text("Imported 2 of 2 keys")
     expect(retried).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
     assert sorted(p["name"] for p in standin.config()["openai-compatibility"]) == ["Batch One", "Batch Two"]
+
+
+def test_provider_options_are_checked_then_imported(ext: Ext, cpa: Any, relay: Any) -> None:
+    page, key_id = setup_page(ext, cpa, relay, site="Relay Options")
+    dialog = open_dialog(page, key_id)
+    options = dialog.locator("#imp-options")
+    expect(options.locator("summary")).to_have_text(EN["provider_options_title"])
+    options.locator("summary").click()
+    page.fill("#imp-opt-prefix", "team")
+    page.fill("#imp-opt-priority", "4")
+    page.fill("#imp-opt-weight", "0")  # out of range: refused in the page, nothing is sent
+    page.fill("#imp-opt-headers", "X-Org: org-secret-value")
+    page.click("#imp-apply")
+    expect(page.locator("#imp-opt-weight")).to_be_focused()
+    expect(page.locator("#imp-opt-weight")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".toast.toast-error")).to_be_visible()
+    assert providers(cpa) == []
+    page.fill("#imp-opt-weight", "6")
+    page.click("#imp-apply")
+    expect(page.locator(".toast.toast-success[data-action=created]")).to_be_visible()
+    [provider] = providers(cpa)
+    assert (provider["prefix"], provider["priority"], provider["headers"]) == ("team", 4, {"X-Org": "org-secret-value"})
+    assert provider["api-key-entries"][0]["weight"] == 6
+    assert "org-secret-value" not in page.content()

@@ -2,7 +2,8 @@
 
 Screenshots go to ``test-artifacts/e2e/locales/<locale>/`` (1280 px and 400 px wide): the key
 page, the import dialog, History, the options page with two CLIProxyAPI servers, and the
-CLIProxyAPI tab (one server, and the drift view of all servers).
+CLIProxyAPI tab (one server, and the drift view of all servers). The English ones are also
+saved small to docs/screenshots/ for the README (tests/e2e/readme_shots.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from cpa_bridge.errors import ErrorCode
 
 from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, make_env, messages, open_browser, register_host
+from tests.e2e.readme_shots import save_readme_shot
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
@@ -56,6 +58,8 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         expect(page.locator(".cpa-import").first).to_have_attribute("aria-label", text["import_to_cpa"])
         assert page.evaluate("document.documentElement.lang").replace("-", "_").startswith(locale[:2])
         page.screenshot(path=str(out / "keys.png"), full_page=True)
+        if locale == "en":
+            save_readme_shot(page, "keys")
 
         page.click(f'button.cpa-import[data-key-id="{key_id}"]')
         expect(page.locator('#model-suggestions .chip[data-model="gpt-4o-mini"]')).to_be_visible()
@@ -65,6 +69,8 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         expect(page.locator("#imp-preview")).to_be_visible()
         expect(page.locator("#import-title")).to_have_text(text["import_title"])
         page.screenshot(path=str(out / "import-dialog.png"))
+        if locale == "en":
+            save_readme_shot(page, "import-dialog")
         page.click("#imp-apply")
         expect(page.locator(".toast.toast-success")).to_be_visible()
         page.screenshot(path=str(out / "keys-toast.png"))
@@ -123,6 +129,8 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
             text["target_default"]
         )
         options.screenshot(path=str(out / "options-targets.png"), full_page=True)
+        if locale == "en":
+            save_readme_shot(options, "options")
         options.set_viewport_size({"width": 400, "height": 860})
         assert options.evaluate(OVERFLOW) <= 0, "options.html (two servers) scrolls sideways at 400 px"
         options.screenshot(path=str(out / "options-targets-400.png"), full_page=True)
@@ -134,6 +142,8 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         expect(providers.locator(".provider-card")).to_have_count(1)
         expect(providers.locator(".provider-card .provider-show")).to_have_text(text["provider_details"])
         providers.screenshot(path=str(out / "providers.png"), full_page=True)
+        if locale == "en":
+            save_readme_shot(providers, "providers")
         providers.set_viewport_size({"width": 400, "height": 860})
         assert providers.evaluate(OVERFLOW) <= 0, "providers.html scrolls sideways at 400 px"
         providers.screenshot(path=str(out / "providers-400.png"), full_page=True)

@@ -124,30 +124,31 @@ def test_connection_test_not_configured(host):
     assert host.call("connection.test")["error"]["code"] == "not_configured"
 
 
-def test_connection_test_ok_reports_version_and_counts(host, standin_factory):
-    server = standin_factory(initial_yaml=(
+def test_connection_test_ok_reports_version_and_counts(host, cpa_factory):
+    server = cpa_factory(initial_yaml=(
         "openai-compatibility:\n"
         "  - name: a\n    base-url: https://a.example.invalid/v1\n    api-key-entries: [{api-key: sk-a}]\n"
         "  - name: b\n    base-url: https://b.example.invalid/v1\n"
         "claude-api-key:\n  - api-key: sk-c\n"
-    ), version="v7.2.140")
+    ))
     _set(host, management_url=server.url, management_key=MGMT_KEY)
     result = host.call("connection.test")["result"]
-    assert result["server_version"] == "v7.2.140"
+    assert result["server_version"] == getattr(server, "announced_version", "v7.2.140")
     assert result["lists"]["openai-compatibility"] == 2
     assert result["lists"]["claude-api-key"] == 1
     assert result["lists"]["gemini-api-key"] == 0
 
 
-def test_management_disabled_when_no_secret(host, standin_factory):
-    server = standin_factory(secret=None)
+def test_management_disabled_when_no_secret(host, cpa_factory):
+    server = cpa_factory(secret=None)
     _set(host, management_url=server.url, management_key=MGMT_KEY)
     error = host.call("connection.test")["error"]
     assert error["code"] == "management_disabled"
 
 
 @pytest.mark.parametrize("key, reason", [(" ", "missing"), ("wrong-key-0000000000", "invalid")])
-def test_unauthorized_says_which_and_then_stops_trying(host, standin, key, reason):
+def test_unauthorized_says_which_and_then_stops_trying(host, cpa, key, reason):
+    standin = cpa
     _set(host, management_url=standin.url, management_key=key)
     error = host.call("connection.test")["error"]
     if reason == "missing":  # an empty key is never sent: nothing is configured
@@ -155,7 +156,9 @@ def test_unauthorized_says_which_and_then_stops_trying(host, standin, key, reaso
         return
     assert error["code"] == "unauthorized"
     assert error["details"]["reason"] == reason
-    assert error["details"]["attempts_left"] == 4
+    assert error["details"]["ban_failures"] == 5 and error["details"]["ban_minutes"] == 30
+    assert error["details"]["failures_seen"] == 1
+    assert "attempts_left" not in error["details"] and "tries are left" not in error["message"]
     assert "30 minutes" in error["message"]
     sent = len(standin.requests)
     for _ in range(6):
@@ -186,15 +189,15 @@ def reverse_proxy(target_url: str, *, drop_authorization: bool = False, forwarde
 
 
 @pytest.fixture
-def header_stripping_proxy(standin):
+def header_stripping_proxy(cpa):
     """A proxy that drops the Authorization header (a real misconfiguration)."""
-    yield from reverse_proxy(standin.url, drop_authorization=True)
+    yield from reverse_proxy(cpa.url, drop_authorization=True)
 
 
 @pytest.fixture
-def remote_client_proxy(standin):
+def remote_client_proxy(cpa):
     """A proxy that tells CLIProxyAPI the client is remote (X-Forwarded-For), as any reverse proxy does."""
-    yield from reverse_proxy(standin.url, forwarded_for="203.0.113.9")
+    yield from reverse_proxy(cpa.url, forwarded_for="203.0.113.9")
 
 
 def test_missing_key_behind_a_proxy_that_drops_the_header(host, header_stripping_proxy):
@@ -220,10 +223,11 @@ def test_remote_management_disabled(host, remote_client_proxy):
     assert "allow-remote" in error["message"]
 
 
-def test_banned_after_five_failures(host, standin):
+def test_banned_after_five_failures(host, cpa):
     # someone else (not us) burned the attempts from this IP
     import httpx
 
+    standin = cpa
     for _ in range(5):
         httpx.get(standin.management_url + "/config", headers={"Authorization": "Bearer nope"})
     _set(host, management_url=standin.url, management_key=MGMT_KEY)

@@ -39,11 +39,11 @@ def writes(server):
 def test_fault_put_500_failed_to_save_config(host, seeded):
     seeded.faults.save_fails = True
     result = host.call("import", ITEM)["result"]
-    assert result["outcome"] == "uncertain" and result["read_back"] == "applied"
+    assert result["outcome"] == "not_saved" and result["read_back"] == "applied"
     assert result["backup_id"]
     assert [p["name"] for p in seeded.config()[OPENAI]] == ["Keep"], "file intact"
     entries = host.call("history.list")["result"]["entries"]
-    assert entries[0]["outcome"] == "uncertain"
+    assert entries[0]["outcome"] == "not_saved"
 
 
 def test_fault_connection_dropped_after_the_server_applied_the_write(host, seeded):
@@ -78,7 +78,7 @@ def test_fault_server_restarts_between_read_and_write(host, seeded):
     # a change that only reached memory (failed save) is lost by the restart; the next import sees that
     seeded.faults.save_fails = True
     first = host.call("import", ITEM)["result"]
-    assert first["outcome"] == "uncertain"
+    assert first["outcome"] == "not_saved"
     seeded.faults.save_fails = False
     seeded.faults.restart_before_next_write = True
     # we read "Relay" (memory only), then the server restarted and forgot it: the PATCH finds nothing
@@ -124,7 +124,8 @@ def test_fault_data_dir_read_only(host_factory, seeded):
 
 def test_fault_data_dir_full(seeded, monkeypatch):
     # ENOSPC on every write of the host's own files (in-process, since a full disk cannot be faked per test)
-    from cpa_bridge import dispatch, storage
+    from cpa_bridge.wire import dispatch
+    from cpa_bridge.store import storage
 
     assert dispatch.call("settings.set", {"management_url": seeded.url, "management_key": MGMT_KEY})
     real_write = os.write
@@ -177,7 +178,7 @@ def test_concurrent_hosts_and_cli_lose_no_key_and_make_no_duplicate(host_factory
 
 
 def test_backups_are_bounded(monkeypatch, isolated_home):
-    from cpa_bridge import backups
+    from cpa_bridge.cliproxyapi import backups
 
     monkeypatch.setattr(backups, "MAX_BACKUPS", 5)
     ids = [backups.save("http://127.0.0.1:1/v0/management", {"list": OPENAI, "before": [], "backup_id": f"2026{i:04d}"})

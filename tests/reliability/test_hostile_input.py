@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpa_bridge.dispatch import ROUTES
+from cpa_bridge.wire.dispatch import ROUTES
 from tests.conftest import MGMT_KEY
 from tests.hostproc import HostProcess
 

@@ -1,6 +1,6 @@
 """A stand-in for the CLIProxyAPI Management API (``/v0/management``), for tests.
 
-Written from /work/shared/reference/cliproxyapi-management-api.md ("ref section N" below);
+Written from the project's CLIProxyAPI Management API reference notes ("ref section N" below);
 the real Go server cannot be built here (ref section 9). Stdlib HTTP server + PyYAML only.
 
 Run it in-process::
@@ -537,7 +537,9 @@ class StandinCLIProxyAPI(BackgroundServer):
         """Wrap a pure list operation into a write that replaces ``memory[<list>]``."""
 
         def apply(request: Request) -> None:
-            self._memory[spec.name] = op(spec, list(self._memory.get(spec.name) or []), request)
+            items = op(spec, list(self._memory.get(spec.name) or []), request)
+            # a PUT re-creates every entry: claude/codex/xai models then read back [] (a PATCH keeps null)
+            self._memory[spec.name] = model.mark_written(spec, items) if request.method == "PUT" else items
 
         return lambda request: self._write(request, apply)
 
@@ -764,6 +766,9 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive; every answer carries Content-Length; never logs."""
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as Go's net/http sets it: without it a kept-alive client waits out the
+    # 40 ms delayed ACK between the header and body writes of each answer.
+    disable_nagle_algorithm = True
     server: _Server
     timeout = 30
 

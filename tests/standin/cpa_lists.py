@@ -1,7 +1,7 @@
 """Provider-list model of the CLIProxyAPI stand-in: schemas, decoding, normalisation and list operations.
 
-Everything here is pure (no I/O, no locks). It mirrors the behaviour described in
-/work/shared/reference/cliproxyapi-management-api.md, cited below as "ref section N".
+Everything here is pure (no I/O, no locks). It mirrors the behaviour described in the
+project's CLIProxyAPI Management API reference notes, cited below as "ref section N".
 
 Entries live in two shapes:
 
@@ -468,7 +468,26 @@ def load_list(spec: ListSpec, value: Any) -> list[dict[str, Any]]:
     Raises :class:`DecodeError` naming the list when the file content does not fit the schema.
     """
     entries = decode(value, ListOf(spec.entry), spec.name)
-    return to_stored(spec, sanitize(spec, entries))
+    stored = to_stored(spec, sanitize(spec, entries))
+    if _models_nullable(spec) and isinstance(value, list) and len(value) == len(stored):
+        for raw, entry in zip(value, stored):  # ``models:`` written in the file, even empty, loads as []
+            if isinstance(raw, dict) and "models" in raw:
+                entry.setdefault("models", [])
+    return stored
+
+
+def _models_nullable(spec: ListSpec) -> bool:
+    """claude, codex and xai always emit ``models``: ``null`` for an entry loaded without a ``models:``
+    line, ``[]`` once its list has been replaced by a PUT (the real v7 server does so; a PATCH keeps null)."""
+    return "models" in spec.entry.json_keep
+
+
+def mark_written(spec: ListSpec, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries of a list just replaced by a PUT: their ``models`` read back as ``[]``, not null."""
+    if _models_nullable(spec):
+        for entry in entries:
+            entry.setdefault("models", [])
+    return entries
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,6 +546,8 @@ def auth_index(seed: str) -> str:
 def render_entry(spec: ListSpec, stored: Mapping[str, Any], *, with_auth_index: bool = True) -> dict[str, Any]:
     """One GET item: JSON omitempty rules plus ``auth-index`` (per key entry for openai-compatibility)."""
     out: dict[str, Any] = compact(expand(stored, spec.entry), spec.entry, for_json=True)
+    if _models_nullable(spec) and "models" not in stored:
+        out["models"] = None
     if not with_auth_index:
         return out
     if spec.family == "openai":

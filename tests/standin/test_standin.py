@@ -1,6 +1,6 @@
 """Contract tests of the CLIProxyAPI and upstream stand-ins, over real HTTP on 127.0.0.1.
 
-Each test cites the section of /work/shared/reference/cliproxyapi-management-api.md it pins.
+Each test cites the section of the CLIProxyAPI Management API reference notes it pins.
 """
 
 # ruff: noqa: F811 - test parameters named like the imported fixtures, by design

@@ -1,1 +1,1 @@
-"""Message handlers, one module per namespace (see ``cpa_bridge.dispatch.ROUTES``)."""
+"""Message handlers, one module per namespace (see ``cpa_bridge.wire.dispatch.ROUTES``)."""

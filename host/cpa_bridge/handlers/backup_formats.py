@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..notices import Notice
-from ..notices import WarningCode as W
+from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
 
 @dataclass
@@ -56,10 +58,10 @@ def _tokens(account: dict[str, Any]) -> list[tuple[str, str]]:
 
 #: All API Hub's API type → the CLIProxyAPI list it maps to (its own mapping, see the analysis §1.4).
 API_TYPES = {
-    "openai-compatible": "openai-compatibility",
-    "openai": "codex-api-key",
-    "anthropic": "claude-api-key",
-    "google": "gemini-api-key",
+    "openai-compatible": OPENAI,
+    "openai": CODEX,
+    "anthropic": CLAUDE,
+    "google": GEMINI,
 }
 
 
@@ -68,8 +70,6 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
     All API Hub backup (format versions 1.0 to 4.0). Site accounts carry no API keys in the
     backup; a warning says how many sites came without one.
     """
-    from ..errors import BridgeError, ErrorCode
-
     if isinstance(data, dict) and data.get("type") == "all-api-hub-webdav-backup-encrypted":
         raise BridgeError(
             ErrorCode.INVALID_REQUEST,

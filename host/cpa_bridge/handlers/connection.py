@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, model_validator
 
-from .. import settings as store
-from ..dispatch import Context, handles
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
+from cpa_bridge.cliproxyapi.session import open_client, timeouts
+from cpa_bridge.core.lists import COUNTED_LISTS, OPENAI
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.sites.models import fetch_models
+from cpa_bridge.store import keystore
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
 
 
 class TestParams(Params):
@@ -32,10 +38,9 @@ class ModelsParams(Params):
 
 def _provider_source(params: ModelsParams) -> tuple[str, str]:
     """Base URL and first key of the openai-compatibility provider ``entry_id`` (never returned)."""
-    from ..manage import keys_of, locate
-    from ..session import open_client
+    from cpa_bridge.core.manage import keys_of, locate
 
-    list_name = "openai-compatibility"
+    list_name = OPENAI
     with open_client(params.target) as client:
         items = client.get_list(list_name)
         item = items[locate(list_name, items, params.entry_id or "")]
@@ -47,19 +52,28 @@ def _provider_source(params: ModelsParams) -> tuple[str, str]:
     return base_url, keys[0]
 
 
+_RELEASE = re.compile(r"^v?(\d+)\.\d+(?:\.\d+)?\b")
+
+
+def release_line(version: str | None) -> str | None:
+    """``v7`` for ``v7.2.140`` or ``7.2.140``; ``None`` for ``dev`` or no version (source builds)."""
+    match = _RELEASE.match((version or "").strip())
+    return f"v{match.group(1)}" if match else None
+
+
 @handles(TestParams)
 def test(params: TestParams, ctx: Context) -> dict:
-    from ..client import COUNTED_LISTS
-    from ..session import open_client
-
     with open_client(params.target) as client:
         config = client.get_config()
         lists = {}
         for name in COUNTED_LISTS:
             value = config.get(name)
             lists[name] = len(value) if isinstance(value, list) else 0
+        line = release_line(client.server_version)
         return {
             "server_version": client.server_version,
+            "server_line": line or ("v8" if client.has_v8_api() else None),
+            "line_from": "version" if line else "probe",
             "lists": lists,
             "management_url": client.target.management_url,
             "target": client.target.name,
@@ -68,10 +82,6 @@ def test(params: TestParams, ctx: Context) -> dict:
 
 @handles(ModelsParams)
 def models_list(params: ModelsParams, ctx: Context) -> dict:
-    from .. import keystore
-    from ..session import timeouts
-    from ..upstream import fetch_models
-
     api_key = params.api_key
     base_url = params.base_url or params.site_url
     if params.entry_id:

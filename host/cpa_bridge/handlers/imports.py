@@ -1,20 +1,29 @@
-"""``import``, ``import.batch``, ``history.list``, ``history.undo``."""
+"""``import``, ``import.batch``, ``history.list``, ``history.undo``.
+
+The CLIProxyAPI side (engine, session: httpx) is imported inside the handlers that talk to it,
+so ``history.list``, answered at once while a write waits, loads no HTTP stack.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import backups, fanout, keystore, views
-from .. import settings as store
-from ..dispatch import Context, handles
-from ..drafts import ImportItem, resolve
-from ..errors import BridgeError, ErrorCode
-from ..notices import Notice
-from ..notices import WarningCode as W
-from ..merge import OPENAI, Draft, Model, list_hash
-from ..protocol import Params
+from cpa_bridge.cliproxyapi import backups, fanout
+from cpa_bridge.core import edits
+from cpa_bridge.core.lists import OPENAI
+from cpa_bridge.core.merge import Draft, Model, options_dropped
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.handlers.drafts import ImportItem, resolve
+from cpa_bridge.store import keystore
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.store import views
 
 TargetsParam = list[str] | Literal["all"] | None
 
@@ -45,6 +54,7 @@ class BatchParams(Params):
 class HistoryParams(Params):
     target: str | None = Field(default=None, max_length=40)
     limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=10_000)
 
 
 class UndoParams(Params):
@@ -54,41 +64,32 @@ class UndoParams(Params):
     target: str | None = Field(default=None, max_length=40)
 
 
-class _DefaultModels:
-    """Fills ``default_models`` of new openai-compatibility providers from the upstream list."""
+def _fetch_models(entries: list[tuple[int, Draft]], positions: list[int], allow_link_local: bool,
+                  warnings: dict[int, Notice]) -> None:
+    """Fill ``default_models`` of the drafts at ``positions`` (new openai-compatibility providers
+    without models) from their sites, once per distinct base URL and key; outside the lock."""
+    from cpa_bridge.cliproxyapi.session import timeouts
+    from cpa_bridge.sites.models import fetch_models
 
-    def __init__(self) -> None:
-        self.cache: dict[tuple[str, str], tuple[tuple[Model, ...] | None, Notice | None]] = {}
-        self.warnings: dict[int, Notice] = {}
-
-    def __call__(self, before: list[dict[str, Any]], drafts: list[Draft]) -> list[Draft]:
-        from ..merge import _find_by_url
-        from ..session import timeouts
-        from ..upstream import fetch_models
-
-        settings = store.load()
-        out = []
-        for i, draft in enumerate(drafts):
-            if draft.provider_type != OPENAI or draft.models or _find_by_url(before, draft.base_url) is not None:
-                out.append(draft)
-                continue
-            cache_key = (draft.base_url, draft.api_key)
-            if cache_key not in self.cache:
-                try:
-                    fetched = fetch_models(draft.base_url, draft.api_key, timeout=timeouts()[1],
-                                           allow_link_local=settings.allow_link_local)
-                    models = tuple(Model(m, m) for m in fetched["models"])
-                    self.cache[cache_key] = (models, None if models else Notice(
-                        W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"))
-                except BridgeError as exc:
-                    self.cache[cache_key] = (None, Notice(
-                        W.MODEL_LIST_FAILED, f"could not get the site's model list ({exc.message}); add models by hand",
-                        error=exc.code.value, status=exc.details.get("status")))
-            models, problem = self.cache[cache_key]
-            if problem:
-                self.warnings[i] = problem
-            out.append(Draft(**{**draft.__dict__, "default_models": models}))
-        return out
+    fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
+    for pos in positions:
+        index, draft = entries[pos]
+        cache_key = (draft.base_url, draft.api_key)
+        if cache_key not in fetched:
+            try:
+                found = fetch_models(draft.base_url, draft.api_key, timeout=timeouts()[1],
+                                     allow_link_local=allow_link_local)
+                models = tuple(Model(m, m) for m in found["models"])
+                fetched[cache_key] = (models, None if models else Notice(
+                    W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"))
+            except BridgeError as exc:
+                fetched[cache_key] = ((), Notice(
+                    W.MODEL_LIST_FAILED, f"could not get the site's model list ({exc.message}); add models by hand",
+                    error=exc.code.value, status=exc.details.get("status")))
+        models, problem = fetched[cache_key]
+        if problem:
+            warnings[index] = problem
+        entries[pos] = (index, replace(draft, default_models=models))
 
 
 def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_run: bool,
@@ -96,6 +97,14 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
     warnings = list(outcome.warnings) + list(status.warnings)
     if model_warning and outcome.action == "created":
         warnings.insert(0, model_warning)
+    dropped = options_dropped(status.after, draft) if status.after is not None and outcome.changes else []
+    if dropped:
+        warnings.append(Notice(
+            W.OPTIONS_DROPPED,
+            f"CLIProxyAPI accepted the write but did not keep {', '.join(dropped)}: this server version does not "
+            "support it (see docs/cliproxyapi-compat.md); the key itself was imported",
+            options=list(dropped),
+        ))
     return {
         "action": outcome.action,
         "provider_type": draft.provider_type,
@@ -106,6 +115,7 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
         "backup_id": status.backup_id,
         "list_hash": status.list_hash,
         "read_back": status.read_back,
+        "dropped_options": dropped,
         "warnings": warnings,
         "target": target,
         "dry_run": dry_run,
@@ -115,60 +125,59 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
 def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_run: bool,
                expect: dict[str, str], operation: str) -> dict[str, Any]:
     """Import drafts into one target: per list one GET, one write, one read-back."""
-    from ..engine import target_lock, write_list
-    from ..session import open_client
+    from cpa_bridge.cliproxyapi import engine
+    from cpa_bridge.cliproxyapi.session import open_client
 
     by_list: dict[str, list[tuple[int, Draft]]] = {}
     for index, draft in drafts:
         by_list.setdefault(draft.provider_type, []).append((index, draft))
+    # openai-compatibility first: a model-list fetch it may need happens before anything is written
+    by_list = dict(sorted(by_list.items(), key=lambda kv: kv[0] != OPENAI))
+    model_warnings: dict[int, Notice] = {}
+    with open_client(target_name) as client:
+        while True:
+            changes = [edits.import_change(name, [d for _, d in entries], expect.get(name))
+                       for name, entries in by_list.items()]
+            try:
+                report = engine.write(target_name, changes, dry_run=dry_run, operation=operation, client=client)
+                break
+            except edits.NeedsModels as need:  # raised under the lock, before any write: fetch outside it
+                _fetch_models(by_list[OPENAI], need.positions, store.load().allow_link_local, model_warnings)
     items: dict[int, dict[str, Any]] = {}
     lists: dict[str, Any] = {}
-    with open_client(target_name) as client:
-        target = client.target.name
-
-        def run_all() -> None:
-            for list_name, entries in by_list.items():
-                defaults = _DefaultModels()
-                list_drafts = [d for _, d in entries]
-                try:
-                    result, status = write_list(
-                        client, list_name, list_drafts, dry_run=dry_run, expect_hash=expect.get(list_name),
-                        operation=operation, prepare=defaults,
-                    )
-                except BridgeError as exc:
-                    lists[list_name] = {"action": "failed", "error": exc.to_dict()}
-                    for index, _ in entries:
-                        items[index] = {"index": index, "ok": False, "error": exc.to_dict()}
-                    continue
-                lists[list_name] = {**status.public(), "request": status.request}
-                for pos, ((index, draft), outcome) in enumerate(zip(entries, result.outcomes)):
-                    if isinstance(outcome, BridgeError):
-                        items[index] = {"index": index, "ok": False, "error": outcome.to_dict()}
-                    else:
-                        items[index] = {"index": index, "ok": True, "result": _outcome_result(
-                            outcome, status, draft, target, dry_run, defaults.warnings.get(pos))}
-
-        if dry_run:
-            run_all()
-        else:
-            with target_lock(client.target.management_url):
-                run_all()
-        requests_sent = client.requests_sent
+    for change in changes:
+        entries = by_list[change.list_name]
+        status = report.lists[change.list_name]
+        if isinstance(status, BridgeError):
+            lists[change.list_name] = {"action": "failed", "error": status.to_dict()}
+            for index, _ in entries:
+                items[index] = {"index": index, "ok": False, "error": status.to_dict()}
+            continue
+        lists[change.list_name] = {**status.public(), "request": status.request}
+        outcomes = change.merged.outcomes if change.merged else []
+        for (index, draft), outcome in zip(entries, outcomes):
+            if isinstance(outcome, BridgeError):
+                items[index] = {"index": index, "ok": False, "error": outcome.to_dict()}
+            else:
+                items[index] = {"index": index, "ok": True, "result": _outcome_result(
+                    outcome, status, draft, report.target, dry_run, model_warnings.get(index))}
     failures = [entry["error"] for entry in lists.values() if entry.get("action") == "failed"]
     if failures and len(failures) == len(lists) and all(f["code"] in TARGET_LEVEL_CODES for f in failures):
         # nothing reached this target: report the target as failed, so a retry re-sends to it
         first = failures[0]
         raise BridgeError(ErrorCode(first["code"]), first["message"], **first["details"])
     ordered = [items[i] for i in sorted(items)]
-    summary = {"total": len(ordered), "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "uncertain": 0}
+    summary = {"total": len(ordered), "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "uncertain": 0,
+               "not_saved": 0}
     for entry in ordered:
         if not entry["ok"]:
             summary["failed"] += 1
         else:
             summary[entry["result"]["action"]] += 1
             summary["uncertain"] += entry["result"]["outcome"] == "uncertain"
-    return {"items": ordered, "lists": lists, "requests_sent": requests_sent, "summary": summary,
-            "target": target, "dry_run": dry_run}
+            summary["not_saved"] += entry["result"]["outcome"] == "not_saved"
+    return {"items": ordered, "lists": lists, "requests_sent": report.requests_sent, "summary": summary,
+            "target": report.target, "dry_run": dry_run}
 
 
 def _resolve_all(items: list[ImportItem]) -> list[tuple[int, Draft]]:
@@ -228,69 +237,31 @@ def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
 
 @handles(HistoryParams)
 def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
-    return views.history(store.load().model_dump(), params.target, params.limit)
+    return views.history(store.load().model_dump(), params.target, params.limit, params.offset)
 
 
 @handles(UndoParams)
 def history_undo(params: UndoParams, ctx: Context) -> dict[str, Any]:
-    from ..session import open_client
+    """Undo is a write with a restore edit, on the one write path."""
+    from cpa_bridge.cliproxyapi import engine
+    from cpa_bridge.cliproxyapi.session import open_client
 
     with open_client(params.target) as client:
-        record = backups.load(client.target.management_url, params.backup_id)
-        return restore(client, record, force=params.force, dry_run=params.dry_run)
-
-
-def restore(client: Any, record: dict[str, Any], *, force: bool, dry_run: bool) -> dict[str, Any]:
-    """Put a backed-up list back, as a write with its own backup."""
-    from ..engine import ListWrite, target_lock
-    from ..merge import mask_secrets, validate_list
-
-    list_name = record["list"]
-    before = record.get("before")
-    if not isinstance(before, list):
-        raise BridgeError(ErrorCode.STORAGE_ERROR, "the backup is damaged (no list)", backup_id=record.get("backup_id"))
-    validate_list(list_name, before)
-    url = client.target.management_url
-    with target_lock(url):
-        current = client.get_list(list_name)
-        current_hash = list_hash(current)
-        expected = record.get("after_hash")
-        if current_hash != expected and not force:
-            raise BridgeError(
-                ErrorCode.CONFLICT,
-                f"CLIProxyAPI's {list_name} changed since that write; undoing it would discard those changes. "
-                "Use force to restore anyway.",
-                list=list_name, expected=expected, actual=current_hash, backup_id=record.get("backup_id"),
-            )
-        status = ListWrite(list_name, list_hash=current_hash)
-        status.request = {"method": "PUT", "path": list_name, "entries": len(before)}
-        result = {"restored": record.get("backup_id"), "list": list_name, "entries": len(before),
-                  "target": client.target.name, "dry_run": dry_run}
-        if current_hash == record.get("before_hash"):
-            return {**result, "backup_id": None, "outcome": "unchanged", "action": "unchanged"}
-        if dry_run:
-            return {**result, "backup_id": None, "outcome": "dry_run", "action": "would_write",
-                    "request": {**status.request, "body_preview": mask_secrets(before[:20])}}
-        backup_id = backups.save(url, {
-            "target": client.target.name, "list": list_name, "operation": "undo",
-            "summary": [{"op": "restore", "backup_id": record.get("backup_id")}],
-            "before": current, "before_hash": current_hash, "outcome": "pending",
-        })
-        try:
-            client.put_list(list_name, before)
-        except BridgeError as exc:
-            if exc.code in (ErrorCode.REJECTED,) or (exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")):
-                backups.discard(url, backup_id)
-                raise
-            backups.update(url, backup_id, outcome="uncertain")
-            return {**result, "backup_id": backup_id, "outcome": "uncertain", "action": "written",
-                    "warnings": [Notice(W.WRITE_UNCERTAIN, f"the restore may or may not have been applied: "
-                                        f"{exc.message}", error=exc.code.value)]}
-        try:
-            after_hash = list_hash(client.get_list(list_name))
-        except BridgeError:
-            after_hash = None
-        outcome = "succeeded" if after_hash == record.get("before_hash") else "uncertain"
-        backups.update(url, backup_id, outcome=outcome, after_hash=after_hash)
-        backups.update(url, record["backup_id"], undone_by=backup_id)
-        return {**result, "backup_id": backup_id, "outcome": outcome, "action": "written"}
+        url = client.target.management_url
+        record = edits.check_record(backups.load(url, params.backup_id))
+        change = edits.restore_change(record, force=params.force)
+        report = engine.write(params.target, [change], dry_run=params.dry_run, operation="undo", client=client)
+        status = report.one(change.list_name)
+    if status.outcome in ("succeeded", "not_saved"):
+        backups.update(url, record["backup_id"], undone_by=status.backup_id)
+    result: dict[str, Any] = {
+        "restored": record.get("backup_id"), "list": change.list_name, "entries": len(record["before"]),
+        "target": report.target, "dry_run": params.dry_run, "backup_id": status.backup_id,
+        "action": status.action, "outcome": status.outcome or "unchanged", "read_back": status.read_back,
+        "warnings": status.warnings,
+    }
+    if status.server_error:
+        result["server_error"] = status.server_error
+    if params.dry_run and status.request:
+        result["request"] = status.request
+    return result

@@ -8,15 +8,16 @@ from typing import Any
 
 from pydantic import Field
 
-from .. import keystore, views
-from ..dispatch import Context, handles
-from ..drafts import clean_key, clean_text
-from ..errors import BridgeError, ErrorCode
-from ..notices import Notice
-from ..notices import WarningCode as W
-from ..protocol import Params
-from ..urls import comparable_url, parse_http_url
-from . import backup_formats
+from cpa_bridge.store import keystore
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import clean_key, clean_text
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.params import Params
+from cpa_bridge.core.urls import comparable_url, parse_http_url
+from cpa_bridge.handlers import backup_formats
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.store import views
 
 
 class ListParams(Params):

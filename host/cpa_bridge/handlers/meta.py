@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import PROTOCOL_VERSION, __version__
-from ..dispatch import ROUTES, Context, handles
+from cpa_bridge import PROTOCOL_VERSION, __version__
+from cpa_bridge.wire.dispatch import ROUTES, Context, handles
 
 FEATURES = ["import", "import.batch", "dry_run", "history", "undo", "keys", "targets", "providers", "provider_management", "drift"]
 

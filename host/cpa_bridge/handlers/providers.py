@@ -1,28 +1,34 @@
 """``providers.*``: what CLIProxyAPI holds (keys masked) and managing it safely.
 
-Every write goes through :func:`cpa_bridge.engine.apply_edit` (lock, re-read, locate by
+Every write goes through :func:`cpa_bridge.cliproxyapi.engine.write` (lock, re-read, locate by
 id, validate, backup, write, read back) and can be undone with ``history.undo``.
 The page never sends or receives a raw key: entries and keys are named by the ids
-:mod:`cpa_bridge.manage` computes.
+:mod:`cpa_bridge.core.manage` computes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import fanout
-from ..dispatch import Context, handles
-from ..drafts import ModelParam, clean_text
-from ..errors import BridgeError, ErrorCode
-from ..notices import Notice
-from ..notices import WarningCode as W
-from ..protocol import Params
+from cpa_bridge.cliproxyapi import engine, fanout
+from cpa_bridge.cliproxyapi.session import open_client
+from cpa_bridge.core import edits, manage
+from cpa_bridge.core.lists import OPENAI, PROVIDER_LISTS, ListName
+from cpa_bridge.core.manage import describe, entry_id, locate, sync_change
+from cpa_bridge.core.manage import summarize as summarize_entry
+from cpa_bridge.core.merge import Model, list_hash
+from cpa_bridge.core.redact import mask
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.handlers.drafts import ModelParam, clean_text
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
-ListName = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key"]
 TargetsParam = list[str] | Literal["all"] | None
 #: Aliases: inside the params models the field ``list`` shadows the builtin.
 ToTargets = list[str] | Literal["all"]
@@ -82,28 +88,16 @@ class SyncParams(Params):
 
 
 def _list_names(name: str | None) -> list[str]:
-    from ..client import PROVIDER_LISTS
-
     return [name] if name else list(PROVIDER_LISTS)
 
 
-def summarize(item: dict[str, Any], list_name: str = "openai-compatibility") -> dict[str, Any]:
-    from ..manage import summarize as summarize_entry
-
-    return summarize_entry(list_name, item)
-
-
 def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
-    from ..session import open_client
-
     with open_client(target) as client:
         lists = {name: client.get_list(name) for name in names}
         return {"target": client.target.name, "server_version": client.server_version, "lists": lists}
 
 
 def _listing(target: str | None, names: list[str]) -> dict[str, Any]:
-    from ..manage import summarize as summarize_entry
-
     read = _read_lists(target, names)
     return {**read, "lists": {name: [summarize_entry(name, item) for item in items]
                               for name, items in read["lists"].items()}}
@@ -119,10 +113,6 @@ def list_(params: ListParams, ctx: Context) -> dict:
 
 @handles(ShowParams)
 def show(params: ShowParams, ctx: Context) -> dict:
-    from ..manage import describe, locate
-    from ..merge import list_hash
-    from ..session import open_client
-
     with open_client(params.target) as client:
         items = client.get_list(params.list)
         provider = describe(params.list, items[locate(params.list, items, params.entry_id)])
@@ -131,32 +121,17 @@ def show(params: ShowParams, ctx: Context) -> dict:
 
 
 def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str, Any]]], Any]) -> dict[str, Any]:
-    """Run one provider edit through the safe write path and describe what happened."""
-    from ..engine import apply_edit, target_lock
-    from ..manage import entry_id
-    from ..manage import summarize as summarize_entry
-    from ..session import open_client
-
-    made: list[Any] = []
-
-    def make(before: list[dict[str, Any]]) -> Any:
-        edit = build(before)
-        made.append(edit)
-        return edit
-
-    with open_client(params.target) as client:
-        lock = nullcontext() if params.dry_run else target_lock(client.target.management_url)
-        with lock:
-            status = apply_edit(client, params.list, make, dry_run=params.dry_run,
-                                expect_hash=params.expect_list_hash, operation=operation)
-        target = client.target.name
-    edit = made[0] if made else None
+    """Run one provider edit through the one write path and describe what happened."""
+    change = edits.manage_change(params.list, build, params.expect_list_hash)
+    report = engine.write(params.target, [change], dry_run=params.dry_run, operation=operation)
+    status = report.one(params.list)
+    edit = status.edit
     provider = None
     if edit is not None:
         after = [item for item in edit.items if entry_id(params.list, item) == params.entry_id]
         provider = summarize_entry(params.list, after[0]) if after else None
     return {
-        "target": target,
+        "target": report.target,
         "list": params.list,
         "entry_id": params.entry_id,
         "action": status.action,
@@ -174,16 +149,12 @@ def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str,
 
 @handles(RemoveKeyParams)
 def remove_key(params: RemoveKeyParams, ctx: Context) -> dict:
-    from .. import manage
-
     return _write(params, "providers.remove_key",
                   lambda before: manage.remove_key(params.list, before, params.entry_id, params.key_id))
 
 
 @handles(SetDisabledParams)
 def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
-    from .. import manage
-
     operation = "providers.disable" if params.disabled else "providers.enable"
     return _write(params, operation,
                   lambda before: manage.set_disabled(params.list, before, params.entry_id, params.disabled))
@@ -191,16 +162,11 @@ def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
 
 @handles(DeleteParams)
 def delete(params: DeleteParams, ctx: Context) -> dict:
-    from .. import manage
-
     return _write(params, "providers.delete", lambda before: manage.delete(params.list, before, params.entry_id))
 
 
 @handles(SetModelsParams)
 def set_models(params: SetModelsParams, ctx: Context) -> dict:
-    from .. import manage
-    from ..merge import Model
-
     models = []
     for i, row in enumerate(params.models):
         name = clean_text(row.name, f"params.models.{i}.name", max_len=300)
@@ -216,8 +182,6 @@ def set_models(params: SetModelsParams, ctx: Context) -> dict:
 
 @handles(DriftParams)
 def drift(params: DriftParams, ctx: Context) -> dict:
-    from .. import manage
-
     names = _list_names(params.list)
     targets = fanout.target_names(params.targets if params.targets is not None else "all", None)
     read = fanout.run(targets, lambda name: _read_lists(name, names))
@@ -236,62 +200,43 @@ def drift(params: DriftParams, ctx: Context) -> dict:
 def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str]]], *,
                  dry_run: bool) -> dict[str, Any]:
     """Copy the missing keys/providers into one target: per list one GET, one write, one read-back."""
-    from .. import manage
-    from ..engine import Edit, apply_edit, merge_checks, plan_request, preview, target_lock
-    from ..redact import mask
-    from ..session import open_client
 
+    changes = [sync_change(list_name, drafts) for list_name, (drafts, _) in per_list.items()]
+    report = engine.write(name, changes, dry_run=dry_run, operation="providers.sync")
+    target = report.target
     lists: dict[str, Any] = {}
     summary = {"providers_created": 0, "keys_added": 0, "models_added": 0, "failed": 0}
     first_error: BridgeError | None = None
-    with open_client(name) as client:
-        target = client.target.name
-        lock = nullcontext() if dry_run else target_lock(client.target.management_url)
-        with lock:
-            for list_name, (drafts, warnings) in per_list.items():
-                merged: list[Any] = []
-
-                def make(before: list[dict[str, Any]], list_name: str = list_name, drafts: list[Any] = drafts,
-                         merged: list[Any] = merged) -> Edit | None:
-                    result = manage.sync_merge(list_name, before, drafts)
-                    merged.append(result)
-                    if not result.changed:
-                        return None
-                    request = plan_request(list_name, before, result)
-                    check, applied = merge_checks(result, [sd.draft for sd in drafts])
-                    changes = [c for o in result.outcomes if not isinstance(o, BridgeError) for c in o.changes]
-                    return Edit(items=result.items, request=request, preview=preview(request, result),
-                                summary=changes, check=check, applied=applied)
-
-                try:
-                    status = apply_edit(client, list_name, make, dry_run=dry_run, expect_hash=None,
-                                        operation="providers.sync")
-                except BridgeError as exc:
-                    first_error = first_error or exc
-                    lists[list_name] = {"action": "failed", "error": exc.to_dict()}
-                    continue
-                entry = {**status.public(), "request": status.request, "changes": [], "errors": []}
-                entry["warnings"] = list(warnings) + entry["warnings"]
-                entry["outcome"] = status.outcome or ("dry_run" if dry_run else "succeeded")
-                result = merged[0] if merged else None
-                for sd, outcome in zip(drafts, result.outcomes if result else []):
-                    if isinstance(outcome, BridgeError):
-                        summary["failed"] += 1
-                        entry["errors"].append({"provider": outcome.details.get("provider_name") or
-                                                sd.draft.provider_name, "key_hint": mask(sd.draft.api_key),
-                                                **outcome.to_dict()})
-                        continue
-                    for change in outcome.changes:
-                        entry["changes"].append({"provider": outcome.provider_name, **change})
-                        if change["op"] == "create_provider":
-                            summary["providers_created"] += 1
-                        elif change["op"] == "add_key":
-                            summary["keys_added"] += 1
-                            if list_name != "openai-compatibility":
-                                summary["providers_created"] += 1
-                        elif change["op"] == "add_models":
-                            summary["models_added"] += len(change.get("models", []))
-                lists[list_name] = entry
+    for change in changes:
+        list_name = change.list_name
+        drafts, warnings = per_list[list_name]
+        status = report.lists[list_name]
+        if isinstance(status, BridgeError):
+            first_error = first_error or status
+            lists[list_name] = {"action": "failed", "error": status.to_dict()}
+            continue
+        entry = {**status.public(), "request": status.request, "changes": [], "errors": []}
+        entry["warnings"] = list(warnings) + entry["warnings"]
+        entry["outcome"] = status.outcome or ("dry_run" if dry_run else "succeeded")
+        result = change.merged
+        for sd, outcome in zip(drafts, result.outcomes if result else []):
+            if isinstance(outcome, BridgeError):
+                summary["failed"] += 1
+                entry["errors"].append({"provider": outcome.details.get("provider_name") or
+                                        sd.draft.provider_name, "key_hint": mask(sd.draft.api_key),
+                                        **outcome.to_dict()})
+                continue
+            for item in outcome.changes:
+                entry["changes"].append({"provider": outcome.provider_name, **item})
+                if item["op"] == "create_provider":
+                    summary["providers_created"] += 1
+                elif item["op"] == "add_key":
+                    summary["keys_added"] += 1
+                    if list_name != OPENAI:
+                        summary["providers_created"] += 1
+                elif item["op"] == "add_models":
+                    summary["models_added"] += len(item.get("models", []))
+        lists[list_name] = entry
     if first_error is not None:
         raise BridgeError(first_error.code, first_error.message,
                           **{**first_error.details, "target": target, "lists": lists})
@@ -300,9 +245,6 @@ def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str
 
 @handles(SyncParams)
 def sync(params: SyncParams, ctx: Context) -> dict:
-    from .. import manage
-    from .. import settings as store
-
     settings = store.load()
     source = store.require_target(settings, params.from_target)
     if params.to_targets == "all":

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .. import settings as store
-from .. import views
-from ..dispatch import Context, handles
-from ..drafts import clean_key
-from ..errors import BridgeError, ErrorCode
-from ..protocol import Params
-from ..urls import normalize_management_url
+from cpa_bridge.store import settings as store
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.handlers.drafts import clean_key
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.params import Params
+from cpa_bridge.core.urls import normalize_management_url
+from cpa_bridge.store import views
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
 
@@ -72,10 +72,9 @@ def set_(params: SetParams, ctx: Context) -> dict:
             target.key_rejected = False
         target.management_url = normalized.url
     if params.management_key is not None:
-        key = _check_key(params.management_key)
-        if key != target.management_key:
-            target.key_rejected = False
-        target.management_key = key
+        # saving a key, even the same one, is the user saying "try it again"
+        target.management_key = _check_key(params.management_key)
+        target.key_rejected = False
     settings.upsert(target)
     if params.make_default or not settings.find(settings.default_target):
         settings.default_target = target.name

@@ -7,8 +7,8 @@ add-on, the Firefox process, and a small page API on top of Marionette.
   launcher ``$XDG_DATA_HOME/cpa-bridge/bin/cpa-bridge-host``). No ``CPA_BRIDGE_*`` overrides:
   the host keeps its settings in ``$XDG_CONFIG_HOME/cpa-bridge/settings.json`` and its data in
   ``$XDG_DATA_HOME/cpa-bridge/``, as it would for a user.
-* The profile holds the extension as an unsigned XPI (``extensions/<gecko id>.xpi``; ESR honours
-  ``xpinstall.signatures.required=false``) and pins its moz-extension UUID
+* The profile holds the extension as the unsigned XPI that ``scripts/build.py`` makes
+  (``extensions/<gecko id>.xpi``; ESR honours ``xpinstall.signatures.required=false``) and pins its moz-extension UUID
   (``extensions.webextensions.uuids``), so the pages are at ``moz-extension://<EXT_UUID>/...``.
 * Firefox runs ``--headless --marionette --remote-allow-system-access``. The last flag is needed:
   without it Marionette refuses ``WebDriver:Navigate`` to moz-extension: URLs ("Navigation to
@@ -28,7 +28,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,11 +159,16 @@ def register_host(host_env: HostEnv) -> Path:
 
 
 def pack_xpi(target: Path) -> None:
+    """The .xpi that ``scripts/build.py`` makes (what a user installs), put into the profile."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as xpi:
-        for path in sorted(EXTENSION_DIR.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                xpi.write(path, path.relative_to(EXTENSION_DIR).as_posix())
+    out = target.parent / "build"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/build.py failed: {done.stderr}")
+    (xpi,) = out.glob("*.xpi")
+    shutil.move(xpi, target)
+    shutil.rmtree(out)
 
 
 PREFS: dict[str, Any] = {

@@ -1,0 +1,107 @@
+"""Message type → handler. One table; handler modules are imported on first use.
+
+Every handler is ``fn(params: <pydantic model>, ctx: Context) -> dict`` and raises
+:class:`BridgeError` on failure. ``ping`` and ``settings.*`` never import httpx, which
+keeps a cold start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from cpa_bridge.errors import BridgeError, ErrorCode
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+#: type → (module under cpa_bridge.handlers, function name). Append-only, like error codes.
+ROUTES: dict[str, tuple[str, str]] = {
+    "ping": ("meta", "ping"),
+    "settings.get": ("settings", "get"),
+    "settings.set": ("settings", "set_"),
+    "settings.delete_target": ("settings", "delete_target"),
+    "connection.test": ("connection", "test"),
+    "models.list": ("connection", "models_list"),
+    "keys.list": ("keys", "list_"),
+    "keys.save": ("keys", "save_key"),
+    "keys.delete": ("keys", "delete_key"),
+    "keys.reveal": ("keys", "reveal"),
+    "keys.import_backup": ("keys", "import_backup"),
+    "sites.save": ("keys", "save_site"),
+    "sites.delete": ("keys", "delete_site"),
+    "import": ("imports", "import_one"),
+    "import.batch": ("imports", "import_batch"),
+    "history.list": ("imports", "history_list"),
+    "history.undo": ("imports", "history_undo"),
+    "providers.list": ("providers", "list_"),
+    "providers.show": ("providers", "show"),
+    "providers.remove_key": ("providers", "remove_key"),
+    "providers.set_disabled": ("providers", "set_disabled"),
+    "providers.delete": ("providers", "delete"),
+    "providers.set_models": ("providers", "set_models"),
+    "providers.drift": ("providers", "drift"),
+    "providers.sync": ("providers", "sync"),
+}
+
+P = TypeVar("P", bound="BaseModel")
+Handler = Callable[[Any, "Context"], dict[str, Any]]
+
+
+def handles(model: type[P] | None) -> Callable[[Callable[[P, "Context"], dict[str, Any]]], Handler]:
+    """Mark a function as the handler of a message whose params are ``model`` (``None``: no params)."""
+
+    def mark(fn: Callable[[P, "Context"], dict[str, Any]]) -> Handler:
+        fn.params_model = model  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+@dataclass
+class Context:
+    """What a handler may know about the caller. ``origin`` is the browser-given caller, if any."""
+
+    origin: str | None = None
+    via: str = "host"  # "host" (native messaging) or "cli"
+    started: float = field(default_factory=time.monotonic)
+
+
+def resolve(message_type: str) -> Handler:
+    route = ROUTES.get(message_type)
+    if route is None:
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST,
+            f"unknown message type '{message_type[:64]}'",
+            field="type",
+            known=sorted(ROUTES),
+        )
+    module = importlib.import_module(f"cpa_bridge.handlers.{route[0]}")
+    return getattr(module, route[1])
+
+
+def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    """Validate ``params`` for ``message_type`` and run its handler."""
+    handler = resolve(message_type)
+    model: type[BaseModel] | None = handler.params_model  # type: ignore[attr-defined]
+    if model is None:  # a message without params (ping): no pydantic needed
+        if params:
+            field = f"params.{str(next(iter(params)))[:40]}"
+            raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown field '{field}'", field=field,
+                              reason="extra_forbidden")
+        return handler(None, ctx or Context())
+    # imported here, not at the top: ``ping`` (above) needs no pydantic
+    from pydantic import ValidationError
+
+    from cpa_bridge import operation
+    from cpa_bridge.core.notices import add_codes
+    from cpa_bridge.wire.protocol import invalid_request
+
+    try:
+        parsed = model.model_validate(params)
+    except ValidationError as exc:
+        raise invalid_request(exc, prefix="params") from None
+    with operation.scope():
+        return add_codes(handler(parsed, ctx or Context()))

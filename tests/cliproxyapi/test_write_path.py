@@ -1,0 +1,200 @@
+"""The one write path, in-process: handlers called through ``dispatch.call`` against the stand-in
+CLIProxyAPI over real HTTP on 127.0.0.1 (no host process is spawned, so these are fast)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from cpa_bridge.cliproxyapi import backups, servers
+from cpa_bridge.store import paths
+from cpa_bridge.wire import dispatch
+from cpa_bridge.errors import BridgeError
+from tests.conftest import MGMT_KEY
+from tests.standin.cliproxyapi import error_response
+
+OPENAI = "openai-compatibility"
+ITEM = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-path-0123456789",
+        "models": [{"name": "m"}]}
+
+
+def call(mtype, params=None):
+    try:
+        return {"ok": True, "result": dispatch.call(mtype, params or {})}
+    except BridgeError as exc:
+        return {"ok": False, "error": exc.to_dict()}
+
+
+@pytest.fixture
+def server(standin):
+    assert call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})["ok"]
+    return standin
+
+
+def writes(server):
+    return [r for r in server.requests if r[0] in ("PUT", "PATCH", "DELETE")]
+
+
+# -- defect 2: undo is a write like any other -------------------------------------------------
+def test_undo_after_a_401_is_unauthorized_not_uncertain(server, monkeypatch):
+    done = call("import", ITEM)["result"]
+    assert done["outcome"] == "succeeded"
+    authenticate = server._authenticate
+
+    def reject_writes(request):  # the key is refused on the write (after a good read)
+        if request.method == "PUT":
+            return error_response(401, "invalid management key")
+        return authenticate(request)
+
+    monkeypatch.setattr(server, "_authenticate", reject_writes)
+    reply = call("history.undo", {"backup_id": done["backup_id"]})
+    assert not reply["ok"] and reply["error"]["code"] == "unauthorized", reply
+    assert [p["name"] for p in server.config()[OPENAI]] == ["Relay"], "nothing restored"
+    assert call("history.list")["result"]["entries"][0]["operation"] != "undo", "no backup kept for it"
+
+
+def test_undo_restores_and_a_second_undo_finds_nothing_to_do(server):
+    done = call("import", ITEM)["result"]
+    undo = call("history.undo", {"backup_id": done["backup_id"]})["result"]
+    assert undo["outcome"] == "succeeded" and undo["action"] == "written" and undo["backup_id"]
+    assert server.config().get(OPENAI) in (None, [])
+    again = call("history.undo", {"backup_id": done["backup_id"], "force": True})["result"]
+    assert again["outcome"] == "unchanged" and again["backup_id"] is None
+
+
+# -- defect 7: damaged backup records ------------------------------------------------------------
+@pytest.mark.parametrize("damage", [
+    pytest.param({"list": None}, id="list-missing"),
+    pytest.param({"list": 7}, id="list-not-a-string"),
+    pytest.param({"list": "../../config"}, id="list-path"),
+    pytest.param({"list": "config"}, id="list-not-a-provider-list"),
+    pytest.param({"before": "x"}, id="before-not-a-list"),
+    pytest.param({"before": [1, 2]}, id="before-not-objects"),
+])
+def test_a_damaged_backup_record_is_a_storage_error_and_sends_nothing(server, damage):
+    done = call("import", ITEM)["result"]
+    url = call("settings.get")["result"]["management_url"]
+    path = backups.target_dir(url) / f"{done['backup_id']}.json"
+    record = json.loads(path.read_text())
+    record.update(damage)
+    if damage.get("list") is None and "list" in damage:
+        del record["list"]
+    path.write_text(json.dumps(record))
+    server.reset_requests()
+    reply = call("history.undo", {"backup_id": done["backup_id"]})
+    assert not reply["ok"] and reply["error"]["code"] == "storage_error", reply
+    assert server.requests == [], "no request for a damaged record"
+
+
+# -- defect 9: modes -------------------------------------------------------------------------------
+def test_data_dirs_are_0700_and_lock_files_0600(server):
+    assert call("import", ITEM)["ok"]
+    for folder in (paths.data_dir(), paths.backups_dir(), paths.locks_dir()):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+    locks = list(paths.locks_dir().iterdir())
+    assert locks and all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in locks), locks
+
+
+# -- defect 10: applied but not saved ---------------------------------------------------------------
+def test_failed_to_save_config_is_not_saved_and_a_retry_resends(server):
+    server.faults.save_fails = True
+    first = call("import", ITEM)["result"]
+    assert first["outcome"] == "not_saved" and first["read_back"] == "applied", first
+    assert "failed to save config" in json.dumps(first)
+    assert any("restart" in w for w in first["warnings"])
+    assert call("history.list")["result"]["entries"][0]["outcome"] == "not_saved"
+    # the list now looks right, but the file does not have it: the retry must send it again
+    server.faults.save_fails = False
+    before = len(writes(server))
+    again = call("import", ITEM)["result"]
+    assert len(writes(server)) == before + 1, "re-sent"
+    assert again["outcome"] == "succeeded"
+    assert [p["name"] for p in server.config()[OPENAI]] == ["Relay"], "now in the file"
+    # and once saved, the next import is plain "unchanged"
+    third = call("import", ITEM)["result"]
+    assert third["action"] == "unchanged" and len(writes(server)) == before + 1
+
+
+# -- defects 5 and 6: failures per server, ban facts only -----------------------------------------
+def test_401_details_carry_the_ban_facts_and_no_attempts_left(server):
+    assert call("settings.set", {"management_key": "wrong-key-0123456789"})["ok"]
+    error = call("connection.test")["error"]
+    assert error["code"] == "unauthorized"
+    details = error["details"]
+    assert details["ban_failures"] == 5 and details["ban_minutes"] == 30 and details["failures_seen"] == 1
+    assert "attempts_left" not in details
+    assert "more tries" not in error["message"] and "left" not in error["message"]
+
+
+def test_fan_out_with_one_wrong_key_spends_one_failure(server):
+    for n in range(6):
+        host = "localhost" if n % 2 else "127.0.0.1"
+        url = server.url.replace("127.0.0.1", host)
+        assert call("settings.set", {"target": f"t{n}", "management_url": url,
+                                     "management_key": "wrong-key-0123456789"})["ok"]
+    server.reset_requests()
+    result = call("import", {**ITEM, "targets": [f"t{n}" for n in range(6)]})["result"]
+    assert result["summary"]["failed"] == 6
+    codes = sorted(r["error"]["code"] for r in result["results"])
+    assert codes.count("unauthorized") == 1 and codes.count("auth_blocked") == 5, codes
+    assert len(server.requests) == 1, "one wrong-key request reached the server"
+    # a later operation does not try that key on any of those targets either
+    server.reset_requests()
+    assert call("connection.test", {"target": "t3"})["error"]["code"] == "auth_blocked"
+    assert server.requests == []
+
+
+def test_banned_marks_the_key_rejected(server):
+    for _ in range(5):
+        server.bans.fail("127.0.0.1")
+    assert call("connection.test")["error"]["code"] == "banned"
+    settings = call("settings.get")["result"]
+    assert settings["key_rejected"] is True
+
+
+# -- defect 3: saving the same key again unblocks it -------------------------------------------------
+def test_saving_the_same_key_again_clears_the_block(server):
+    server._secret = "rotated-key-0123456789"
+    assert call("connection.test")["error"]["code"] == "unauthorized"
+    assert call("connection.test")["error"]["code"] == "auth_blocked"
+    server._secret = MGMT_KEY  # the user fixed the server side; the saved key is right again
+    assert call("settings.set", {"management_key": MGMT_KEY})["result"]["key_rejected"] is False
+    assert call("connection.test")["ok"]
+
+
+# -- defect 4: the lock is the server's, not the URL's ------------------------------------------------
+def test_loopback_spellings_are_one_server(server):
+    a = servers.identity(server.url)
+    b = servers.identity(server.url.replace("127.0.0.1", "localhost"))
+    assert a == b
+    assert servers.identity("http://127.0.0.2:1/") == servers.identity("http://localhost:1/")
+    assert servers.identity("http://127.0.0.1:1/") != servers.identity("http://127.0.0.1:2/")
+
+
+# -- defect 13: a bounded lock wait --------------------------------------------------------------------
+def test_a_held_lock_gives_busy_after_the_bound(server, monkeypatch):
+    monkeypatch.setattr(servers, "LOCK_TIMEOUT", 0.2)
+    with servers.lock(servers.identity(server.url.replace("127.0.0.1", "localhost"))):
+        reply = call("import", ITEM)
+    assert not reply["ok"] and reply["error"]["code"] == "busy", reply
+    assert writes(server) == []
+
+
+# -- defect 12: history.list stays under the reply limit ------------------------------------------
+def test_history_list_with_huge_summaries_stays_small_and_pages(server):
+    models = [{"name": f"model-{i:05d}-" + "x" * 80} for i in range(3000)]
+    assert call("import", {**ITEM, "api_key": "sk-path-huge-0-0123456789", "models": models})["ok"]
+    for n in (1, 2):
+        assert call("import", {**ITEM, "api_key": f"sk-path-huge-{n}-0123456789"})["ok"]
+    page = call("history.list", {"limit": 2})["result"]
+    assert len(page["entries"]) == 2 and page["next_offset"] == 2
+    assert len(json.dumps(page).encode()) < 64 * 1024
+    rest = call("history.list", {"limit": 2, "offset": 2})["result"]
+    assert len(rest["entries"]) == 1 and rest["next_offset"] is None
+    oldest = rest["entries"][0]  # the import that created the provider with 3,000 models
+    assert oldest["summary_truncated"] is True
+    assert any(change.get("models_more") == 2980 for change in oldest["summary"])
+    assert len(json.dumps(call("history.list", {"limit": 200})["result"]).encode()) < 64 * 1024

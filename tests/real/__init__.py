@@ -1,0 +1,1 @@
+"""Real CLIProxyAPI servers for the tests: built with Go (build.py), run on loopback (server.py)."""
