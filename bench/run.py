@@ -33,6 +33,7 @@ SECTIONS = (
     ("requests", "4. Request economy"),
     ("memory", "5. Memory"),
     ("click", "6. Click to result (headless Chromium, real host)"),
+    ("offline_cli", "7. Offline CLI start-up"),
 )
 COLUMNS = ("Measurement", "Value", "Reference", "Ref. value", "Ratio", "Budget", "Result")
 

@@ -10,6 +10,7 @@ import { showError, showToast } from './lib/toast.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { BATCH_TIMEOUT_MS } from './lib/messages.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
+import { warningLines } from './lib/warnings.js';
 import { invalidOptions, mountProviderOptions, readProviderOptions, resetProviderOptions } from './lib/provider-options.js';
 import { rejectedKeyIds } from './accounts.js';
 
@@ -50,13 +51,24 @@ function skippedIndexes(result) {
   return new Set(lists.flatMap((r) => (r.skipped ?? []).map((s) => s.index)));
 }
 
-function setStatus(index, status, text) {
+function setStatus(index, status, text, warnings = []) {
   const row = $$('#batch-items .batch-item')[index];
   if (!row) return;
   const badge = $('.batch-status', row);
   row.dataset.status = status;
   badge.dataset.status = status;
   badge.textContent = text;
+  $('.batch-warnings', row)?.remove();
+  if (warnings.length) {
+    row.append(el('ul', { className: 'batch-warnings' }, warnings.map((line) => el('li', { text: line }))));
+  }
+}
+
+/** Items of a batch result that made a provider without models (it serves nothing). */
+function withoutModels(targets) {
+  return targets
+    .flatMap((entry) => (entry.ok ? entry.result.items ?? [] : []))
+    .filter((item) => item.ok && (item.result?.warning_codes ?? []).some((w) => w.code === 'provider_without_models'));
 }
 
 /** The whole request failed: every key gets the same status. */
@@ -114,11 +126,14 @@ function renderResult(result, dryRun) {
         ? entry.result.items?.find((i) => i.index === index) ?? entry.result.items?.[index]
         : { ok: false, error: entry.error };
       const [status, text] = statusOf(item, dryRun);
-      return { status, text: entry.target ? `${entry.target}: ${text}` : text };
+      const prefix = entry.target ? `${entry.target}: ` : '';
+      const warnings = item?.ok ? warningLines(item.result).map((line) => prefix + line) : [];
+      return { status, text: prefix + text, warnings };
     });
     const failed = parts.some((p) => p.status === 'failed');
     const status = parts.length === 1 ? parts[0].status : failed ? 'failed' : parts[0].status;
-    setStatus(index, status, parts.map((p) => p.text).join(' · '));
+    const warnings = [...new Set(parts.flatMap((p) => p.warnings))];
+    setStatus(index, status, parts.map((p) => p.text).join(' · '), warnings);
   });
   const totals = countTotals(targets, session.items.length);
   $('#batch-summary').textContent = summaryText(totals, dryRun);
@@ -208,7 +223,12 @@ function showBatchResult(result, params, itemCount) {
   }
   const failedTargets = targets.filter((entry) => !entry.ok && entry.target);
   const retry = (names) => retryBatch(params, names, itemCount);
-  const lines = [summaryText(totals, false), ...failedTargets.map(failureLine)];
+  const empty = withoutModels(targets);
+  const lines = [
+    summaryText(totals, false),
+    ...(empty.length ? [t('batch_without_models', [formatNumber(empty.length)])] : []),
+    ...failedTargets.map(failureLine),
+  ];
   const done = totals.created + totals.updated + totals.unchanged;
   const total = done + totals.failed;
   if (done === 0) {
@@ -235,7 +255,7 @@ function showBatchResult(result, params, itemCount) {
   }
   const action = totals.created ? 'created' : totals.updated ? 'updated' : 'unchanged';
   showToast({
-    kind: failedTargets.length ? 'warning' : 'success',
+    kind: failedTargets.length || empty.length ? 'warning' : 'success',
     title: t('toast_batch_done', [formatNumber(done), formatNumber(total)]),
     message: lines.join('\n'),
     data: { action },

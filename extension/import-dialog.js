@@ -9,13 +9,14 @@ import { $, clear, el, show, whileBusy } from './lib/dom.js';
 import { addProviderTypeOptions } from './lib/fields.js';
 import { formatNumber, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
+import { mapModel, modelListProblem, renderModelChips } from './lib/model-chips.js';
 import { showError } from './lib/toast.js';
 import { showImportResult } from './lib/results.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
 import { providerBaseUrl } from './lib/urls.js';
+import { warningLines } from './lib/warnings.js';
 import { invalidOptions, mountProviderOptions, readProviderOptions, resetProviderOptions } from './lib/provider-options.js';
 
-const MAX_CHIPS = 60;
 const IMPORT_TIMEOUT_MS = 60_000;
 
 /** Everything about the current opening of the dialog. */
@@ -60,28 +61,7 @@ function filteredModels() {
 
 function renderSuggestions() {
   const models = filteredModels();
-  const used = new Set(currentModels().map((m) => m.name));
-  const datalist = clear($('#upstream-models'));
-  for (const model of models) datalist.append(el('option', { attrs: { value: model } }));
-
-  const chips = clear($('#model-suggestions'));
-  for (const model of models.slice(0, MAX_CHIPS)) {
-    chips.append(
-      el('li', {}, [
-        el('button', {
-          className: 'chip',
-          text: model,
-          attrs: { type: 'button', 'aria-pressed': used.has(model) ? 'true' : 'false' },
-          dataset: { model },
-          on: { click: () => addMapping(model) },
-        }),
-      ]),
-    );
-  }
-  if (models.length > MAX_CHIPS) {
-    chips.append(el('li', { className: 'chip-more', text: t('models_more', [formatNumber(models.length - MAX_CHIPS)]) }));
-  }
-  show(chips, models.length > 0);
+  renderModelChips($('#model-suggestions'), $('#upstream-models'), models, $('#mapping-rows'), addMapping);
   const addAll = $('#models-add-all');
   addAll.textContent = t('models_add_all', [formatNumber(models.length)]);
   addAll.disabled = models.length === 0;
@@ -99,12 +79,9 @@ function addRow(name = '') {
   });
 }
 
-/** Map `model`: fill the first empty row, else add one. Existing mappings are not duplicated. */
+/** Map `model` (a chip): fill the first empty row, else add one; the focus goes to its alias. */
 function addMapping(model) {
-  if (currentModels().some((m) => m.name === model)) return;
-  const empty = mappingRows($('#mapping-rows')).find((row) => !$('.map-name', row).value.trim());
-  if (empty) $('.map-name', empty).value = model;
-  else addRow(model);
+  if (!mapModel($('#mapping-rows'), model, addRow)) return;
   changed();
   renderSuggestions();
 }
@@ -135,8 +112,7 @@ async function loadModels(current) {
   } catch (error) {
     if (session !== current) return;
     current.models = [];
-    const info = describeError(error);
-    status.textContent = t('models_failed', [info.title]);
+    status.textContent = modelListProblem(error);
     status.classList.add('is-error');
   }
   show($('#models-tools'), current.models.length > 0);
@@ -214,13 +190,26 @@ function renderPreview(result) {
     const list = entry.result.changes ?? [];
     if (list.length === 0) changes.append(el('li', { text: prefix + t('change_none') }));
     for (const change of list) changes.append(el('li', { text: prefix + changeText(change), dataset: { op: change.op ?? '' } }));
-    for (const warning of entry.result.warnings ?? []) warnings.append(el('li', { text: prefix + warning }));
+    for (const warning of warningLines(entry.result)) warnings.append(el('li', { text: prefix + warning }));
   }
   show(warnings, warnings.childElementCount > 0);
   show($('#imp-preview'), true);
   $('#imp-preview').scrollIntoView({ block: 'nearest' });
   // Show the host's final base URL unless the user typed their own.
   if (!session.baseEdited && first.base_url) $('#imp-base').value = first.base_url;
+  adoptNewName(first);
+}
+
+/**
+ * "Import under a new name": the host picked a free name ("fake relay-2"). Put it in the name
+ * field, so the field, the preview and the import all say the same; it is now the user's choice.
+ */
+function adoptNewName(result) {
+  if (session.conflictChoice !== 'rename' || !result.provider_name) return;
+  if ($('#imp-type').value !== 'openai-compatibility') return;
+  $('#imp-name').value = result.provider_name;
+  session.conflictChoice = 'fail';
+  if (session.preview) session.preview.params = JSON.stringify(buildParams());
 }
 
 // ---------- actions ----------
@@ -280,12 +269,20 @@ async function retryImport(params, targets) {
   }
 }
 
-function resolveConflict(choice) {
+async function resolveConflict(choice) {
+  const current = session;
   session.conflictChoice = choice;
   show($('#imp-conflict'), false);
   changed();
-  if (session.conflictAction === 'import') runImport();
-  else runPreview();
+  if (session.conflictAction === 'import') {
+    await runImport();
+    return;
+  }
+  await runPreview();
+  // The conflict panel (and its focused button) is gone: focus stays in the dialog.
+  if (session !== current || !dialog().open) return;
+  const name = $('#imp-name');
+  (name.closest('[hidden]') ? $('#imp-apply') : name).focus();
 }
 
 function onTypeChange() {

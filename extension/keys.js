@@ -1,17 +1,17 @@
 // Key-management page: sites and their keys (kept by the host), search,
 // reveal / copy, All API Hub backup import, and the CLIProxyAPI import buttons.
 
-import { call, compact } from './lib/api.js';
+import { call, compact, onHostMissing } from './lib/api.js';
 import { confirmAction, setFormError } from './lib/dialogs.js';
 import { $, $$, applyIcon, clear, debounce, fromTemplate, setLabel, show, whileBusy } from './lib/dom.js';
 import { errorText } from './lib/errors.js';
 import { addProviderTypeOptions, togglePassword } from './lib/fields.js';
 import { initHostBanner } from './lib/host-banner.js';
-import { maskKey } from './lib/mask.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
 import { applyI18n, formatNumber, t } from './lib/i18n.js';
 import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess, showToast } from './lib/toast.js';
+import { warningLines } from './lib/warnings.js';
 import { openBatchDialog, setupBatchDialog } from './batch-import.js';
 import { openImportDialog, setupImportDialog } from './import-dialog.js';
 import { confirmUnusable, decorateKey, decorateSite, importBackupWithAccounts, setupAccounts } from './accounts.js';
@@ -303,10 +303,10 @@ async function submitKey(event) {
   if (params.label === undefined) params.label = '';
   await whileBusy(event.submitter ?? $('button[type=submit]', form), async () => {
     try {
-      await call('keys.save', params);
+      const saved = await call('keys.save', params);
       $('#key-secret').value = '';
       $('#key-dialog').close('saved');
-      showSuccess(t('key_saved'), maskKey(apiKey), { timeoutMs: 4000 });
+      showSuccess(t('key_saved'), saved.key?.key_hint ?? '', { timeoutMs: 4000 });
       await load();
     } catch (error) {
       setFormError(form, errorText(error));
@@ -345,7 +345,7 @@ async function importBackup(file) {
           formatNumber(result.keys_added ?? 0),
           formatNumber(result.keys_skipped ?? 0),
         ]),
-        ...(result.warnings ?? []),
+        ...warningLines(result),
       ];
       showSuccess(t('backup_imported'), lines.join('\n'), { action: 'backup' });
       await load();
@@ -356,6 +356,15 @@ async function importBackup(file) {
 }
 
 // ---------- start ----------
+
+/** Add site and Import backup need the host: off until it answers, and again if it goes missing. */
+function setHostActions(enabled) {
+  for (const button of [$('#add-site'), $('#import-backup')]) {
+    button.disabled = !enabled;
+    if (enabled) button.removeAttribute('aria-describedby');
+    else button.setAttribute('aria-describedby', 'host-banner-title');
+  }
+}
 
 function start() {
   initPage('keys_page_title');
@@ -405,7 +414,9 @@ function start() {
     onSelect: (site, keys) => openBatchDialog(keys.map((key) => ({ site, key }))),
   });
 
-  initHostBanner();
+  setHostActions(false);
+  onHostMissing(() => setHostActions(false));
+  initHostBanner().then((status) => setHostActions(Boolean(status.ping)));
   load();
 }
 

@@ -17,6 +17,7 @@ import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { HOST_MISSING_CODES } from './lib/messages.js';
 import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess } from './lib/toast.js';
+import { warningLines } from './lib/warnings.js';
 
 const URL_CODES = new Set(['invalid_url', 'insecure_url', 'forbidden_address']);
 /** Target names the host accepts (host/PROTOCOL.md, settings.set). */
@@ -29,6 +30,8 @@ const state = {
   editing: null,
   /** The form describes a new target. */
   adding: false,
+  /** The host's settings are in the form (until then it is disabled). */
+  loaded: false,
 };
 
 // ---------- helpers ----------
@@ -67,13 +70,17 @@ function setUrlError(text) {
   setFieldError($('#mgmt-url'), text);
 }
 
+function setKeyError(text) {
+  setFieldError($('#mgmt-key'), text);
+}
+
 function setNameError(text) {
   setFieldError($('#target-name'), text);
 }
 
-function showWarnings(warnings) {
+function showWarnings(settings) {
   const list = clear($('#settings-warnings'));
-  for (const warning of warnings ?? []) list.append(el('li', { text: warning }));
+  for (const warning of warningLines(settings ?? {})) list.append(el('li', { text: warning }));
   show(list, list.childElementCount > 0);
 }
 
@@ -153,6 +160,32 @@ function renderList() {
 
 // ---------- the form ----------
 
+/** The form differs from what the host has stored (a new server always does). */
+function formDirty() {
+  if (state.adding) return true;
+  const target = editedTarget();
+  return (
+    $('#mgmt-url').value.trim() !== (target.management_url ?? '') ||
+    $('#mgmt-key').value.trim() !== '' ||
+    $('#allow-insecure').checked !== Boolean(target.allow_insecure_http)
+  );
+}
+
+/** "Test connection" tests what is stored; with unsaved changes it says it saves them first. */
+function updateTestButton() {
+  const dirty = state.loaded && formDirty();
+  const button = $('#test-connection');
+  button.textContent = t(dirty ? 'save_and_test' : 'test_connection');
+  button.dataset.saves = dirty ? 'true' : 'false';
+}
+
+/** The form stays disabled until the host's settings are in it (saving blanks would wipe them). */
+function setFormEnabled(enabled) {
+  $('#settings-fields').disabled = !enabled;
+  $('#settings-form').setAttribute('aria-busy', enabled ? 'false' : 'true');
+  $('#add-target').disabled = !enabled;
+}
+
 function fillForm() {
   const adding = state.adding;
   const target = adding ? null : editedTarget();
@@ -169,10 +202,10 @@ function fillForm() {
   $('#target-name').value = '';
   setNameError('');
   setUrlError('');
+  setKeyError('');
   show($('#make-default-field'), adding && targets().length > 0);
   $('#target-make-default').checked = false;
   show($('#cancel-target'), adding);
-  show($('#test-connection'), !adding); // a new server is tested once it is saved
   $('#mgmt-key-help').textContent = t(adding ? 'management_key_help_new' : 'management_key_help');
 
   $('#mgmt-url').value = target?.management_url ?? '';
@@ -183,6 +216,8 @@ function fillForm() {
   $('#allow-insecure').checked = Boolean(target?.allow_insecure_http);
   show($('#mgmt-key-rejected'), Boolean(target?.key_rejected));
   $('#add-target').setAttribute('aria-expanded', adding ? 'true' : 'false');
+  show($('#test-connection'), !adding); // a new server is tested once it is saved
+  updateTestButton();
 }
 
 function render(settings) {
@@ -197,7 +232,7 @@ function render(settings) {
 function editTarget(name, { focus = false } = {}) {
   state.adding = false;
   state.editing = name;
-  showWarnings([]);
+  showWarnings(null);
   render();
   if (focus) {
     $('#settings-form').scrollIntoView({ block: 'nearest' });
@@ -207,7 +242,7 @@ function editTarget(name, { focus = false } = {}) {
 
 function startAdding() {
   state.adding = true;
-  showWarnings([]);
+  showWarnings(null);
   show($('#connection-result'), false);
   render();
   $('#settings-form').scrollIntoView({ block: 'nearest' });
@@ -223,9 +258,18 @@ function cancelAdding() {
 async function loadSettings() {
   try {
     render(await call('settings.get'));
+    state.loaded = true;
+    setFormEnabled(true);
+    updateTestButton();
   } catch (error) {
     if (!HOST_MISSING_CODES.has(error.code)) showError(error);
   }
+}
+
+/** Settings again after a test (key_rejected may have changed); what is typed is kept. */
+async function refreshAfterTest() {
+  if (formDirty()) return;
+  await loadSettings();
 }
 
 /** Check the new target's name; the error text, or '' when it is fine. */
@@ -236,10 +280,14 @@ function nameProblem(name) {
   return '';
 }
 
-async function save(event) {
-  event.preventDefault();
+/**
+ * The settings.set params for what the form holds, or null (with the field errors shown).
+ * `needKey`: a key must be typed or stored (to test the connection).
+ */
+function formParams({ needKey = false } = {}) {
   setUrlError('');
   setNameError('');
+  setKeyError('');
   const adding = state.adding;
   const params = {
     management_url: $('#mgmt-url').value.trim(),
@@ -247,40 +295,64 @@ async function save(event) {
   };
   const key = $('#mgmt-key').value.trim();
   if (key) params.management_key = key;
+  let problem = null;
   if (adding) {
     const name = $('#target-name').value.trim();
-    const problem = nameProblem(name);
-    if (problem) {
-      setNameError(problem);
-      $('#target-name').focus();
-      return;
+    const nameError = nameProblem(name);
+    if (nameError) {
+      setNameError(nameError);
+      problem ??= $('#target-name');
     }
     params.target = name;
     if ($('#target-make-default').checked) params.make_default = true;
   } else {
     Object.assign(params, targetParam(state.editing));
   }
-  await whileBusy($('#save-settings'), async () => {
-    try {
-      const settings = await call('settings.set', params);
-      if (adding) {
-        state.adding = false;
-        state.editing = params.target;
-      }
-      render(settings); // clears the key field; its placeholder shows the masked hint
-      showWarnings(settings.warnings);
-      const title = adding ? t('target_added', [params.target]) : t('settings_saved');
-      showSuccess(title, (settings.warnings ?? []).join('\n'), { action: 'saved', timeoutMs: 5000 });
-      if (adding) $('#target-form-title').focus();
-    } catch (error) {
-      if (URL_CODES.has(error.code)) {
-        setUrlError(errorText(error));
-      } else if (adding && error.code === 'invalid_request' && error.details?.field === 'params.target') {
-        setNameError(t('target_name_invalid'));
-      }
-      showError(error);
+  if (!params.management_url) {
+    setUrlError(t('management_url_required'));
+    problem ??= $('#mgmt-url');
+  }
+  if (needKey && !key && (adding || !editedTarget().has_key)) {
+    setKeyError(t('management_key_required'));
+    problem ??= $('#mgmt-key');
+  }
+  problem?.focus();
+  return problem ? null : params;
+}
+
+/** Save the form; the new settings, or null when nothing was saved (the form is kept as typed). */
+async function saveForm({ needKey = false } = {}) {
+  const params = formParams({ needKey });
+  if (!params) return null;
+  const adding = state.adding;
+  try {
+    const settings = await call('settings.set', params);
+    if (adding) {
+      state.adding = false;
+      state.editing = params.target;
     }
-  });
+    render(settings); // clears the key field; its placeholder shows the masked hint
+    showWarnings(settings);
+    const title = adding ? t('target_added', [params.target]) : t('settings_saved');
+    showSuccess(title, warningLines(settings).join('\n'), { action: 'saved', timeoutMs: 5000 });
+    if (adding) $('#target-form-title').focus();
+    return settings;
+  } catch (error) {
+    if (URL_CODES.has(error.code)) {
+      setUrlError(errorText(error));
+    } else if (adding && error.code === 'invalid_request' && error.details?.field === 'params.target') {
+      setNameError(t('target_name_invalid'));
+    } else if (error.details?.field === 'params.management_key') {
+      setKeyError(errorText(error));
+    }
+    showError(error);
+    return null;
+  }
+}
+
+async function save(event) {
+  event.preventDefault();
+  await whileBusy($('#save-settings'), saveForm);
 }
 
 // ---------- per-target actions ----------
@@ -306,24 +378,37 @@ function renderConnection(result, name) {
   show(box, true);
 }
 
-async function testConnection(name, button) {
-  show($('#connection-result'), false);
+/** The form's Test connection: saves unsaved changes first (the button says so), then tests. */
+async function testForm(button) {
   await whileBusy(button, async () => {
-    try {
-      const result = await call('connection.test', targetParam(name));
-      renderConnection(result, name);
-      const text = t('connection_ok_text', [result.server_version || t('unknown_version')]);
-      showSuccess(
-        targets().length > 1 ? t('connection_ok_named', [result.target ?? name]) : t('connection_ok'),
-        text,
-        { action: 'connected', timeoutMs: 5000 },
-      );
-    } catch (error) {
-      const title = targets().length > 1 ? t('connection_failed_named', [name]) : t('connection_failed');
-      showError(error, { title });
+    if (formDirty() || !editedTarget().management_url || !editedTarget().has_key) {
+      const settings = await saveForm({ needKey: true });
+      if (!settings) return;
     }
-    await loadSettings(); // key_rejected may have changed
+    await runTest(editedTarget().name);
   });
+}
+
+async function testConnection(name, button) {
+  await whileBusy(button, () => runTest(name));
+}
+
+async function runTest(name) {
+  show($('#connection-result'), false);
+  try {
+    const result = await call('connection.test', targetParam(name));
+    renderConnection(result, name);
+    const text = t('connection_ok_text', [result.server_version || t('unknown_version')]);
+    showSuccess(
+      targets().length > 1 ? t('connection_ok_named', [result.target ?? name]) : t('connection_ok'),
+      text,
+      { action: 'connected', timeoutMs: 5000 },
+    );
+  } catch (error) {
+    const title = targets().length > 1 ? t('connection_failed_named', [name]) : t('connection_failed');
+    showError(error, { title });
+  }
+  await refreshAfterTest();
 }
 
 async function makeDefault(name, button) {
@@ -370,13 +455,16 @@ async function start() {
   initPage('options_page_title');
   $('#host-status').textContent = t('host_checking');
   $('#settings-form').addEventListener('submit', save);
-  $('#test-connection').addEventListener('click', (event) =>
-    testConnection(state.adding ? null : editedTarget().name, event.currentTarget),
-  );
+  $('#test-connection').addEventListener('click', (event) => testForm(event.currentTarget));
+  $('#settings-form').addEventListener('input', updateTestButton);
+  $('#settings-form').addEventListener('change', updateTestButton);
+  $('#mgmt-url').addEventListener('input', () => setUrlError(''));
+  $('#mgmt-key').addEventListener('input', () => setKeyError(''));
   $('#mgmt-key-toggle').addEventListener('click', (event) => togglePassword($('#mgmt-key'), event.currentTarget));
   $('#add-target').addEventListener('click', startAdding);
   $('#cancel-target').addEventListener('click', cancelAdding);
   $('#target-name').addEventListener('input', () => setNameError(''));
+  setFormEnabled(false);
   fillForm();
   const status = await initHostBanner();
   renderHostStatus(status);

@@ -14,10 +14,12 @@ import { $, $$, clear, debounce, el, show, svgIcon, whileBusy } from './lib/dom.
 import { initHostBanner } from './lib/host-banner.js';
 import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
+import { mapModel, modelListProblem, renderModelChips } from './lib/model-chips.js';
 import { HOST_MISSING_CODES, PROVIDER_TYPES } from './lib/messages.js';
 import { initPage } from './lib/page-shell.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
 import { showError, showToast } from './lib/toast.js';
+import { warningLines } from './lib/warnings.js';
 
 const ALL = '*all*'; // not a valid target name
 const OPENAI = 'openai-compatibility';
@@ -241,8 +243,16 @@ function renderKeys(list, provider, name) {
   return el('ul', { className: 'provider-keys', attrs: { 'aria-label': t('provider_keys_of', [name]) } }, items);
 }
 
-function modelsLine(provider) {
+/** An OpenAI-compatible provider without models serves nothing (the key lists serve their defaults). */
+function servesNothing(list, provider) {
+  return list === 'openai-compatibility' && !provider.model_count && !provider.disabled;
+}
+
+function modelsLine(list, provider) {
   const models = provider.models ?? [];
+  if (!models.length && servesNothing(list, provider)) {
+    return el('p', { className: 'provider-models-line is-warning', text: t('provider_serves_nothing_text') });
+  }
   if (!models.length) return el('p', { className: 'provider-models-line is-empty', text: t('provider_no_models') });
   const shown = models
     .slice(0, MODELS_SHOWN)
@@ -276,6 +286,9 @@ function renderCard(list, provider) {
           el('div', { className: 'provider-name-row' }, [
             el('h3', { className: 'provider-name', text: name }),
             provider.disabled ? el('span', { className: 'badge badge-warning provider-disabled-badge', text: t('provider_disabled') }) : null,
+            servesNothing(list, provider)
+              ? el('span', { className: 'badge badge-warning provider-no-models-badge', text: t('provider_serves_nothing') })
+              : null,
           ]),
           el('p', { className: 'provider-url mono', text: baseUrlText(provider.base_url) }),
           el('p', { className: 'provider-meta', text: meta.join(' · ') }),
@@ -294,7 +307,7 @@ function renderCard(list, provider) {
         ]),
       ]),
       renderKeys(list, provider, name),
-      modelsLine(provider),
+      modelsLine(list, provider),
     ],
   );
 }
@@ -325,9 +338,14 @@ function renderListing() {
     );
   }
   const version = state.listing?.server_version ? t('providers_server_version', [state.listing.server_version]) : '';
+  const idle = sortedLists(lists).reduce(
+    (count, list) => count + (Array.isArray(lists[list]) ? lists[list].filter((p) => servesNothing(list, p)).length : 0),
+    0,
+  );
+  const idleText = idle ? t('providers_serving_nothing', [formatNumber(idle)]) : '';
   if (total === 0) setStatus(t('providers_none', [state.target]));
   else if (shown === 0) setStatus(t('no_match', [state.filter.trim()]));
-  else setStatus([t('providers_counts', [formatNumber(shown), state.target]), version].filter(Boolean).join(' · '));
+  else setStatus([t('providers_counts', [formatNumber(shown), state.target]), idleText, version].filter(Boolean).join(' · '));
 }
 
 // ---------- writes (safe write path + Undo) ----------
@@ -340,7 +358,7 @@ function resultToast(result, title, action) {
   return showToast({
     kind: uncertain ? 'warning' : 'success',
     title: uncertain ? t('provider_write_uncertain') : title,
-    message: (result.warnings ?? []).join('\n'),
+    message: warningLines(result).join('\n'),
     data: { action },
     actions: undoAction([{ backup_id: result.backup_id, target: result.target }], { onDone: () => loadView() }),
   });
@@ -511,16 +529,60 @@ async function openDetails(list, provider) {
 let modelsSession = null;
 
 function addModelRow(name = '', alias = '') {
-  return addMappingRow($('#model-rows'), { name, alias, maxLength: 300, addButton: $('#model-add-row') });
+  return addMappingRow($('#model-rows'), {
+    name,
+    alias,
+    maxLength: 300,
+    suggestions: 'models-upstream',
+    addButton: $('#model-add-row'),
+    onRemove: renderModelSuggestions,
+  });
+}
+
+function renderModelSuggestions() {
+  const models = modelsSession?.upstream ?? [];
+  renderModelChips($('#models-suggestions'), $('#models-upstream'), models, $('#model-rows'), (model) => {
+    mapModel($('#model-rows'), model, addModelRow);
+    renderModelSuggestions();
+  });
+}
+
+/** The site's model list as suggestions (openai-compatibility: the host asks with the provider's key). */
+async function loadModelSuggestions(current, list, provider) {
+  const status = $('#models-suggest-status');
+  status.classList.remove('is-error');
+  if (list !== 'openai-compatibility' || !provider.key_count || !provider.base_url) {
+    show(status, false);
+    return;
+  }
+  status.textContent = t('models_loading');
+  show(status, true);
+  try {
+    const result = await call('models.list', { target: state.target, entry_id: provider.entry_id }, {
+      timeoutMs: READ_TIMEOUT_MS,
+    });
+    if (modelsSession !== current) return;
+    current.upstream = Array.isArray(result.models) ? result.models : [];
+    status.textContent = current.upstream.length
+      ? t('models_loaded', [formatNumber(current.upstream.length)])
+      : t('models_none');
+  } catch (error) {
+    if (modelsSession !== current) return;
+    current.upstream = [];
+    status.textContent = modelListProblem(error);
+    status.classList.add('is-error');
+  }
+  renderModelSuggestions();
 }
 
 async function openModels(list, provider) {
-  const current = { list, provider, hash: null, ready: false };
+  const current = { list, provider, hash: null, ready: false, upstream: [] };
   modelsSession = current;
   const dialog = $('#models-dialog');
   const form = $('#models-form');
   setFormError(form, '');
   clear($('#model-rows'));
+  renderModelSuggestions();
   $('#models-subtitle').textContent = `${providerName(list, provider)} · ${state.target}`;
   $('#models-edit-status').textContent = t('loading');
   $('#models-save').disabled = true;
@@ -538,6 +600,7 @@ async function openModels(list, provider) {
     $('#models-edit-status').textContent = t('models_edit_count', [formatNumber(models.length)]);
     $('#models-save').disabled = false;
     $('.map-name', mappingRows($('#model-rows'))[0])?.focus();
+    loadModelSuggestions(current, list, provider);
   } catch (error) {
     if (modelsSession !== current) return;
     $('#models-edit-status').textContent = '';

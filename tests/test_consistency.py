@@ -62,6 +62,54 @@ def test_extension_identity_matches_the_host():
     assert HOST_NAME in (ROOT / "extension" / "lib" / "host.js").read_text(encoding="utf-8")
 
 
+# ---- warnings, hints and translator notes (one code, one localised text) ----
+
+def _messages(locale: str) -> dict:
+    return json.loads((ROOT / "extension" / "_locales" / locale / "messages.json").read_text(encoding="utf-8"))
+
+
+def _js_table_keys(path: str, table: str) -> set[str]:
+    text = (ROOT / "extension" / path).read_text(encoding="utf-8")
+    body = re.search(rf"const {table} = \{{(.*?)\n\}};", text, re.S)
+    assert body, f"{path}: no {table} table"
+    return set(re.findall(r"^  (\w+):", body.group(1), re.M))
+
+
+def test_every_warning_code_is_documented_and_localised():
+    from cpa_bridge.core.notices import WarningCode
+
+    for code in WarningCode:
+        assert re.search(rf"^\| `{code.value}` \|", PROTOCOL, re.M), code.value
+    for locale in LOCALES:
+        missing = [c.value for c in WarningCode if f"warning_{c.value}" not in _messages(locale)]
+        assert not missing, f"{locale} lacks {missing}"
+    assert _js_table_keys("lib/warnings.js", "ARGS") == {c.value for c in WarningCode}
+
+
+def test_every_error_code_has_a_localised_hint():
+    ext_codes = set(re.findall(r"^  [A-Z_]+: '(\w+)',", (ROOT / "extension" / "lib" / "messages.js").read_text(), re.M))
+    codes = {c.value for c in ErrorCode} | ext_codes
+    assert _js_table_keys("lib/errors.js", "HINTS") == codes
+    for locale in LOCALES:
+        missing = sorted(c for c in codes if f"hint_{c}" not in _messages(locale))
+        assert not missing, f"{locale} lacks hints for {missing}"
+
+
+def test_every_message_has_a_translator_description():
+    missing = [key for key, value in _messages("en").items() if not value.get("description", "").strip()]
+    assert not missing, f"{len(missing)} messages without a description, e.g. {missing[:10]}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_placeholders_are_declared_and_agree(locale):
+    en = _messages("en")
+    for key, value in _messages(locale).items():
+        used = {m.lower() for m in re.findall(r"\$([A-Z_]+)\$", value["message"])}
+        declared = set(value.get("placeholders", {}))
+        assert used <= declared, f"{locale}:{key} uses undeclared {used - declared}"
+        assert declared == set(en[key].get("placeholders", {})), f"{locale}:{key} placeholders differ from en"
+
+
 def test_provider_list_names_agree_between_host_and_extension():
     from cpa_bridge.core.lists import PROVIDER_LISTS
 

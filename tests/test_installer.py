@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import stat
 import struct
 import subprocess
@@ -330,6 +331,27 @@ def test_user_data_dir_only(run, home, tmp_path):
     assert "ok" in check.stdout and "host 0.0-stub" in check.stdout
 
 
+def test_plain_check_covers_recorded_user_data_dirs_with_consistent_labels(run, home, tmp_path):
+    (home / ".config/chromium").mkdir(parents=True)
+    udd = tmp_path / "profile"
+    assert run("--no-venv", "--browser", "chromium").returncode == 0
+    installed = run("--no-venv", "--user-data-dir", str(udd))
+    assert installed.returncode == 0, installed.stderr
+    assert f"    chromium profile {udd}: {udd / 'NativeMessagingHosts'}" in installed.stdout
+    check = run("--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    lines = check.stdout.splitlines()
+    assert any(line.startswith("chromium: ok: ") for line in lines), check.stdout
+    assert any(line.startswith(f"chromium profile {udd}: ok: ") for line in lines), check.stdout
+    # The recorded profile is checked too: break it and a plain --check says so.
+    (udd / "NativeMessagingHosts" / f"{HOST}.json").write_text("{}")
+    broken = run("--check")
+    assert broken.returncode == 1
+    assert any(line.startswith(f"chromium profile {udd}: broken: ") for line in broken.stdout.splitlines()), broken.stdout
+    for line in broken.stdout.splitlines():
+        assert re.match(r"^[a-z-]+( profile \S+)?: (ok|broken|not registered)\b", line), line
+
+
 def test_extension_id_option(run, home):
     other = "a" * 32
     assert run("--no-venv", "--browser", "chromium", "--extension-id", other).returncode == 0
@@ -501,14 +523,14 @@ def _break(kind: str, manifest: Path, tmp_path: Path) -> str:
     data = json.loads(manifest.read_text())
     if kind == "bad-json":
         manifest.write_text("{not json")
-        return f"chromium: manifest {manifest} is not valid JSON"
+        return f"chromium: broken: manifest {manifest} is not valid JSON"
     if kind == "missing-path":
         data["path"] = str(tmp_path / "nowhere" / "host")
         manifest.write_text(json.dumps(data))
-        return f"chromium: host path {tmp_path / 'nowhere' / 'host'} does not exist"
+        return f"chromium: broken: host path {tmp_path / 'nowhere' / 'host'} does not exist"
     if kind == "not-executable":
         Path(data["path"]).chmod(0o644)
-        return f"chromium: host path {data['path']} is not executable"
+        return f"chromium: broken: host path {data['path']} is not executable"
     if kind == "relative-path":
         data["path"] = "cpa-bridge-host"
         manifest.write_text(json.dumps(data))
@@ -519,7 +541,7 @@ def _break(kind: str, manifest: Path, tmp_path: Path) -> str:
         return f'"allowed_origins" does not list {ORIGIN}'
     if kind == "deleted":
         manifest.unlink()
-        return f"chromium: manifest {manifest} does not exist"
+        return f"chromium: broken: manifest {manifest} does not exist"
     raise AssertionError(kind)
 
 
@@ -568,7 +590,7 @@ def test_check_reports_a_host_that_does_not_answer(run, home, mode, message):
     assert run("--no-venv", "--browser", "chromium").returncode == 0
     proc = run("--check", extra_env={"CPA_STUB_MODE": mode})
     assert proc.returncode == 1
-    assert f"chromium: host did not answer ping: {message}" in proc.stdout
+    assert f"chromium: broken: host did not answer ping: {message}" in proc.stdout
 
 
 def test_check_times_out_on_a_hanging_host(run, home, env):

@@ -8,6 +8,7 @@ import pytest
 
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.merge import Draft, Model, list_hash, merge, validate_list
+from tests.masks import hint
 
 OPENAI = "openai-compatibility"
 
@@ -51,7 +52,7 @@ def test_update_appends_key_and_keeps_everything_else():
     assert result.touched == {0} and not result.created
     ops = [c["op"] for c in result.outcomes[0].changes]
     assert ops == ["add_key", "add_models"]
-    assert result.outcomes[0].changes[0]["key_hint"] == "sk-ne…abcd"
+    assert result.outcomes[0].changes[0]["key_hint"] == hint("sk-new-0123456789abcd")
 
 
 def test_reimport_same_key_is_unchanged():

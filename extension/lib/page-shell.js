@@ -11,6 +11,7 @@ import { localizeDocument } from './i18n.js';
 const PAGES = [
   ['keys.html', 'nav_keys'],
   ['providers.html', 'nav_providers'],
+  ['history.html', 'nav_history'],
   ['options.html', 'nav_options'],
 ];
 

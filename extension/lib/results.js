@@ -3,8 +3,9 @@
 import { call } from './api.js';
 import { api } from './browser.js';
 import { describeError, errorText } from './errors.js';
-import { showError, showSuccess, showToast } from './toast.js';
+import { onOptionsPage, showError, showSuccess, showToast } from './toast.js';
 import { keyFor, t } from './i18n.js';
+import { warningLines } from './warnings.js';
 
 const ACTION_RANK = { created: 3, updated: 2, unchanged: 1 };
 
@@ -45,7 +46,7 @@ export function undoAction(entries, { onDone } = {}) {
 function detailLine(result) {
   const parts = [providerLabel(result.provider_type), result.base_url].filter(Boolean);
   const lines = [parts.join(' · ')];
-  for (const warning of result.warnings ?? []) lines.push(warning);
+  for (const warning of warningLines(result)) lines.push(warning);
   return lines.filter(Boolean).join('\n');
 }
 
@@ -79,7 +80,7 @@ function failureActions(failed, retry) {
   if (retry && targets.length) {
     actions.push({ label: t('retry_failed'), className: 'toast-retry', onClick: () => retry(targets) });
   }
-  if (failed.some((entry) => describeError(entry.error ?? {}).linkToOptions)) {
+  if (!onOptionsPage() && failed.some((entry) => describeError(entry.error ?? {}).linkToOptions)) {
     actions.push({ label: t('open_options'), className: 'toast-options', onClick: () => api.runtime.openOptionsPage() });
   }
   return actions;

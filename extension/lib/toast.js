@@ -1,5 +1,9 @@
-// Result notifications in the page's top-right corner.
-// <div class="toast toast-success|toast-error" data-action|data-code …>
+// Result notifications in the page's bottom-right corner (clear of the header and its
+// navigation). <div class="toast toast-success|toast-error" data-action|data-code …>
+//
+// Every toast dismisses itself (errors stay longer), pauses while the pointer or focus is
+// on it, and has a close button. A success clears the error toasts before it: they are
+// about an earlier attempt. A new error replaces an open one with the same code.
 
 import { api } from './browser.js';
 import { el } from './dom.js';
@@ -80,6 +84,30 @@ function arm(toast, ms) {
   toast._timer = setTimeout(() => dismiss(toast), ms);
 }
 
+/** Keep the toast while the pointer or focus is on it; count down again once both have left. */
+function holdWhileUsed(toast, ms) {
+  const rearm = () => {
+    if (!toast.matches(':hover') && !toast.contains(document.activeElement)) arm(toast, ms);
+  };
+  toast.addEventListener('mouseenter', () => clearTimeout(toast._timer));
+  toast.addEventListener('focusin', () => clearTimeout(toast._timer));
+  toast.addEventListener('mouseleave', rearm);
+  toast.addEventListener('focusout', () => setTimeout(rearm, 0)); // activeElement settles after focusout
+}
+
+/** Toasts made stale by a new one of `kind` (and `code`, for errors). */
+function stale(container, kind, code) {
+  const toasts = [...container.querySelectorAll(':scope > .toast')];
+  if (kind === 'success') return toasts.filter((toast) => toast.classList.contains('toast-error'));
+  if (kind === 'error' && code) return toasts.filter((toast) => toast.classList.contains('toast-error') && toast.dataset.code === code);
+  return [];
+}
+
+/** The page is the options page: a link "Open settings" would lead where the user already is. */
+export function onOptionsPage() {
+  return location.pathname.endsWith('/options.html');
+}
+
 /**
  * Show a toast.
  * kind: 'success' | 'warning' | 'error' | 'info'; title, message: text;
@@ -121,17 +149,15 @@ export function showToast({ kind = 'info', title, message, actions = [], data = 
       }),
     ],
   );
-  const ms = timeoutMs ?? (kind === 'error' || kind === 'warning' ? ERROR_MS : SUCCESS_MS);
-  // Keep the toast while the pointer or focus is on it.
-  toast.addEventListener('mouseenter', () => clearTimeout(toast._timer));
-  toast.addEventListener('focusin', () => clearTimeout(toast._timer));
-  toast.addEventListener('mouseleave', () => arm(toast, ms));
+  const ms = timeoutMs || (kind === 'error' || kind === 'warning' ? ERROR_MS : SUCCESS_MS);
+  holdWhileUsed(toast, ms);
   const container = region();
   place(container);
+  for (const old of stale(container, kind, data.code)) dismiss(old);
   container.prepend(toast);
   while (container.children.length > MAX_TOASTS) dismiss(container.lastElementChild);
   raise(container);
-  if (ms > 0) arm(toast, ms);
+  arm(toast, ms);
   return toast;
 }
 
@@ -142,9 +168,10 @@ export function showSuccess(title, message, { action, actions, timeoutMs } = {})
 /** An error toast for a HostError: localised title, hint, and a link to the options when that is the fix. */
 export function showError(error, { title } = {}) {
   const info = describeError(error);
-  const actions = info.linkToOptions
-    ? [{ label: t('open_options'), onClick: () => api.runtime.openOptionsPage() }]
-    : [];
+  const actions =
+    info.linkToOptions && !onOptionsPage()
+      ? [{ label: t('open_options'), onClick: () => api.runtime.openOptionsPage() }]
+      : [];
   return showToast({
     kind: 'error',
     title: title ? `${title}: ${info.title}` : info.title,

@@ -12,12 +12,44 @@ import getpass
 import json
 import re
 import sys
+import time
 from typing import Any, Callable, NoReturn
 
 from cpa_bridge import __version__
 from cpa_bridge.core.lists import PROVIDER_LISTS
-from cpa_bridge.wire.dispatch import Context, call
 from cpa_bridge.errors import BridgeError, ErrorCode
+
+
+def _call(message_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Run one message through the host's handlers (imported on first use: offline commands never are)."""
+    from cpa_bridge.wire.dispatch import Context, call
+
+    return call(message_type, params, Context(via="cli"))
+
+
+def _view(name: str) -> Callable[..., dict[str, Any]]:
+    def run(**params: Any) -> dict[str, Any]:
+        from cpa_bridge.store import views
+
+        return getattr(views, name)(**params)
+
+    return run
+
+
+def _offline(message_type: str, view: Callable[..., dict[str, Any]],
+             build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], dict[str, Any]]:
+    """A read of the host's own files: straight from JSON (:mod:`cpa_bridge.store.views`), else the handler."""
+
+    def run(a: argparse.Namespace) -> dict[str, Any]:
+        from cpa_bridge.store import views
+
+        params = {k: v for k, v in build(a).items() if v is not None}
+        try:
+            return view(**params)
+        except views.Fallback:
+            return _call(message_type, params)
+
+    return run
 
 
 def _read_secret(prompt: str) -> str:
@@ -61,20 +93,23 @@ def _show_import(r: dict[str, Any]) -> None:
             if entry["ok"]:
                 res = entry["result"]
                 if "items" in res:
-                    print(f"  {entry['target']}: ok ({res['summary']})")
+                    print(f"  {entry['target']}: {_batch_summary(res['summary'], dry_run=res['dry_run'])}")
                 else:
                     print(f"  {entry['target']}: {res['action']} {res['provider_name']} ({res['outcome']})")
             else:
                 print(f"  {entry['target']}: error [{entry['error']['code']}] {entry['error']['message']}")
         return
     if "items" in r:
+        verb = "would be " if r["dry_run"] else ""
         for item in r["items"]:
             if item["ok"]:
                 res = item["result"]
-                print(f"#{item['index']}: {res['action']} {res['provider_name']} -> {res['base_url']}")
+                print(f"#{item['index']}: {verb}{res['action']} {res['provider_name']} -> {res['base_url']}")
+                for w in res.get("warnings", []):
+                    print(f"  warning: {w}")
             else:
                 print(f"#{item['index']}: error [{item['error']['code']}] {item['error']['message']}")
-        print(f"summary: {r['summary']}  requests sent: {r['requests_sent']}" + ("  (dry run)" if r["dry_run"] else ""))
+        print(_batch_summary(r["summary"], dry_run=r["dry_run"]) + f"; {r['requests_sent']} requests sent")
         return
     verb = "would be " if r["dry_run"] else ""
     print(f"{r['provider_name']}: {verb}{r['action']} ({r['outcome']}) -> {r['base_url']}")
@@ -89,6 +124,13 @@ def _show_import(r: dict[str, Any]) -> None:
     _show_warnings_and_backup(r)
 
 
+def _batch_summary(s: dict[str, Any], *, dry_run: bool) -> str:
+    """``2 created, 1 updated, 0 unchanged, 0 failed`` (``would be created`` … in a dry run)."""
+    verb = "would be " if dry_run else ""
+    counts = ", ".join(f"{s.get(k, 0)} {verb}{k}" for k in ("created", "updated", "unchanged"))
+    return f"{counts}, {s.get('failed', 0)} failed" + ("; dry run: nothing written" if dry_run else "")
+
+
 def _show_warnings_and_backup(r: dict[str, Any]) -> None:
     for w in r.get("warnings", []):
         print(f"  warning: {w}")
@@ -99,9 +141,25 @@ def _show_warnings_and_backup(r: dict[str, Any]) -> None:
 def _show_history(r: dict[str, Any]) -> None:
     if not r["entries"]:
         print("no writes yet")
-    for e in r["entries"]:
-        undone = f" (undone by {e['undone_by']})" if e.get("undone_by") else ""
-        print(f"{e['backup_id']}  {e['operation']:<13} {e['list']:<22} {e['outcome']}{undone}")
+        return
+    rows = [(e["backup_id"] or "?", _when(e.get("created_at")), e["operation"] or "?", e["list"] or "?",
+             (e["outcome"] or "?") + (f" (undone by {e['undone_by']})" if e.get("undone_by") else ""),
+             e.get("summary") or "")
+            for e in r["entries"]]
+    _table(("BACKUP", "WHEN", "OPERATION", "LIST", "OUTCOME", "SUMMARY"), rows)
+
+
+def _when(created_at: Any) -> str:
+    if not isinstance(created_at, (int, float)):
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created_at))
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns as wide as their widest cell, two spaces apart; the last column unpadded."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join([*(str(cell).ljust(w) for cell, w in zip(row[:-1], widths)), str(row[-1])]).rstrip())
 
 
 def _show_undo(r: dict[str, Any]) -> None:
@@ -236,10 +294,11 @@ def _settings_set(a: argparse.Namespace) -> dict[str, Any]:
         params["target"] = a.target
     if a.default:
         params["make_default"] = True
-    return call("settings.set", params, Context(via="cli"))
+    return _call("settings.set", params)
 
 
 def _import(a: argparse.Namespace) -> dict[str, Any]:
+    _refuse_key_on_argv(a)
     run = {"dry_run": a.dry_run}
     if a.allow_unusable:
         run["allow_unusable"] = True
@@ -257,7 +316,7 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"{a.batch} is not valid JSON") from None
         items = data.get("items") if isinstance(data, dict) else data
         extra = {"skip_unusable": True} if a.skip_unusable else {}
-        return call("import.batch", {"items": items, **run, **extra}, Context(via="cli"))
+        return _call("import.batch", {"items": items, **run, **extra})
     item: dict[str, Any] = {
         k: v for k, v in {
             "site_name": a.site_name, "site_url": a.site_url, "provider_type": a.provider_type,
@@ -271,8 +330,23 @@ def _import(a: argparse.Namespace) -> dict[str, Any]:
     if a.header:
         item["headers"] = _headers(a.header)
     if not a.key_id:
-        item["api_key"] = _read_secret("API key: ")
-    return call("import", {**item, **run}, Context(via="cli"))
+        item["api_key"] = _api_key_from_stdin()
+    return _call("import", {**item, **run})
+
+
+def _api_key_from_stdin() -> str:
+    key = _read_secret("API key: ")
+    if not key:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "no API key: pipe it in (echo \"$KEY\" | cpa-bridge ...) or "
+                          "give --key-id with a stored key's id (see 'cpa-bridge keys list')", field="params.api_key")
+    return key
+
+
+def _refuse_key_on_argv(a: argparse.Namespace) -> None:
+    if getattr(a, "key_on_argv", None) is not None:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "keys are never taken from the command line (they would show "
+                          "in ps and your shell history): pipe the key in, or give --key-id with a stored key's id "
+                          "(see 'cpa-bridge keys list')", field="--key")
 
 
 def _headers(rows: list[str]) -> dict[str, str]:
@@ -287,21 +361,21 @@ def _headers(rows: list[str]) -> dict[str, str]:
 
 
 def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
+    _refuse_key_on_argv(a)
     params: dict[str, Any] = {"base_url": a.base_url}
     if a.key_id:
         params["key_id"] = a.key_id
     else:
-        params["api_key"] = _read_secret("API key: ")
-    return call("models.list", params, Context(via="cli"))
+        params["api_key"] = _api_key_from_stdin()
+    return _call("models.list", params)
 
 
 def _simple(message_type: str, build: Callable[[argparse.Namespace], dict[str, Any]]) -> Callable[..., dict]:
-    return lambda a: call(message_type, {k: v for k, v in build(a).items() if v is not None}, Context(via="cli"))
+    return lambda a: _call(message_type, {k: v for k, v in build(a).items() if v is not None})
 
 
 def _keys_add(a: argparse.Namespace) -> dict[str, Any]:
-    return call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _read_secret("API key: ")},
-                Context(via="cli"))
+    return _call("keys.save", {"site_id": a.site_id, "label": a.label or "", "api_key": _api_key_from_stdin()})
 
 
 def _keys_import(a: argparse.Namespace) -> dict[str, Any]:
@@ -332,14 +406,14 @@ def _targets_add(a: argparse.Namespace) -> dict[str, Any]:
         params["allow_insecure_http"] = a.allow_insecure_http
     if a.default:
         params["make_default"] = True
-    return call("settings.set", params, Context(via="cli"))
+    return _call("settings.set", params)
 
 
 def _targets_default(a: argparse.Namespace) -> dict[str, Any]:
-    current = call("settings.get", {}, Context(via="cli"))
+    current = _call("settings.get", {})
     if not any(t["name"].lower() == a.name.strip().lower() for t in current["targets"]):
         raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{a.name[:40]}'", target=a.name[:40])
-    return call("settings.set", {"target": a.name, "make_default": True}, Context(via="cli"))
+    return _call("settings.set", {"target": a.name, "make_default": True})
 
 
 def _constant(params: dict[str, Any]) -> Callable[[argparse.Namespace], dict[str, Any]]:
@@ -422,7 +496,7 @@ def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
     targets = command("targets", "list, add or remove CLIProxyAPI targets")
     tsub = targets.add_subparsers(dest="action", required=True)
     tlist = tsub.add_parser("list", help="list the targets (keys masked)")
-    tlist.set_defaults(run=_simple("settings.get", lambda a: {}), show=_show_targets)
+    tlist.set_defaults(run=_offline("settings.get", _view("settings_get"), lambda a: {}), show=_show_targets)
     tadd = tsub.add_parser("add", help="add or update a target (the key is read from stdin or a prompt)")
     tadd.add_argument("name")
     tadd.add_argument("--url", required=True, help="management URL or CLIProxyAPI root")
@@ -441,7 +515,12 @@ def _targets_commands(command: Callable[[str, str], argparse.ArgumentParser]) ->
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that never prints a value back: a stray argument may be a key typed on argv."""
+    """argparse without abbreviated options (``--key`` must never silently mean ``--key-id``) that
+    never prints a value back: a stray argument may be a key typed on argv."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments:"):
@@ -454,13 +533,23 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """Stands in for the parser of a command that is not being run: every call is a no-op."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Skipped"]:
+        return lambda *args, **kwargs: self
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI; with ``only``, just that command (building all of them costs start-up time)."""
     parser = _Parser(prog="cpa-bridge", description="Import API keys into CLIProxyAPI, safely.")
     parser.add_argument("--version", action="version", version=f"cpa-bridge {__version__}")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        if only is not None and name != only:
+            return _Skipped()  # type: ignore[return-value]
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
         return p
@@ -468,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings = command("settings", "show or change the CLIProxyAPI settings")
     ssub = settings.add_subparsers(dest="action", required=True)
     show = ssub.add_parser("show", help="show the targets (keys masked)")
-    show.set_defaults(run=_simple("settings.get", lambda a: {}), show=_show_settings)
+    show.set_defaults(run=_offline("settings.get", _view("settings_get"), lambda a: {}), show=_show_settings)
     sset = ssub.add_parser("set", help="set the management URL / key (the key is read from stdin or a prompt)")
     sset.add_argument("--url", help="management URL or CLIProxyAPI root, e.g. http://127.0.0.1:8317")
     sset.add_argument("--key", action="store_true", help="read the management key from stdin / prompt")
@@ -486,14 +575,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = command("models", "list a site's models (API key from stdin)")
     models.add_argument("--base-url", required=True)
-    models.add_argument("--key-id", help="use a stored key instead of stdin")
+    models.add_argument("--key-id", help="the id of a stored key (see 'cpa-bridge keys list') instead of stdin")
+    models.add_argument("--key", dest="key_on_argv", help=argparse.SUPPRESS)
     models.set_defaults(run=_models_cmd, show=_show_models)
 
     imp = command("import", "import a key (from stdin) or a batch file into CLIProxyAPI")
     imp.add_argument("--batch", metavar="FILE.json", help="a JSON list of import items (or {\"items\": [...]})")
     imp.add_argument("--site-name")
     imp.add_argument("--site-url")
-    imp.add_argument("--key-id", help="use a stored key instead of stdin")
+    imp.add_argument("--key-id", help="the id of a stored key (see 'cpa-bridge keys list') instead of stdin")
+    imp.add_argument("--key", dest="key_on_argv", help=argparse.SUPPRESS)
     imp.add_argument("--allow-unusable", action="store_true",
                      help="import a stored key even if its site reports it deleted, disabled, expired or exhausted")
     imp.add_argument("--skip-unusable", action="store_true", help="--batch: leave such keys out")
@@ -516,7 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     hist = command("history", "list the writes that can be undone")
     hist.add_argument("--target")
     hist.add_argument("--limit", type=int, default=50)
-    hist.set_defaults(run=_simple("history.list", lambda a: {"target": a.target, "limit": a.limit}),
+    hist.set_defaults(run=_offline("history.list", _view("history_list"), lambda a: {"target": a.target,
+                                                                                      "limit": a.limit}),
                       show=_show_history)
 
     undo = command("undo", "restore a list as it was before a write (default: the latest)")
@@ -535,7 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = keys.add_subparsers(dest="action", required=True)
     klist = ksub.add_parser("list")
     klist.add_argument("--query")
-    klist.set_defaults(run=_simple("keys.list", lambda a: {"query": a.query}), show=_show_keys)
+    klist.set_defaults(run=_offline("keys.list", _view("keys_list"), lambda a: {"query": a.query}), show=_show_keys)
     sadd = ksub.add_parser("add-site")
     sadd.add_argument("--name", required=True)
     sadd.add_argument("--url", required=True)
@@ -566,8 +658,18 @@ def _batch_failed(result: dict[str, Any]) -> bool:
     return bool(result.get("summary", {}).get("failed")) if "items" in result else False
 
 
+#: Commands that only read the host's files: their parser alone is built, so they start fast.
+OFFLINE_COMMANDS = frozenset({"settings", "targets", "keys", "history"})
+
+
+def _command_of(argv: list[str]) -> str | None:
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in OFFLINE_COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(only=_command_of(argv)).parse_args(argv)
     as_json = bool(getattr(args, "json", False))
     try:
         result = args.run(args)

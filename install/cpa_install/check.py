@@ -82,6 +82,7 @@ def check(
     reg = registry_for(ctx, registry, dry_run=True)
 
     explicit = browser_names(browsers)
+    recorded_udds: list[Path] = []
     if explicit is not None:
         names = explicit
     elif udd is not None:
@@ -91,9 +92,14 @@ def check(
         present = {r.label for r in every if _registered(r, reg)}
         wanted = present | set(rec.browsers()) | set(ctx.detect())
         names = [n for n in table.NAMES if n in wanted]
+        # A plain --check also covers the --user-data-dir profiles the install record holds.
+        recorded_udds = [Path(b[len(UDD_PREFIX):]) for b in rec.browsers() if b.startswith(UDD_PREFIX)]
+    regs = registrations(ctx, names, udd)
+    for profile in recorded_udds:
+        regs += registrations(ctx, [], profile)
     report = CheckReport()
     pings: dict[tuple, object] = {}
-    for r in registrations(ctx, names, udd):
+    for r in regs:
         expected = (
             explicit is not None
             or r.label.startswith(UDD_PREFIX)

@@ -13,6 +13,7 @@ from . import api
 from .browsers import CHROMIUM, FIREFOX, NAMES
 from .context import PLATFORMS
 from .errors import EXIT_FAILED, EXIT_OK, InstallError
+from .targets import display_label
 
 PROG = "install.py"
 WORDS = {"create": "written", "update": "updated", "replace": "replaced (was not ours)", "unchanged": "unchanged"}
@@ -190,7 +191,7 @@ def _install(args, common) -> int:
     for r in report.registrations:
         where = f"{r.registry_key} -> {r.manifest}" if r.registry_key else str(r.manifest)
         state = actions.get(r.registry_key) if r.registry_key else actions.get(str(r.manifest))
-        print(f"    {r.label:9} {where}  ({WORDS.get(state or '', state)})")
+        print(f"    {display_label(r.label)}: {where} ({WORDS.get(state or '', state)})")
     ext = report.extension_dir
     if ext is None:  # installed as a package: the extension comes from a release package or a checkout
         ext = Path("extension")
@@ -258,14 +259,15 @@ def _check(args, common) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         for r in report.results:
+            label = display_label(r.label)
             if r.status == "ok":
                 where = f"{r.registry_key} -> {r.manifest}" if r.registry_key else str(r.manifest)
-                print(f"{r.label}: ok: {where} (host {r.host_version}, protocol {r.protocol})")
+                print(f"{label}: ok: {where} (host {r.host_version}, protocol {r.protocol})")
             elif r.status == "absent":
-                print(f"{r.label}: not registered")
+                print(f"{label}: not registered")
             else:
                 for problem in r.problems:
-                    print(f"{r.label}: {problem}")
+                    print(f"{label}: broken: {problem}")
         if report.broken:
             print(f"check failed: {len(report.broken)} broken registration(s)", file=sys.stderr)
         elif not report.ok:

@@ -78,6 +78,11 @@ def browser_names(browsers: Iterable[str] | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def display_label(label: str) -> str:
+    """How install and --check name a registration: the browser, or ``chromium profile <dir>``."""
+    return f"chromium profile {label[len(UDD_PREFIX):]}" if label.startswith(UDD_PREFIX) else label
+
+
 def registrations(ctx: Context, names: Iterable[str], udd: Path | None) -> list[Registration]:
     """The one loop over the browser table."""
     regs = []

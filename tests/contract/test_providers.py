@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import MGMT_KEY
 from cpa_bridge.core.merge import comparable
 from tests.real.plugin import kept_lists, without_dropped
+from tests.masks import hint
 
 OPENAI = "openai-compatibility"
 
@@ -116,7 +117,7 @@ def entry(server, list_name, index=0):
 def test_list_has_stable_ids_and_masked_keys(host, managed):
     lists = listing(host)
     relay = lists[OPENAI][0]
-    assert relay["keys"] == ["sk-re…1111", "sk-re…2222"]
+    assert relay["keys"] == [hint("sk-relay-key-1111111111"), hint("sk-relay-key-2222222222")]
     assert len(relay["key_ids"]) == 2 and len(set(relay["key_ids"])) == 2
     assert len(relay["entry_id"]) == 12
     assert lists["claude-api-key"][0]["disabled"] is False
@@ -131,7 +132,7 @@ def test_show_masks_keys_proxies_and_header_values(host, managed):
     result = host.call("providers.show", {"list": OPENAI, "entry_id": relay["entry_id"]})["result"]
     provider = result["provider"]
     assert provider["name"] == "Relay" and provider["prefix"] == "team"
-    assert [k["key_hint"] for k in provider["keys"]] == ["sk-re…1111", "sk-re…2222"]
+    assert [k["key_hint"] for k in provider["keys"]] == [hint("sk-relay-key-1111111111"), hint("sk-relay-key-2222222222")]
     assert [k["key_id"] for k in provider["keys"]] == relay["key_ids"]
     assert provider["keys"][0].get("weight") == (None if "weight" in managed.drops else 7)
     assert provider["keys"][0]["proxy_url"] == "socks5://…@127.0.0.1:1080"
@@ -243,8 +244,8 @@ def test_patch_by_name_where_unique(host, managed):
     removed = host.call("providers.remove_key", {"list": OPENAI, "entry_id": relay["entry_id"],
                                                  "key_id": relay["key_ids"][1]})["result"]
     assert removed["request"]["method"] == "PATCH"
-    assert removed["request"]["body"]["value"]["api-key-entries"][0]["api-key"] == "sk-re…1111"
-    assert removed["provider"]["keys"] == ["sk-re…1111"] and removed["provider"]["disabled"] is True
+    assert removed["request"]["body"]["value"]["api-key-entries"][0]["api-key"] == hint("sk-relay-key-1111111111")
+    assert removed["provider"]["keys"] == [hint("sk-relay-key-1111111111")] and removed["provider"]["disabled"] is True
     deleted = host.call("providers.delete", {"list": OPENAI, "entry_id": relay["entry_id"]})["result"]
     assert deleted["request"] == {"method": "DELETE", "path": OPENAI, "params": {"name": "Relay"}}
     assert deleted["provider"] is None
@@ -380,7 +381,7 @@ def test_cli_provider_management(cli, host, managed):
     relay = by_name(host, "Relay")
     assert relay["entry_id"] in listed.out and relay["key_ids"][0] in listed.out
     shown = cli("providers", "show", relay["entry_id"])
-    assert shown.code == 0 and "X-Custom" in shown.out and "sk-re…1111" in shown.out
+    assert shown.code == 0 and "X-Custom" in shown.out and hint("sk-relay-key-1111111111") in shown.out
     dry = cli("--json", "providers", "delete", relay["entry_id"], "--dry-run")
     assert dry.code == 0 and dry.json()["result"]["outcome"] == "dry_run" and writes(managed) == []
     rk = cli("providers", "remove-key", relay["entry_id"], relay["key_ids"][0])

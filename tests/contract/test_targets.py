@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.conftest import MGMT_KEY
+from tests.masks import hint
 from tests.real.plugin import kept_lists
 from tests.standin.cliproxyapi import StandinCLIProxyAPI
 
@@ -128,7 +129,7 @@ def restart_on_same_port(server: StandinCLIProxyAPI, port: int) -> StandinCLIPro
 def test_settings_list_every_target_with_one_default(host, trio):
     result = host.call("settings.get")["result"]
     assert [(t["name"], t["default"], t["key_hint"]) for t in result["targets"]] == [
-        ("a", True, "test-…6789"), ("b", False, "test-…6789"), ("c", False, "test-…6789")]
+        ("a", True, hint(MGMT_KEY)), ("b", False, hint(MGMT_KEY)), ("c", False, hint(MGMT_KEY))]
     assert result["default_target"] == "a"
 
 
@@ -241,11 +242,11 @@ def test_drift_shows_which_target_lacks_which_key(host, drifted):
     assert relay["present_on"] == ["a", "b"] and relay["missing_on"] == ["c"]
     assert relay["names"] == {"a": "Relay", "b": "relay"}
     keys = {k["key_hint"]: (k["present_on"], k["missing_on"]) for k in relay["keys"]}
-    assert keys == {"sk-a-…1111": (["a", "b"], ["c"]), "sk-a-…2222": (["a"], ["b", "c"])}
+    assert keys == {hint("sk-a-key-1111111111"): (["a", "b"], ["c"]), hint("sk-a-key-2222222222"): (["a"], ["b", "c"])}
     only_b = next(r for r in result["lists"][OPENAI] if r["name"] == "OnlyB")
     assert only_b["missing_on"] == ["a", "c"]
     claude = result["lists"][CLAUDE][0]
-    assert claude["present_on"] == ["a"] and claude["keys"][0]["key_hint"] == "sk-cl…3333"
+    assert claude["present_on"] == ["a"] and claude["keys"][0]["key_hint"] == hint("sk-claude-a-333333333")
     # key ids match providers.list's, so the page can point at them
     listed = host.call("providers.list", {"target": "a", "list": OPENAI})["result"]["lists"][OPENAI][0]
     assert {k["key_id"] for k in relay["keys"]} == set(listed["key_ids"])
@@ -378,7 +379,7 @@ def test_cli_targets_drift_and_sync(cli, host, cpa_factory):
 
     drift = cli("providers", "drift")
     assert drift.code == 0, drift.err
-    assert "missing on b" in drift.out and "sk-a-…2222" in drift.out
+    assert "missing on b" in drift.out and hint("sk-a-key-2222222222") in drift.out
     multi = cli("providers", "--targets", "all")
     assert multi.code == 0 and "== a" in multi.out and "== b" in multi.out
     dry = cli("providers", "sync", "--from", "a", "--to", "b", "--dry-run")

@@ -75,7 +75,7 @@ def test_locales_have_the_same_messages_and_placeholders() -> None:
 
 def test_every_protocol_error_code_has_a_message() -> None:
     protocol = (ROOT / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
-    section = protocol.split("## 4. Error codes", 1)[1].split("## 5.", 1)[0]
+    section = protocol.split("## 4. Error codes", 1)[1].split("## 5.", 1)[0].split("### 4b.", 1)[0]
     codes = re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
     assert len(codes) >= 20
     for locale in LOCALES:
@@ -128,7 +128,7 @@ def test_file_names_are_kebab_case() -> None:
             assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.[a-z]+", path.name), path
 
 
-@pytest.mark.parametrize("page", ["keys.html", "providers.html", "options.html"])
+@pytest.mark.parametrize("page", ["keys.html", "providers.html", "history.html", "options.html"])
 def test_every_page_has_the_same_navigation(page: str) -> None:
     # lib/page-shell.js draws the one navigation (PAGES) into each page's
     # <header class="app-header" data-page="…">, marking that page aria-current="page".
@@ -136,6 +136,6 @@ def test_every_page_has_the_same_navigation(page: str) -> None:
     shell = (EXT / "lib" / "page-shell.js").read_text(encoding="utf-8")
     nav = re.search(r"const PAGES = \[(.*?)\];", shell, flags=re.S).group(1)
     links = re.findall(r"\['([a-z]+\.html)', '(\w+)'\]", nav)
-    assert [href for href, _ in links] == ["keys.html", "providers.html", "options.html"]
+    assert [href for href, _ in links] == ["keys.html", "providers.html", "history.html", "options.html"]
     current = re.findall(r'<header class="app-header" data-page="([a-z]+\.html)"', text)
     assert current == [page]

@@ -37,7 +37,7 @@ def bare(request: pytest.FixtureRequest, bare_browser: Browser) -> Iterator[Ext]
     handle.close()
 
 
-@pytest.mark.parametrize("page_name", ["keys.html", "options.html"])
+@pytest.mark.parametrize("page_name", ["keys.html", "history.html", "options.html"])
 def test_pages_show_the_install_hint(bare: Ext, page_name: str) -> None:
     page = bare.open(page_name)
     banner = page.locator("#host-banner")
@@ -56,6 +56,21 @@ def test_options_page_reports_the_host_missing(bare: Ext) -> None:
     page = bare.open("options.html")
     expect(page.locator("#host-status")).to_have_attribute("data-state", "missing")
     expect(page.locator("#host-status")).to_have_text(EN["host_not_installed"])
+
+
+def test_actions_that_need_the_host_are_disabled_up_front(bare: Ext) -> None:
+    page = bare.open("keys.html")
+    expect(page.locator("#host-banner")).to_have_attribute("data-state", "missing")
+    for button in ("#add-site", "#import-backup"):
+        expect(page.locator(button)).to_be_disabled()
+        expect(page.locator(button)).to_have_attribute("aria-describedby", "host-banner-title")
+    options = bare.open("options.html")
+    expect(options.locator("#host-status")).to_have_attribute("data-state", "missing")
+    for control in ("#mgmt-url", "#save-settings", "#test-connection", "#add-target"):
+        expect(options.locator(control)).to_be_disabled()
+    history = bare.open("history.html")
+    expect(history.locator("#host-banner")).to_have_attribute("data-state", "missing")
+    expect(history.locator("#history-reload")).to_be_disabled()
 
 
 def test_a_call_fails_with_a_clear_error(bare: Ext) -> None:

@@ -6,11 +6,12 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, messages
 from tests.standin.plugin import DEFAULT_YAML, STANDIN_SECRET, UPSTREAM_KEY
 
 EN = messages("en")
-UPSTREAM_HINT = UPSTREAM_KEY[:5] + "…" + UPSTREAM_KEY[-4:]
+UPSTREAM_HINT = hint(UPSTREAM_KEY)
 
 
 def providers(cpa: Any) -> list[dict[str, Any]]:
@@ -51,7 +52,8 @@ def test_import_with_model_mapping_then_unchanged(ext: Ext, cpa: Any, relay: Any
     row = dialog.locator(".mapping-row")
     expect(row).to_have_count(1)
     expect(row.locator(".map-name")).to_have_value("gpt-4o-mini")
-    row.locator(".map-alias").fill("mini")
+    expect(row.locator(".map-alias")).to_be_focused()  # ready to type the alias
+    page.keyboard.type("mini")
 
     page.click("#imp-preview-btn")
     preview = page.locator("#imp-preview")
@@ -126,6 +128,9 @@ def test_name_conflict_import_under_a_new_name(ext: Ext, cpa: Any, relay: Any) -
     expect(page.locator("#pv-action")).to_have_attribute("data-action", "created")
     new_name = page.locator("#pv-name").text_content()
     assert new_name and new_name != "Conflict Relay"
+    # The name field says the same as the preview, and the focus stays in the dialog, on it.
+    expect(page.locator("#imp-name")).to_have_value(new_name)
+    expect(page.locator("#imp-name")).to_be_focused()
     page.click("#imp-apply")
     expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text(new_name)
     names = {p["name"]: p["base-url"] for p in providers(cpa)}
@@ -164,11 +169,30 @@ def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
     page.click("#batch-preview")
     expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
     assert providers(cpa) == []
+    # "Batch Two" has no model list (404 at /two/v1/models): its row says so, before anything is written.
+    two = dialog.locator(f'.batch-item[data-key-id="{second}"]')
+    expect(two.locator(".batch-warnings")).to_contain_text(EN["warning_model_list_404"])
+    expect(two.locator(".batch-warnings")).to_contain_text(
+        EN["warning_provider_without_models"].replace("$PROVIDER$", "Batch Two"))
+    expect(dialog.locator(f'.batch-item[data-key-id="{first}"] .batch-warnings')).to_have_count(0)
 
     page.click("#batch-apply")
-    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text("2 of 2")
+    toast = page.locator(".toast.toast-warning[data-action=created]")
+    expect(toast).to_contain_text("2 of 2")
+    expect(toast).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
     expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
     assert sorted(p["name"] for p in providers(cpa)) == ["Batch One", "Batch Two"]
+
+
+def test_a_site_without_a_model_list_is_not_said_to_refuse(ext: Ext, cpa: Any, relay: Any) -> None:
+    page, key_id = setup_page(ext, cpa, relay, site="No List", url=relay.url + "/nolist")
+    dialog = open_dialog(page, key_id)
+    expect(dialog.locator("#models-status")).to_have_text(EN["hint_upstream_error_404"])
+    page.click("#imp-preview-btn")
+    warnings = page.locator("#pv-warnings")
+    expect(warnings).to_contain_text(EN["warning_model_list_404"])
+    expect(warnings).to_contain_text(EN["warning_provider_without_models"].replace("$PROVIDER$", "No List"))
+    assert "refused" not in (dialog.text_content() or "")
 
 
 def test_wrong_management_key_shows_unauthorized_toast(ext: Ext, cpa: Any, relay: Any) -> None:
@@ -289,7 +313,9 @@ def test_batch_fan_out_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any
 
     configure(ext, page, standin, target="second")
     toast.get_by_role("button", name=EN["retry_failed"]).click()
-    expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text("Imported 2 of 2 keys")
+    retried = page.locator(".toast.toast-warning[data-action=created]")  # "Batch Two" has no models
+    expect(retried).to_contain_text("Imported 2 of 2 keys")
+    expect(retried).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
     assert sorted(p["name"] for p in standin.config()["openai-compatibility"]) == ["Batch One", "Batch Two"]
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import Ext, add_site_with_key, messages
 
 EN = messages("en")
 API_KEY = "sk-e2e-site-key-0123456789abcdef"
-HINT = API_KEY[:5] + "…" + API_KEY[-4:]
+HINT = hint(API_KEY)
 
 
 def open_keys(ext: Ext, **kwargs: Any) -> Any:
@@ -131,7 +132,7 @@ def test_import_all_api_hub_backup(ext: Ext, tmp_path: Path) -> None:
     expect(toast).to_be_visible()
     expect(toast).to_contain_text("Sites added: 1 · keys added: 1 · keys skipped: 0")
     card = page.locator(".site-card", has_text="Hub Relay")
-    expect(card.locator(".key-value")).to_have_text("sk-hu…cdef")
+    expect(card.locator(".key-value")).to_have_text(hint("sk-hub-relay-0123456789abcdef"))
 
     # The same backup again adds nothing.
     page.locator(".toast-close").first.click()

@@ -1,9 +1,9 @@
 """Each page in each locale (Chromium --lang + LANGUAGE): text is localised; screenshots saved.
 
 Screenshots go to ``test-artifacts/e2e/locales/<locale>/`` (1280 px and 400 px wide): the key
-page, the import dialog, the options page with two CLIProxyAPI servers, and the CLIProxyAPI
-tab (one server, and the drift view of all servers). The English ones are also saved small
-to docs/screenshots/ for the README (tests/e2e/readme_shots.py).
+page, the import dialog, History, the options page with two CLIProxyAPI servers, and the
+CLIProxyAPI tab (one server, and the drift view of all servers). The English ones are also
+saved small to docs/screenshots/ for the README (tests/e2e/readme_shots.py).
 """
 
 from __future__ import annotations
@@ -13,11 +13,25 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from cpa_bridge.errors import ErrorCode
+
 from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, make_env, messages, open_browser, register_host
 from tests.e2e.readme_shots import save_readme_shot
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
+
+HINTS_JS = """async (codes) => {
+    const { describeError } = await import('./lib/errors.js');
+    return codes.map((code) => describeError({ code, message: 'HOST ENGLISH', details: {} }));
+}"""
+COUNTED_JS = """async () => {
+    const { describeError } = await import('./lib/errors.js');
+    const details = { reason: 'invalid', ban_failures: 5, ban_minutes: 30, failures_seen: 3 };
+    return describeError({ code: 'unauthorized', message: 'HOST ENGLISH', details }).hint;
+}"""
+ALL_CODES = [code.value for code in ErrorCode] + [
+    "host_not_found", "host_forbidden", "host_exited", "request_timeout", "extension_error"]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_CN", "ja"])
@@ -61,6 +75,15 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         expect(page.locator(".toast.toast-success")).to_be_visible()
         page.screenshot(path=str(out / "keys-toast.png"))
 
+        history = ext.open("history.html")
+        expect(history.locator("h1")).to_have_text(text["history_title"])
+        expect(history.locator("tr.history-entry")).to_have_count(1)
+        expect(history.locator("tr.history-entry .history-operation")).to_have_text(text["history_op_import"])
+        history.screenshot(path=str(out / "history.png"), full_page=True)
+        history.set_viewport_size({"width": 400, "height": 860})
+        assert history.evaluate(OVERFLOW) <= 0, "history.html scrolls sideways at 400 px"
+        history.screenshot(path=str(out / "history-400.png"), full_page=True)
+
         narrow = ext.open("keys.html", width=400, height=860)
         expect(narrow.locator(".key-row").first).to_be_visible()
         assert narrow.evaluate(OVERFLOW) <= 0, "keys.html scrolls sideways at 400 px"
@@ -73,6 +96,22 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         options = ext.open("options.html")
         expect(options.locator("h1")).to_have_text(text["options_title"])
         expect(options.locator("#host-status")).to_have_text(text["host_installed"])
+        # A host warning in the page's language (the host's English text is only the fallback).
+        options.fill("#mgmt-url", cpa.management_url + "/openai-compatibility")
+        options.click("#save-settings")
+        expect(options.locator("#settings-warnings li")).to_have_text(
+            text["warning_url_suffix_removed"].replace("$SUFFIX$", "openai-compatibility"))
+        # Every error code has a localised hint, never the host's English message.
+        hints = options.evaluate(HINTS_JS, ALL_CODES)
+        for code, hint in zip(ALL_CODES, hints):
+            assert hint["hint"] and hint["hint"] != "HOST ENGLISH" and "$" not in hint["hint"], (code, hint)
+            assert hint["title"] != text["error_unknown"], code
+        # The ban rule is always explained; a count only when the host counted.
+        rule = options.evaluate(HINTS_JS, ["unauthorized"])[0]["hint"]
+        assert rule == text["hint_unauthorized"].replace("$FAILURES$", "5").replace("$MINUTES$", "30")
+        counted = options.evaluate(COUNTED_JS)
+        assert counted.startswith(rule) and counted.endswith(
+            text["hint_failures_seen"].replace("$COUNT$", "3").replace("$MINUTES$", "30"))
         options.click("#test-connection")
         expect(options.locator("#connection-result")).to_be_visible()
         options.screenshot(path=str(out / "options.png"), full_page=True)

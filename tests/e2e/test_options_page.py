@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
 from tests.standin.plugin import STANDIN_SECRET
 
@@ -39,7 +40,7 @@ def test_save_settings_and_test_connection(ext: Ext, cpa: Any) -> None:
     expect(page.locator("#mgmt-url")).to_have_value(cpa.management_url)
     key_field = page.locator("#mgmt-key")
     expect(key_field).to_have_value("")  # never kept in the page
-    expect(key_field).to_have_attribute("placeholder", STANDIN_SECRET[:5] + "…" + STANDIN_SECRET[-4:])
+    expect(key_field).to_have_attribute("placeholder", hint(STANDIN_SECRET))
     expect(page.locator("#settings-warnings")).to_contain_text("openai-compatibility")
 
     page.click("#test-connection")
@@ -75,12 +76,15 @@ def test_wrong_management_key_shows_unauthorized_toast(ext: Ext, cpa: Any) -> No
     expect(page.locator('.toast.toast-error[data-code="auth_blocked"]')).to_be_visible()
 
 
-def test_not_configured_toast_links_to_options(ext: Ext) -> None:
+def test_test_connection_with_an_empty_form_asks_for_the_url_and_key(ext: Ext) -> None:
+    # On the settings page itself: field errors, not a "not set up yet… Open settings" toast.
     page = open_options(ext)
     page.click("#test-connection")
-    toast = page.locator('.toast.toast-error[data-code="not_configured"]')
-    expect(toast).to_be_visible()
-    expect(toast.get_by_role("button", name=EN["open_options"])).to_be_visible()
+    expect(page.locator("#mgmt-url-error")).to_have_text(EN["management_url_required"])
+    expect(page.locator("#mgmt-key-error")).to_have_text(EN["management_key_required"])
+    expect(page.locator("#mgmt-url")).to_be_focused()
+    expect(page.locator('.toast[data-code="not_configured"]')).to_have_count(0)
+    expect(page.get_by_role("button", name=EN["open_options"])).to_have_count(0)
 
 
 def test_insecure_url_is_refused_with_a_field_error(ext: Ext) -> None:
@@ -95,6 +99,8 @@ def test_insecure_url_is_refused_with_a_field_error(ext: Ext) -> None:
 def test_host_exit_fails_pending_request_then_reconnects(ext: Ext, cpa: Any) -> None:
     page = open_options(ext)
     configure(ext, page, cpa)
+    page.reload()
+    expect(page.locator("#mgmt-url")).to_have_value(cpa.management_url)
     [pid] = ext.host_pids()
     cpa.faults.delay_seconds = 5
     page.click("#test-connection")
@@ -167,7 +173,7 @@ def test_add_a_second_server_make_it_default_and_test_it(ext: Ext, cpa: Any, sta
     expect(first.locator(".target-default-badge")).to_have_text(EN["target_default"])
     expect(office.locator(".target-default-badge")).to_have_count(0)
     expect(office.locator(".target-url")).to_have_text(standin.management_url)
-    expect(office.locator(".target-key")).to_have_text("Key: " + STANDIN_SECRET[:5] + "…" + STANDIN_SECRET[-4:])
+    expect(office.locator(".target-key")).to_have_text("Key: " + hint(STANDIN_SECRET))
     assert STANDIN_SECRET not in page.content()
     # The form now edits the new server.
     expect(office).to_have_attribute("aria-current", "true")

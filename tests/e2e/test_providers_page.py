@@ -8,14 +8,11 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
-from tests.standin.plugin import DEFAULT_YAML
+from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 EN = messages("en")
-
-
-def hint(key: str) -> str:
-    return key[:5] + "…" + key[-4:]
 
 
 KEEP_KEY = "sk-keep-0123456789abcdef"
@@ -86,7 +83,7 @@ def test_lists_providers_with_masked_keys(ext: Ext, cpa: Any) -> None:
     expect(page.locator("h1")).to_have_text(EN["providers_title"])
     expect(page.locator('.app-nav a[aria-current="page"]')).to_have_text(EN["nav_providers"])
     expect(page.locator("#target-select")).to_have_value("default")
-    expect(page.locator("#view-status")).to_have_text("Providers on “default”: 3 · server " + cpa.version)
+    expect(page.locator("#view-status")).to_have_text("Providers on “default”: 3 · 1 without models · server " + cpa.version)
     expect(page.locator('.plist[data-list="openai-compatibility"] .provider-card')).to_have_count(2)
     expect(page.locator('.plist[data-list="claude-api-key"] .provider-card')).to_have_count(1)
     relay = card(page, "Relay Two")
@@ -358,3 +355,44 @@ def test_reachable_from_the_nav_and_usable_with_the_keyboard(ext: Ext, cpa: Any)
     expect(page.locator("#confirm-dialog")).to_be_hidden()
     expect(delete).to_be_focused()
     assert [p["name"] for p in openai(cpa)] == ["Keep Me", "Relay Two"]
+
+
+def test_models_dialog_suggests_the_sites_models_and_focuses_the_alias(ext: Ext, cpa: Any, relay: Any) -> None:
+    use_config(cpa, DEFAULT_YAML.replace("openai-compatibility: []", f"""openai-compatibility:
+  - name: Live Relay
+    base-url: {relay.url}/v1
+    api-key-entries:
+      - api-key: {UPSTREAM_KEY}
+"""))
+    page = open_providers(ext, cpa)
+    card(page, "Live Relay").get_by_role("button", name="Edit the model mappings of Live Relay").click()
+    dialog = page.locator("#models-dialog")
+    chip = dialog.locator('#models-suggestions .chip[data-model="gpt-4o-mini"]')
+    expect(chip).to_be_visible()  # the host asked the site with the provider's own key
+    expect(dialog.locator("#models-upstream option")).to_have_count(4)
+    chip.click()
+    row = dialog.locator(".mapping-row")
+    expect(row).to_have_count(1)  # the empty row was filled
+    expect(row.locator(".map-name")).to_have_value("gpt-4o-mini")
+    expect(row.locator(".map-alias")).to_be_focused()
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    page.keyboard.type("mini")
+    dialog.locator('#models-suggestions .chip[data-model="gpt-4.1"]').click()
+    expect(row).to_have_count(2)
+    expect(row.nth(1).locator(".map-alias")).to_be_focused()
+    dialog.get_by_role("button", name=EN["save"]).click()
+    expect(dialog).to_be_hidden()
+    models = [(m["name"], m.get("alias")) for m in by_name(cpa, "Live Relay")["models"]]
+    assert models == [("gpt-4o-mini", "mini"), ("gpt-4.1", "gpt-4.1")]
+    assert UPSTREAM_KEY not in page.content()
+
+
+def test_providers_without_models_are_flagged(ext: Ext, cpa: Any) -> None:
+    use_config(cpa, MANAGED_YAML)  # "Keep Me" has no models; "Relay Two" has two; the Claude key serves its defaults
+    page = open_providers(ext, cpa)
+    keep = card(page, "Keep Me")
+    expect(keep.locator(".provider-no-models-badge")).to_have_text(EN["provider_serves_nothing"])
+    expect(keep.locator(".provider-models-line")).to_have_text(EN["provider_serves_nothing_text"])
+    expect(card(page, "Relay Two").locator(".provider-no-models-badge")).to_have_count(0)
+    expect(page.locator('.plist[data-list="claude-api-key"] .provider-no-models-badge')).to_have_count(0)
+    expect(page.locator("#view-status")).to_contain_text(EN["providers_serving_nothing"].replace("$COUNT$", "1"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MGMT_KEY
+from tests.masks import hint
 from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
 
 
@@ -52,7 +53,7 @@ def test_settings_round_trip_never_returns_the_key(host, isolated_home):
     result = _set(host, management_url="http://127.0.0.1:8317/", management_key=MGMT_KEY)
     assert result["management_url"] == "http://127.0.0.1:8317/v0/management"
     assert result["has_key"] is True
-    assert result["key_hint"] == "test-…6789"
+    assert result["key_hint"] == hint(MGMT_KEY)
     got = host.call("settings.get")["result"]
     assert got["management_url"] == result["management_url"] and got["has_key"]
     assert MGMT_KEY not in str(got) and MGMT_KEY not in str(result)
@@ -101,6 +102,16 @@ def test_bad_management_urls_are_refused(host, url, code):
     assert reply["error"]["code"] == code
     assert "s3cr3tpw" not in str(reply)
     assert host.call("settings.get")["result"]["management_url"] == ""
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_url_never_replaces_a_stored_one(host, blank):
+    stored = _set(host, management_url="http://127.0.0.1:8317")["management_url"]
+    reply = host.call("settings.set", {"management_url": blank, "management_key": "another-key-0123456"})
+    assert reply["error"]["code"] == "invalid_url"
+    assert reply["error"]["details"]["field"] == "params.management_url"
+    after = host.call("settings.get")["result"]
+    assert after["management_url"] == stored and after["has_key"] is False  # nothing of the change was kept
 
 
 def test_insecure_http_is_allowed_when_the_user_says_so(host):
@@ -264,6 +275,30 @@ def test_models_list_from_the_upstream(host, upstream):
     assert reply["ok"], reply
     assert reply["result"]["models"] == sorted(UPSTREAM_MODELS)
     assert reply["result"]["source"].endswith("/v1/models")
+
+
+def test_models_list_for_a_provider_in_cliproxyapi_uses_its_key_without_showing_it(host, standin_factory, upstream):
+    from tests.standin.plugin import DEFAULT_YAML
+
+    cpa = standin_factory(secret=MGMT_KEY, initial_yaml=DEFAULT_YAML.replace("openai-compatibility: []", f"""\
+openai-compatibility:
+  - name: Live
+    base-url: {upstream.url}/v1
+    api-key-entries:
+      - api-key: {UPSTREAM_KEY}
+  - name: Keyless
+    base-url: {upstream.url}/v1
+"""))
+    _set(host, management_url=cpa.url, management_key=MGMT_KEY)
+    listing = host.call("providers.list", {"list": "openai-compatibility"})["result"]["lists"]["openai-compatibility"]
+    ids = {p["name"]: p["entry_id"] for p in listing}
+    reply = host.call("models.list", {"entry_id": ids["Live"]})
+    assert reply["ok"], reply
+    assert reply["result"]["models"] == sorted(UPSTREAM_MODELS)
+    assert UPSTREAM_KEY not in str(reply)
+    assert host.call("models.list", {"entry_id": "000000000000"})["error"]["code"] == "not_found"
+    keyless = host.call("models.list", {"entry_id": ids["Keyless"]})
+    assert keyless["error"]["code"] == "invalid_request" and keyless["error"]["details"]["field"] == "params.entry_id"
 
 
 def test_models_list_falls_back_to_models_for_versioned_bases(host, upstream_factory):

@@ -1,4 +1,4 @@
-"""The host's side of the masking cases shared with the extension's JS units (tests/js/mask.test.js).
+"""The masking cases (tests/fixtures/masks.json): what the host shows as key_hint (the extension never masks).
 
 The base-URL cases (tests/fixtures/url_cases.json) are run on the host by tests/test_urls.py."""
 
@@ -19,5 +19,5 @@ def cases(name: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("case", cases("masks.json"), ids=lambda c: str(len(c["secret"])))
-def test_mask_agrees_with_the_extension(case: dict) -> None:
+def test_mask_cases(case: dict) -> None:
     assert mask(case["secret"]) == case["masked"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ def target_dir(management_url: str) -> Path:
 
 def new_id() -> str:
     """Sortable by time (to the microsecond), unique by a random tail."""
+    import secrets
+
     now = time.time()
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}Z-" + secrets.token_hex(2)
 

@@ -19,6 +19,8 @@ from cpa_bridge.cliproxyapi.client import ManagementClient
 from cpa_bridge.cliproxyapi.session import open_client
 from cpa_bridge.core.edits import Edit, ListChange, validate_edit
 from cpa_bridge.core.merge import list_hash
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 from cpa_bridge.errors import BridgeError, ErrorCode
 
 #: Codes that mean "the request may have been applied": the outcome is uncertain.
@@ -156,14 +158,15 @@ def _apply(client: ManagementClient, change: ListChange, *, dry_run: bool, opera
         after = client.get_list(list_name)
     except BridgeError:
         status.outcome, status.read_back = "uncertain", "unavailable"
-        status.warnings.append("CLIProxyAPI accepted the write, but reading it back failed; check the list")
+        status.warnings.append(Notice(W.READ_BACK_FAILED, "CLIProxyAPI accepted the write, but reading it back "
+                                      "failed; check the list"))
         backups.update(url, status.backup_id, outcome=status.outcome)
         return status
     status.after = after
     problems = edit.check(after)
     status.read_back = "applied" if not problems else "not_applied"
     status.outcome = "succeeded" if not problems else "uncertain"
-    status.warnings.extend(problems)
+    status.warnings.extend(Notice(W.READ_BACK_MISMATCH, problem) for problem in problems)
     backups.update(url, status.backup_id, outcome=status.outcome, after_hash=list_hash(after))
     return status
 
@@ -195,7 +198,8 @@ def _resend(list_name: str, current: list[dict[str, Any]]) -> Edit:
     return Edit(items=current, request={"method": "PUT", "path": list_name, "body": current},
                 preview={"method": "PUT", "path": list_name, "entries": len(current), "resave": True},
                 summary=[{"op": "resave"}], check=check, changed=[],
-                warnings=["the last write was applied but not saved by CLIProxyAPI; sending it again so it is saved"])
+                warnings=[Notice(W.CONFIG_RESENT, "the last write was applied but not saved by CLIProxyAPI; sending "
+                                 "it again so it is saved")])
 
 
 def _uncertain(client: ManagementClient, edit: Edit, status: ListWrite, exc: BridgeError) -> ListWrite:
@@ -206,7 +210,8 @@ def _uncertain(client: ManagementClient, edit: Edit, status: ListWrite, exc: Bri
     if not_saved:
         status.server_error = server_error[:300]
     else:
-        status.warnings.append(f"the write may or may not have been applied: {exc.message}")
+        status.warnings.append(Notice(W.WRITE_UNCERTAIN, f"the write may or may not have been applied: {exc.message}",
+                                      error=exc.code.value))
     after_hash = None
     try:
         after = client.get_list(list_name)
@@ -217,14 +222,16 @@ def _uncertain(client: ManagementClient, edit: Edit, status: ListWrite, exc: Bri
         status.read_back = "unavailable"
     if not_saved and status.read_back == "applied":
         status.outcome = "not_saved"
-        status.warnings.append(
+        status.warnings.append(Notice(
+            W.CONFIG_NOT_SAVED,
             f"CLIProxyAPI applied the change but could not save its config file ({server_error[:200]}): "
             "the change is lost when CLIProxyAPI restarts. Fix the server's config file or disk (permissions, "
             "space, a read-only mount), then run the same write again: it is re-sent even though the list "
-            "already looks right."
-        )
+            "already looks right.",
+        ))
     elif not_saved:
-        status.warnings.append(f"CLIProxyAPI could not save its config file ({server_error[:200]})")
+        status.warnings.append(Notice(W.CONFIG_NOT_SAVED_UNCERTAIN,
+                                      f"CLIProxyAPI could not save its config file ({server_error[:200]})"))
     backups.update(client.target.management_url, status.backup_id or "", outcome=status.outcome,
                    after_hash=after_hash)
     return status

@@ -29,6 +29,8 @@ from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.merge import Draft, MergeResult, Model, mask_secrets, merge
 from cpa_bridge.core.redact import mask, safe_proxy_url
 from cpa_bridge.core.urls import comparable_url, display_url
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
 #: Fields a PATCH may change, per list (reference section 3.4 and 4).
 PATCHABLE: dict[str, frozenset[str]] = {
@@ -296,8 +298,8 @@ def remove_key(list_name: str, before: list[dict[str, Any]], wanted: str, wanted
     new[index]["api-key-entries"] = entries
     warnings = []
     if not entries:
-        warnings.append(f"'{label(list_name, item)}' has no key left: CLIProxyAPI calls it without an "
-                        "Authorization header")
+        warnings.append(Notice(W.PROVIDER_WITHOUT_KEY, f"'{label(list_name, item)}' has no key left: CLIProxyAPI "
+                               "calls it without an Authorization header", provider=label(list_name, item)))
     summary = [{"op": "remove_key", "provider": label(list_name, item), "key_hint": mask(matching[0]),
                 "removed": len(keys) - len(entries)}]
     return _edit(list_name, before, index, new, {"api-key-entries": entries}, summary, "key removed", warnings)
@@ -359,7 +361,8 @@ def set_models(list_name: str, before: list[dict[str, Any]], wanted: str, models
                 "removed": [{"name": n, "alias": a} for n, a in sorted(before_pairs - after_pairs)][:50]}]
     warnings = []
     if not result and list_name == OPENAI:
-        warnings.append(f"'{label(list_name, item)}' has no models left, so CLIProxyAPI serves nothing from it")
+        warnings.append(Notice(W.PROVIDER_WITHOUT_MODELS, f"'{label(list_name, item)}' has no models left, so "
+                               "CLIProxyAPI serves nothing from it", provider=label(list_name, item)))
     return _edit(list_name, before, index, new, {"models": result}, summary, "models replaced", warnings)
 
 
@@ -441,7 +444,8 @@ def sync_drafts(list_name: str, source: list[dict[str, Any]],
             entries = [e for e in item.get("api-key-entries") or [] if isinstance(e, dict)
                        and str(e.get("api-key") or "").strip()]
             if not entries:
-                warnings.append(f"'{label(list_name, item)}' has no key on the source and is not copied")
+                warnings.append(Notice(W.SYNC_SKIPPED_NO_KEY, f"'{label(list_name, item)}' has no key on the source "
+                                       "and is not copied", provider=label(list_name, item)))
                 continue
             name = str(item.get("name") or "").strip() or display_url(base)
             for entry in entries:
@@ -452,7 +456,9 @@ def sync_drafts(list_name: str, source: list[dict[str, Any]],
         else:
             key = str(item.get("api-key") or "").strip()
             if not key:
-                warnings.append(f"an entry of {list_name} at {base or 'the default upstream'} has no key; not copied")
+                warnings.append(Notice(W.SYNC_SKIPPED_NO_KEY, f"an entry of {list_name} at "
+                                       f"{base or 'the default upstream'} has no key; not copied",
+                                       provider=base or list_name))
                 continue
             out.append(SyncDraft(Draft(list_name, list_name, base, key, models,
                                        str(item.get("proxy-url") or "") or None), item))

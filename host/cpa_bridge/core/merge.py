@@ -25,6 +25,8 @@ from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.lists import CODEX, KEY_LISTS, OPENAI, VERTEX, XAI
 from cpa_bridge.core.redact import mask, safe_proxy_url
 from cpa_bridge.core.urls import comparable_url
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
 MAX_WEIGHT = 1_000_000
 
@@ -286,7 +288,8 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
                     for k, v in draft.all_options().items()]
         outcome = Outcome("created", draft.provider_name, draft.base_url, changes, new_index)
         if not models:
-            outcome.warnings.append("the new provider has no models, so CLIProxyAPI serves nothing from it yet")
+            outcome.warnings.append(Notice(W.PROVIDER_WITHOUT_MODELS, "the new provider has no models, so CLIProxyAPI "
+                                           "serves nothing from it yet", provider=draft.provider_name))
         return outcome
 
     entry = items[index]

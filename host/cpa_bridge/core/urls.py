@@ -14,6 +14,8 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from cpa_bridge.core.lists import CLAUDE, CODEX, COUNTED_LISTS, GEMINI, OPENAI, XAI
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
 MANAGEMENT_PATH = "/v0/management"
 
@@ -158,18 +160,19 @@ def normalize_management_url(
     check_address(parts, allow_link_local, raw)
     warnings: list[str] = []
     if parts.query or parts.fragment:
-        warnings.append("removed the query string or fragment from the URL")
+        warnings.append(Notice(W.URL_QUERY_REMOVED, "removed the query string or fragment from the URL"))
     path = parts.path.rstrip("/")
     while True:
         tail = path.rsplit("/", 1)[-1] if "/" in path else ""
         if tail.lower() in MANAGEMENT_SUFFIXES:
-            warnings.append(f"removed '/{tail}' from the end of the URL")
+            warnings.append(Notice(W.URL_SUFFIX_REMOVED, f"removed '/{tail}' from the end of the URL", suffix=tail))
             path = path[: -(len(tail) + 1)].rstrip("/")
             continue
         break
     if not path.lower().endswith(MANAGEMENT_PATH):
         if path:
-            warnings.append(f"added '{MANAGEMENT_PATH}' after '{path}'")
+            warnings.append(Notice(W.URL_PATH_ADDED, f"added '{MANAGEMENT_PATH}' after '{path}'", added=MANAGEMENT_PATH,
+                                   path=path))
         path = path + MANAGEMENT_PATH
     else:
         path = path[: -len(MANAGEMENT_PATH)] + MANAGEMENT_PATH

@@ -7,6 +7,8 @@ from typing import Any
 
 from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
 
 @dataclass
@@ -108,7 +110,7 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
         url = _first(account, "site_url", "siteUrl", "baseUrl", "base_url", "url")
         name = _first(account, "site_name", "siteName", "name") or ""
         if not isinstance(url, str):
-            warnings.append("skipped an account without a site URL")
+            warnings.append(Notice(W.BACKUP_ACCOUNT_WITHOUT_URL, "skipped an account without a site URL"))
             continue
         auth, relay = _account(account)
         site = FoundSite(name=str(name), url=url, keys=_tokens(account), auth_type=auth, account=relay)
@@ -126,8 +128,10 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
                                          API_TYPES.get(str(profile.get("apiType"))))]))
     keyless = sum(1 for s in sites if not s.keys and s.account is None)
     if keyless:
-        warnings.append(
+        warnings.append(Notice(
+            W.BACKUP_SITES_WITHOUT_KEY,
             f"{keyless} site(s) have no API key in the backup (All API Hub keeps site keys on the site); "
-            "add their keys by hand, or add the site as a relay account with an access token"
-        )
+            "add their keys by hand, or add the site as a relay account with an access token",
+            count=keyless,
+        ))
     return sites, warnings

@@ -7,7 +7,7 @@ import re
 from pydantic import Field, model_validator
 
 from cpa_bridge.cliproxyapi.session import open_client, timeouts
-from cpa_bridge.core.lists import COUNTED_LISTS
+from cpa_bridge.core.lists import COUNTED_LISTS, OPENAI
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.sites.models import fetch_models
 from cpa_bridge.store import keystore
@@ -25,12 +25,31 @@ class ModelsParams(Params):
     api_key: str | None = Field(default=None, max_length=4096)
     key_id: str | None = Field(default=None, max_length=64)
     site_url: str | None = Field(default=None, max_length=2048)
+    #: An openai-compatibility provider in CLIProxyAPI: its base URL and first key are used.
+    entry_id: str | None = Field(default=None, min_length=1, max_length=64)
+    target: str | None = Field(default=None, max_length=40)
 
     @model_validator(mode="after")
     def _need_key(self) -> "ModelsParams":
-        if not self.api_key and not self.key_id:
-            raise ValueError("give api_key or key_id")
+        if not self.api_key and not self.key_id and not self.entry_id:
+            raise ValueError("give api_key, key_id or entry_id")
         return self
+
+
+def _provider_source(params: ModelsParams) -> tuple[str, str]:
+    """Base URL and first key of the openai-compatibility provider ``entry_id`` (never returned)."""
+    from cpa_bridge.core.manage import keys_of, locate
+
+    list_name = OPENAI
+    with open_client(params.target) as client:
+        items = client.get_list(list_name)
+        item = items[locate(list_name, items, params.entry_id or "")]
+    keys = [key for key in keys_of(item) if key]
+    base_url = item.get("base-url")
+    if not keys or not isinstance(base_url, str) or not base_url:
+        raise BridgeError(ErrorCode.INVALID_REQUEST, "this provider has no key or no base URL to ask for models",
+                          field="params.entry_id")
+    return base_url, keys[0]
 
 
 _RELEASE = re.compile(r"^v?(\d+)\.\d+(?:\.\d+)?\b")
@@ -66,7 +85,9 @@ def models_list(params: ModelsParams, ctx: Context) -> dict:
     api_key = params.api_key
     base_url = params.base_url or params.site_url
     inventory = key = None
-    if params.key_id:
+    if params.entry_id:
+        base_url, api_key = _provider_source(params)
+    elif params.key_id:
         inventory = keystore.load()
         site, key = keystore.find_key(inventory, params.key_id)
         if key.masked and not api_key:

@@ -95,7 +95,7 @@ def resolve(item: ImportItem, *, inventory: keystore.Inventory | None = None,
         site_url = site_url or site.url
         api_key = api_key or key.api_key
     if not api_key:
-        raise _invalid(f"{prefix}.api_key", f"missing field '{prefix}.api_key' (or '{prefix}.key_id')")
+        raise _invalid(f"{prefix}.api_key", f"no API key: give '{prefix}.api_key', or '{prefix}.key_id' (the id of a stored key)")
     key = clean_key(api_key, f"{prefix}.api_key")
     if item.base_url:
         base_url = explicit_base_url(item.base_url, allow_link_local=allow_link_local)

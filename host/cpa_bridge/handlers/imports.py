@@ -21,6 +21,9 @@ from cpa_bridge.store import keystore
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
 from cpa_bridge.wire.params import Params
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.store import views
 
 TargetsParam = list[str] | Literal["all"] | None
 
@@ -65,13 +68,13 @@ class UndoParams(Params):
 
 
 def _fetch_models(entries: list[tuple[int, Draft]], positions: list[int], allow_link_local: bool,
-                  warnings: dict[int, str]) -> None:
+                  warnings: dict[int, Notice]) -> None:
     """Fill ``default_models`` of the drafts at ``positions`` (new openai-compatibility providers
     without models) from their sites, once per distinct base URL and key; outside the lock."""
     from cpa_bridge.cliproxyapi.session import timeouts
     from cpa_bridge.sites.models import fetch_models
 
-    fetched: dict[tuple[str, str], tuple[tuple[Model, ...], str | None]] = {}
+    fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
     for pos in positions:
         index, draft = entries[pos]
         cache_key = (draft.base_url, draft.api_key)
@@ -80,12 +83,15 @@ def _fetch_models(entries: list[tuple[int, Draft]], positions: list[int], allow_
                 found = fetch_models(draft.base_url, draft.api_key, timeout=timeouts()[1],
                                      allow_link_local=allow_link_local)
                 models = tuple(Model(m, m) for m in found["models"])
-                fetched[cache_key] = (models, None if models else "the site listed no models")
+                fetched[cache_key] = (models, None if models else Notice(
+                    W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"))
             except BridgeError as exc:
-                fetched[cache_key] = ((), exc.message)
+                fetched[cache_key] = ((), Notice(
+                    W.MODEL_LIST_FAILED, f"could not get the site's model list ({exc.message}); add models by hand",
+                    error=exc.code.value, status=exc.details.get("status")))
         models, problem = fetched[cache_key]
         if problem:
-            warnings[index] = f"could not get the site's model list ({problem}); add models by hand"
+            warnings[index] = problem
         entries[pos] = (index, replace(draft, default_models=models))
 
 
@@ -96,10 +102,12 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
         warnings.insert(0, model_warning)
     dropped = options_dropped(status.after, draft) if status.after is not None and outcome.changes else []
     if dropped:
-        warnings.append(
+        warnings.append(Notice(
+            W.OPTIONS_DROPPED,
             f"CLIProxyAPI accepted the write but did not keep {', '.join(dropped)}: this server version does not "
-            "support it (see docs/cliproxyapi-compat.md); the key itself was imported"
-        )
+            "support it (see docs/cliproxyapi-compat.md); the key itself was imported",
+            options=list(dropped),
+        ))
     return {
         "action": outcome.action,
         "provider_type": draft.provider_type,
@@ -128,7 +136,7 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
         by_list.setdefault(draft.provider_type, []).append((index, draft))
     # openai-compatibility first: a model-list fetch it may need happens before anything is written
     by_list = dict(sorted(by_list.items(), key=lambda kv: kv[0] != OPENAI))
-    model_warnings: dict[int, str] = {}
+    model_warnings: dict[int, Notice] = {}
     with open_client(target_name) as client:
         while True:
             changes = [edits.import_change(name, [d for _, d in entries], expect.get(name))
@@ -245,13 +253,7 @@ def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
 
 @handles(HistoryParams)
 def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
-    settings = store.load()
-    target = store.require_target(settings, params.target)
-    records = backups.list_records(target.management_url, params.limit + 1, params.offset)
-    entries = [backups.public(r) for r in records[:params.limit]]
-    more = len(records) > params.limit
-    return {"target": target.name, "entries": entries, "offset": params.offset,
-            "next_offset": params.offset + len(entries) if more else None}
+    return views.history(store.load().model_dump(), params.target, params.limit, params.offset)
 
 
 @handles(UndoParams)

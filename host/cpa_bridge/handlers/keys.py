@@ -15,6 +15,9 @@ from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.wire.params import Params
 from cpa_bridge.core.urls import comparable_url, parse_http_url
 from cpa_bridge.handlers import backup_formats
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.store import views
 
 
 class ListParams(Params):
@@ -53,16 +56,9 @@ def _site_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def _matches(site: keystore.Site, query: str) -> bool:
-    q = query.casefold()
-    return q in site.name.casefold() or q in site.url.casefold() or any(q in k.label.casefold() for k in site.keys)
-
-
 @handles(ListParams)
 def list_(params: ListParams, ctx: Context) -> dict:
-    inventory = keystore.load()
-    sites = [s for s in inventory.sites if not params.query or _matches(s, params.query.strip())]
-    return {"sites": [s.public() for s in sites]}
+    return views.list_keys(keystore.load().model_dump(), params.query)
 
 
 @handles(SiteParams)
@@ -157,7 +153,7 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
             url = _site_url(entry.url)
             name = clean_text(entry.name, "name") or url
         except BridgeError as exc:
-            warnings.append(f"skipped a site: {exc.message}")
+            warnings.append(Notice(W.BACKUP_SITE_SKIPPED, f"skipped a site: {exc.message}", error=exc.code.value))
             continue
         site = next((s for s in inventory.sites if comparable_url(s.url) == comparable_url(url)), None)
         if site is None:

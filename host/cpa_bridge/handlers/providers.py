@@ -26,6 +26,8 @@ from cpa_bridge.handlers.drafts import ModelParam, clean_text
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
 from cpa_bridge.wire.params import Params
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 
 TargetsParam = list[str] | Literal["all"] | None
 #: Aliases: inside the params models the field ``list`` shadows the builtin.
@@ -194,9 +196,10 @@ def drift(params: DriftParams, ctx: Context) -> dict:
     errors = [{"target": r["target"], "error": r["error"]} for r in read["results"] if not r["ok"]]
     warnings = []
     if errors:
-        warnings.append(f"{len(errors)} target(s) could not be read and are not compared")
+        warnings.append(Notice(W.TARGETS_NOT_READ, f"{len(errors)} target(s) could not be read and are not compared",
+                               count=len(errors)))
     if len(lists_by_target) < 2:
-        warnings.append("fewer than two targets were compared")
+        warnings.append(Notice(W.TOO_FEW_TARGETS, "fewer than two targets were compared"))
     return {**result, "failed_targets": read["failed_targets"], "errors": errors, "warnings": warnings}
 
 

@@ -13,6 +13,7 @@ from cpa_bridge.handlers.drafts import clean_key
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.wire.params import Params
 from cpa_bridge.core.urls import normalize_management_url
+from cpa_bridge.store import views
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
 
@@ -35,19 +36,7 @@ class DeleteTargetParams(Params):
 
 
 def describe(settings: store.Settings, warnings: list[str] | None = None) -> dict:
-    default = settings.default()
-    result = default.public(default=True)
-    result.pop("name")
-    result.pop("default")
-    result.update(
-        target=default.name,
-        default_target=settings.default_target,
-        targets=[t.public(default=t.name.lower() == settings.default_target.lower()) for t in settings.targets],
-        allow_link_local=settings.allow_link_local,
-    )
-    if warnings is not None:
-        result["warnings"] = warnings
-    return result
+    return views.describe_settings(settings.model_dump(), warnings)
 
 
 @handles(GetParams)
@@ -69,6 +58,9 @@ def set_(params: SetParams, ctx: Context) -> dict:
     if params.allow_link_local is not None:
         settings.allow_link_local = params.allow_link_local
     warnings: list[str] = []
+    if params.management_url is not None and not params.management_url.strip():
+        # Saving a blank form must never wipe a stored URL (or create a target without one).
+        raise BridgeError(ErrorCode.INVALID_URL, "the management URL is empty", url="", field="params.management_url")
     url = params.management_url if params.management_url is not None else target.management_url
     if url:
         normalized = normalize_management_url(
@@ -79,8 +71,6 @@ def set_(params: SetParams, ctx: Context) -> dict:
         if normalized.url != target.management_url:
             target.key_rejected = False
         target.management_url = normalized.url
-    elif params.management_url is not None:
-        target.management_url = ""
     if params.management_key is not None:
         # saving a key, even the same one, is the user saying "try it again"
         target.management_key = _check_key(params.management_key)

@@ -7,15 +7,25 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP = "cpa-bridge"
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    """Linux: what platformdirs answers (``$XDG_…`` when set, else the default under ~), without
+    importing it: the CLI's offline commands start faster (bench/offline_cli.py)."""
+    value = os.environ.get(variable, "").strip()
+    return Path(value if value else os.path.expanduser(fallback)) / APP
 
 
 def config_dir() -> Path:
     override = os.environ.get("CPA_BRIDGE_CONFIG_DIR")
     if override:
         return Path(override)
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_CONFIG_HOME", "~/.config")
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP, appauthor=False, roaming=True))
@@ -25,6 +35,8 @@ def data_dir() -> Path:
     override = os.environ.get("CPA_BRIDGE_DATA_DIR")
     if override:
         return Path(override)
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_DATA_HOME", "~/.local/share")
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP, appauthor=False))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cpa_bridge import operation
 from cpa_bridge.store import paths, storage
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.core.redact import mask
+from cpa_bridge.store import views
 
 DEFAULT_TARGET = "default"
 
@@ -28,15 +28,7 @@ class Target(BaseModel):
     key_rejected: bool = False
 
     def public(self, default: bool) -> dict:
-        return {
-            "name": self.name,
-            "management_url": self.management_url,
-            "has_key": bool(self.management_key),
-            "key_hint": mask(self.management_key),
-            "allow_insecure_http": self.allow_insecure_http,
-            "key_rejected": self.key_rejected,
-            "default": default,
-        }
+        return views.public_target(self.model_dump(), default)
 
     @property
     def configured(self) -> bool:
@@ -98,10 +90,5 @@ def require_target(settings: Settings, name: str | None = None) -> Target:
     if target is None and name:
         raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{name}'", target=name)
     if target is None or not target.configured:
-        raise BridgeError(
-            ErrorCode.NOT_CONFIGURED,
-            "CLIProxyAPI is not configured: set the management URL and key in the options page "
-            "or with 'cpa-bridge settings set'",
-            target=name or settings.default_target,
-        )
+        raise views.not_configured(name or settings.default_target)
     return target

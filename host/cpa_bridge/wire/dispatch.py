@@ -103,6 +103,7 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
     from pydantic import ValidationError
 
     from cpa_bridge import operation
+    from cpa_bridge.core.notices import add_codes
     from cpa_bridge.wire.protocol import invalid_request
 
     try:
@@ -110,4 +111,4 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
     except ValidationError as exc:
         raise invalid_request(exc, prefix="params") from None
     with operation.scope():
-        return handler(parsed, ctx or Context())
+        return add_codes(handler(parsed, ctx or Context()))

@@ -374,15 +374,20 @@ class Page:
     def find(self, css: str) -> Element:
         return self.client.find(css)
 
+    def wait_enabled(self, css: str) -> None:
+        """Wait until ``css`` is visible and not :disabled (itself or through a disabled <fieldset>)."""
+        self.wait(css)
+        self.poll(f"{css} to be enabled",
+                  lambda: self.client.execute("return !document.querySelector(arguments[0]).matches(':disabled')", css))
+
     def click(self, css: str) -> None:
         """Click ``css`` once it is visible and enabled (a real, interactability-checked click)."""
-        self.wait(css)
-        self.poll(f"{css} to be enabled", lambda: not self.find(css).property("disabled"))
+        self.wait_enabled(css)
         self.find(css).click()
 
     def fill(self, css: str, text: str) -> None:
-        """Clear ``css`` and type ``text`` into it (WebDriver:ElementSendKeys)."""
-        self.wait(css)
+        """Clear ``css`` and type ``text`` into it (WebDriver:ElementSendKeys) once it is enabled."""
+        self.wait_enabled(css)
         self.find(css).fill(text)
 
     def text(self, css: str) -> str:

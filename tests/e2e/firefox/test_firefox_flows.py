@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cpa_bridge import PROTOCOL_VERSION, __version__
 
+from tests.masks import hint
 from tests.e2e.firefox.harness import EXT_UUID, GECKO_ID, Page, messages
 from tests.standin.plugin import STANDIN_SECRET, UPSTREAM_KEY
 
@@ -22,7 +23,7 @@ EN = messages("en")
 
 
 def masked(secret: str) -> str:
-    return secret[:5] + "…" + secret[-4:]
+    return hint(secret)
 
 
 def open_options(ff: Page) -> None:

@@ -1,0 +1,187 @@
+// History page: every write cpa-bridge made to a CLIProxyAPI server (history.list), newest
+// first, each with Undo (history.undo). With several servers a picker chooses which one;
+// the choice is kept in the fragment (#target=NAME). An undo that finds the list changed
+// since asks before restoring anyway (force).
+
+import { call } from './lib/api.js';
+import { api } from './lib/browser.js';
+import { confirmAction } from './lib/dialogs.js';
+import { $, clear, el, show, whileBusy } from './lib/dom.js';
+import { initHostBanner } from './lib/host-banner.js';
+import { formatNumber, keyFor, message, t } from './lib/i18n.js';
+import { initPage } from './lib/page-shell.js';
+import { showError, showSuccess } from './lib/toast.js';
+
+const LIMIT = 200;
+
+const state = { target: null, targets: [] };
+
+function formatWhen(seconds) {
+  if (typeof seconds !== 'number') return '—';
+  return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+  }).format(new Date(seconds * 1000));
+}
+
+/** One change of a write, as a line: "Added key sk-ab…wxyz". */
+function changeLine(change) {
+  const op = String(change?.op ?? '');
+  const models = Array.isArray(change.models) ? change.models.map((m) => m.alias || m.name).join(', ') : '';
+  const args = {
+    create_provider: [change.provider_name ?? '', change.base_url ?? ''],
+    add_key: [change.key_hint ?? ''],
+    add_models: [models],
+    remove_key: [change.key_hint ?? '', change.provider ?? ''],
+    delete_provider: [change.provider ?? ''],
+    disable_provider: [change.provider ?? ''],
+    enable_provider: [change.provider ?? ''],
+    set_models: [formatNumber(change.model_count ?? 0), change.provider ?? ''],
+    restore: [change.backup_id ?? ''],
+  }[op];
+  return (args && message(keyFor('history_change', op), args)) || op;
+}
+
+function operationLabel(operation) {
+  return message(keyFor('history_op', operation ?? '')) || String(operation ?? '');
+}
+
+function renderEntry(entry) {
+  const undone = Boolean(entry.undone_by);
+  const changes = Array.isArray(entry.summary) ? entry.summary : [];
+  const outcome = message(keyFor('history_outcome', entry.outcome ?? '')) || String(entry.outcome ?? '');
+  const action = undone
+    ? el('span', { className: 'badge', text: t('history_undone') })
+    : el('button', {
+        className: 'button button-small history-undo',
+        text: t('undo'),
+        attrs: { type: 'button', 'aria-label': t('history_undo_named', [operationLabel(entry.operation), formatWhen(entry.created_at)]) },
+        on: { click: (event) => undo(entry, event.currentTarget) },
+      });
+  return el(
+    'tr',
+    {
+      className: `history-entry${undone ? ' is-undone' : ''}`,
+      dataset: { backupId: entry.backup_id ?? '', operation: entry.operation ?? '', outcome: entry.outcome ?? '' },
+    },
+    [
+      el('td', { className: 'history-when', text: formatWhen(entry.created_at) }),
+      el('td', { className: 'history-detail' }, [
+        el('div', { className: 'history-operation', text: operationLabel(entry.operation) }),
+        changes.length
+          ? el('ul', { className: 'history-changes' }, changes.slice(0, 6).map((c) => el('li', { text: changeLine(c) })))
+          : null,
+      ]),
+      el('td', { className: 'history-list' }, [message(keyFor('list', entry.list ?? '')) || entry.list || '']),
+      el('td', { className: 'history-outcome', text: outcome }),
+      el('td', { className: 'history-action' }, [action]),
+    ],
+  );
+}
+
+function countText(count) {
+  if (count === 0) return t('history_empty');
+  return count === 1 ? t('history_count_one') : t('history_count', [formatNumber(count)]);
+}
+
+function setStatus(text) {
+  $('#history-status').textContent = text;
+}
+
+async function loadEntries() {
+  const main = $('#main');
+  main.dataset.state = 'loading';
+  setStatus(t('loading'));
+  try {
+    const result = await call('history.list', { target: state.target, limit: LIMIT });
+    const entries = Array.isArray(result.entries) ? result.entries : [];
+    const body = clear($('#history-entries'));
+    for (const entry of entries) body.append(renderEntry(entry));
+    show($('#history-card'), entries.length > 0);
+    setStatus(countText(entries.length));
+  } catch (error) {
+    setStatus('');
+    show($('#history-card'), false);
+    showError(error);
+  }
+  main.dataset.state = 'ready';
+}
+
+async function undo(entry, button) {
+  const params = { backup_id: entry.backup_id, target: state.target };
+  await whileBusy(button, async () => {
+    try {
+      await call('history.undo', params);
+    } catch (error) {
+      if (error.code !== 'conflict') {
+        showError(error, { title: t('undo_failed') });
+        return;
+      }
+      const ok = await confirmAction({
+        title: t('history_conflict_title'),
+        text: t('history_conflict_text'),
+        ok: t('history_undo_anyway'),
+      });
+      if (!ok) return;
+      try {
+        await call('history.undo', { ...params, force: true });
+      } catch (again) {
+        showError(again, { title: t('undo_failed') });
+        return;
+      }
+    }
+    showSuccess(t('toast_undone_title'), t('toast_undone_text'), { action: 'undone' });
+  });
+  await loadEntries();
+  $('#history-reload').focus();
+}
+
+function targetFromHash() {
+  const match = /^#target=(.+)$/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+async function loadTargets() {
+  const settings = await call('settings.get');
+  state.targets = (Array.isArray(settings.targets) ? settings.targets : []).filter((x) => x.management_url && x.has_key);
+  if (!state.targets.length) {
+    show($('#history-setup'), true);
+    setStatus('');
+    $('#main').dataset.state = 'ready';
+    return false;
+  }
+  const wanted = (targetFromHash() ?? '').toLowerCase();
+  const chosen = state.targets.find((x) => x.name.toLowerCase() === wanted) ?? state.targets.find((x) => x.default) ?? state.targets[0];
+  state.target = chosen.name;
+  const select = clear($('#history-target'));
+  for (const target of state.targets) {
+    select.append(el('option', { text: target.name, attrs: { value: target.name, selected: target.name === state.target } }));
+  }
+  show($('#history-target-field'), state.targets.length > 1);
+  return true;
+}
+
+async function start() {
+  initPage('history_page_title');
+  $('#history-open-options').addEventListener('click', () => api.runtime.openOptionsPage());
+  $('#history-reload').addEventListener('click', (event) => whileBusy(event.currentTarget, loadEntries));
+  $('#history-target').addEventListener('change', (event) => {
+    state.target = event.currentTarget.value;
+    history.replaceState(null, '', `#target=${encodeURIComponent(state.target)}`);
+    loadEntries();
+  });
+  const status = await initHostBanner();
+  if (!status.ping) {
+    $('#history-reload').disabled = true;
+    $('#main').dataset.state = 'ready';
+    return;
+  }
+  try {
+    if (await loadTargets()) await loadEntries();
+  } catch (error) {
+    showError(error);
+    $('#main').dataset.state = 'ready';
+  }
+}
+
+start();
