@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cpa_bridge.store import paths, storage
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.store import views
+from cpa_bridge.core.redact import mask
 
 
 def new_id() -> str:
