@@ -100,7 +100,10 @@ def settings_get() -> dict[str, Any]:
 # -- key inventory --------------------------------------------------------------------------
 def public_key(key: dict[str, Any]) -> dict[str, Any]:
     if key.get("remote") is not None or key.get("check") is not None:
-        raise Fallback("remote")  # a relay account's key: its site facts need the model (usable, problem)
+        # a relay account's key: its site facts (usable, problem) come from the model
+        from cpa_bridge.store.keystore import StoredKey
+
+        return StoredKey.model_validate(key).public()
     return {
         "id": _field(key, "id", str, None),
         "label": _field(key, "label", str, ""),
@@ -111,8 +114,6 @@ def public_key(key: dict[str, Any]) -> dict[str, Any]:
 
 
 def public_site(site: dict[str, Any]) -> dict[str, Any]:
-    if site.get("account_id"):
-        raise Fallback("account_id")
     keys = _field(site, "keys", list, [])
     if not all(isinstance(k, dict) for k in keys):
         raise Fallback("keys")
@@ -122,6 +123,7 @@ def public_site(site: dict[str, Any]) -> dict[str, Any]:
         "url": _field(site, "url", str, None),
         "notes": _field(site, "notes", str, ""),
         "keys": [public_key(k) for k in keys],
+        **({"account_id": site["account_id"]} if site.get("account_id") else {}),
     }
 
 
