@@ -53,11 +53,14 @@ def provider(server, name, list_name=OPENAI):
     return next(p for p in server.config().get(list_name) or [] if p.get("name") == name)
 
 
-@pytest.fixture
-def relay(host, cpa_factory):
-    server = cpa_factory(initial_yaml=PRESERVE_YAML)
+def _configured(host, server):
     assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
     return server
+
+
+@pytest.fixture
+def relay(host, cpa_factory):
+    return _configured(host, cpa_factory(initial_yaml=PRESERVE_YAML))
 
 
 def test_create_with_models_fetched_from_the_site(host, cpa_configured, upstream):
@@ -315,9 +318,7 @@ def test_dropped_connection_after_the_write_is_uncertain_but_applied(host, confi
 @pytest.fixture
 def standin_relay(host, standin_factory):
     """The relay config on the stand-in, for fault injection."""
-    server = standin_factory(initial_yaml=PRESERVE_YAML)
-    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
-    return server
+    return _configured(host, standin_factory(initial_yaml=PRESERVE_YAML))
 
 
 @pytest.mark.parametrize("garbage", ["non_json", "no_list", "wrong_type", "null"])

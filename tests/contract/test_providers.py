@@ -80,20 +80,20 @@ def assert_no_secret(replies) -> None:
         assert secret not in text, secret
 
 
-@pytest.fixture
-def managed(host, cpa_factory):
-    server = cpa_factory(initial_yaml=MANAGED_YAML)
+def _managed(host, server):
     assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
     yield server
     assert_no_secret(host.replies)
+
+
+@pytest.fixture
+def managed(host, cpa_factory):
+    yield from _managed(host, cpa_factory(initial_yaml=MANAGED_YAML))
 
 
 @pytest.fixture
 def standin_managed(host, standin_factory):
-    server = standin_factory(initial_yaml=MANAGED_YAML)
-    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
-    yield server
-    assert_no_secret(host.replies)
+    yield from _managed(host, standin_factory(initial_yaml=MANAGED_YAML))
 
 
 def listing(host, list_name=None):

@@ -76,32 +76,28 @@ def add_target(host, name, server, key=MGMT_KEY, default=False):
     return reply["result"]
 
 
-@pytest.fixture
-def trio(host, cpa_factory):
-    servers = {"a": cpa_factory(), "b": cpa_factory(), "c": cpa_factory()}
+def _targets(host, servers):
+    """Register ``servers`` as targets ("a" the default); at teardown, no secret in any reply."""
     for name, server in servers.items():
         add_target(host, name, server, default=name == "a")
     yield servers
     assert_no_secret(host.replies)
+
+
+@pytest.fixture
+def trio(host, cpa_factory):
+    yield from _targets(host, {"a": cpa_factory(), "b": cpa_factory(), "c": cpa_factory()})
 
 
 @pytest.fixture
 def standin_trio(host, standin_factory):
-    servers = {"a": standin_factory(), "b": standin_factory(), "c": standin_factory()}
-    for name, server in servers.items():
-        add_target(host, name, server, default=name == "a")
-    yield servers
-    assert_no_secret(host.replies)
+    yield from _targets(host, {"a": standin_factory(), "b": standin_factory(), "c": standin_factory()})
 
 
 @pytest.fixture
 def drifted(host, cpa_factory):
-    servers = {"a": cpa_factory(initial_yaml=A_YAML), "b": cpa_factory(initial_yaml=B_YAML),
-               "c": cpa_factory()}
-    for name, server in servers.items():
-        add_target(host, name, server, default=name == "a")
-    yield servers
-    assert_no_secret(host.replies)
+    yield from _targets(host, {"a": cpa_factory(initial_yaml=A_YAML), "b": cpa_factory(initial_yaml=B_YAML),
+                               "c": cpa_factory()})
 
 
 FAN = {"site_name": "Fan", "site_url": "https://fan.example.invalid", "api_key": "sk-fan-key-0000000000",
@@ -110,16 +106,8 @@ FAN = {"site_name": "Fan", "site_url": "https://fan.example.invalid", "api_key":
 
 @pytest.fixture
 def standin_drifted(host, standin_factory):
-    servers = {"a": standin_factory(initial_yaml=A_YAML), "b": standin_factory(initial_yaml=B_YAML),
-               "c": standin_factory()}
-    for name, server in servers.items():
-        add_target(host, name, server, default=name == "a")
-    yield servers
-    assert_no_secret(host.replies)
-
-
-FAN = {"site_name": "Fan", "site_url": "https://fan.example.invalid", "api_key": "sk-fan-key-0000000000",
-       "models": [{"name": "gpt-4o"}]}
+    yield from _targets(host, {"a": standin_factory(initial_yaml=A_YAML), "b": standin_factory(initial_yaml=B_YAML),
+                               "c": standin_factory()})
 
 
 def restart_on_same_port(server: StandinCLIProxyAPI, port: int) -> StandinCLIProxyAPI:

@@ -99,20 +99,23 @@ class RealCLIProxyAPI:
             self.config_path.write_text(minimal_config(self._initial_yaml, port=self.port, auth_dir=auth_dir,
                                                        secret=self._secret, allow_remote=self._allow_remote),
                                         encoding="utf-8")
-            env = {k: v for k, v in os.environ.items() if k != "MANAGEMENT_PASSWORD"}
-            if self._env_password:
-                env["MANAGEMENT_PASSWORD"] = self._env_password
-            log = self._log_path.open("ab")
-            self._process = subprocess.Popen([str(self.binary), "-config", str(self.config_path)],
-                                             cwd=self.config_path.parent, env=env, stdout=log,
-                                             stderr=subprocess.STDOUT, start_new_session=True)
-            log.close()
+            self._spawn()
             if self._wait_ready():
                 self.recorder.start()
                 return self
             last_error = self._log_tail()
             self._kill()
         raise RuntimeError(f"{self.binary} did not start: {last_error}")
+
+    def _spawn(self) -> None:
+        """Start the binary on the config file, its output appended to ``server.log``."""
+        env = {k: v for k, v in os.environ.items() if k != "MANAGEMENT_PASSWORD"}
+        if self._env_password:
+            env["MANAGEMENT_PASSWORD"] = self._env_password
+        with self._log_path.open("ab") as log:
+            self._process = subprocess.Popen([str(self.binary), "-config", str(self.config_path)],
+                                             cwd=self.config_path.parent, env=env, stdout=log,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + START_TIMEOUT
@@ -153,20 +156,6 @@ class RealCLIProxyAPI:
         """Stop the recorder, then the server by its PID."""
         self.recorder.stop()
         self._kill()
-
-    def restart(self) -> None:
-        """Stop and start the same server on the same config file (a real restart: state from disk)."""
-        self._kill()
-        env = {k: v for k, v in os.environ.items() if k != "MANAGEMENT_PASSWORD"}
-        if self._env_password:
-            env["MANAGEMENT_PASSWORD"] = self._env_password
-        log = self._log_path.open("ab")
-        self._process = subprocess.Popen([str(self.binary), "-config", str(self.config_path)],
-                                         cwd=self.config_path.parent, env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        if not self._wait_ready():
-            raise RuntimeError(f"{self.binary} did not restart: {self._log_tail()}")
 
     @property
     def pid(self) -> int | None:
