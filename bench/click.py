@@ -112,8 +112,13 @@ def real_server(version: str, binary: Path) -> Iterator[str]:
     from tests.real.server import RealCLIProxyAPI
 
     folder = Path(tempfile.mkdtemp(prefix="cpa-bridge-bench-real-"))
-    server = RealCLIProxyAPI(binary, folder / "config.yaml", initial_yaml=f"{OPENAI}: []\n", secret=SECRET,
-                             version=version)
+    server = RealCLIProxyAPI(
+        binary,
+        folder / "config.yaml",
+        initial_yaml=f"{OPENAI}: []\n",
+        secret=SECRET,
+        version=version,
+    )
     try:
         server.start()
         yield server.direct_url
@@ -146,7 +151,11 @@ class RecordingProxy:
 
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                keep = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
+                keep = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("authorization", "content-type")
+                }
                 proxy.records.append(Recorded(self.command, self.path, keep, body))
                 conn = http.client.HTTPConnection(proxy.target, timeout=60)
                 conn.request(self.command, self.path, body=body or None, headers=keep)
@@ -154,7 +163,13 @@ class RecordingProxy:
                 data = answer.read()
                 self.send_response(answer.status)
                 for name, value in answer.getheaders():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                    if name.lower() not in (
+                        "content-length",
+                        "connection",
+                        "transfer-encoding",
+                        "date",
+                        "server",
+                    ):
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -166,7 +181,9 @@ class RecordingProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="bench-recorder", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="bench-recorder", daemon=True
+        )
         self.thread.start()
 
     def take(self) -> list[Recorded]:
@@ -214,7 +231,9 @@ class Column:
         return {"Authorization": f"Bearer {SECRET}"}
 
     def put_list(self, client: Any, providers: list[dict[str, Any]]) -> None:
-        answer = client.put(f"{self.url}/v0/management/{OPENAI}", json=providers, headers=self.headers())
+        answer = client.put(
+            f"{self.url}/v0/management/{OPENAI}", json=providers, headers=self.headers()
+        )
         answer.raise_for_status()
 
     def get_list(self, client: Any) -> list[dict[str, Any]]:
@@ -223,7 +242,9 @@ class Column:
         return answer.json().get(OPENAI) or []
 
     def point_host_at(self, url: str) -> None:
-        reply = self.ext.call(self.page, "settings.set", {"management_url": url, "management_key": SECRET})
+        reply = self.ext.call(
+            self.page, "settings.set", {"management_url": url, "management_key": SECRET}
+        )
         if not reply.get("ok"):
             raise RuntimeError(f"settings.set failed: {reply.get('error')}")
 
@@ -260,28 +281,81 @@ def open_batch(col: Column) -> None:
 def operations(relay_url: str, quick: bool) -> list[Op]:
     n = 3 if quick else 20
     base = BASE_PROVIDERS
-    existing = base + [relay_provider(relay_url, OTHER_KEY)]
-    same = base + [relay_provider(relay_url, KEY)]
+    existing = [*base, relay_provider(relay_url, OTHER_KEY)]
+    same = [*base, relay_provider(relay_url, KEY)]
     success = ".toast.toast-success[data-action='{}']"
     return [
-        Op("dialog", "opening the import dialog (site's model list)", "models.list", n, base, closed,
-           "button.cpa-import[data-key-id='{key}']", "#model-suggestions .chip"),
-        Op("preview", "preview (dry run)", "import", n, base, open_import, "#imp-preview-btn",
-           "#pv-action[data-action='created']"),
-        Op("new", "import: new provider", "import", n, base, open_import, "#imp-apply", success.format("created")),
-        Op("added", "import: key added to an existing provider", "import", n, existing, open_import, "#imp-apply",
-           success.format("updated")),
-        Op("unchanged", "import: unchanged", "import", n, same, open_import, "#imp-apply",
-           success.format("unchanged")),
-        Op(f"batch{BATCH}", f"batch of {BATCH} keys (50 sites, new providers)", "import.batch", 2 if quick else 6,
-           base, open_batch, "#batch-apply", ".toast"),
+        Op(
+            "dialog",
+            "opening the import dialog (site's model list)",
+            "models.list",
+            n,
+            base,
+            closed,
+            "button.cpa-import[data-key-id='{key}']",
+            "#model-suggestions .chip",
+        ),
+        Op(
+            "preview",
+            "preview (dry run)",
+            "import",
+            n,
+            base,
+            open_import,
+            "#imp-preview-btn",
+            "#pv-action[data-action='created']",
+        ),
+        Op(
+            "new",
+            "import: new provider",
+            "import",
+            n,
+            base,
+            open_import,
+            "#imp-apply",
+            success.format("created"),
+        ),
+        Op(
+            "added",
+            "import: key added to an existing provider",
+            "import",
+            n,
+            existing,
+            open_import,
+            "#imp-apply",
+            success.format("updated"),
+        ),
+        Op(
+            "unchanged",
+            "import: unchanged",
+            "import",
+            n,
+            same,
+            open_import,
+            "#imp-apply",
+            success.format("unchanged"),
+        ),
+        Op(
+            f"batch{BATCH}",
+            f"batch of {BATCH} keys (50 sites, new providers)",
+            "import.batch",
+            2 if quick else 6,
+            base,
+            open_batch,
+            "#batch-apply",
+            ".toast",
+        ),
     ]
 
 
-def setup_column(stack: ExitStack, pw: Any, label: str, url: str, relay: Any, client: Any) -> Column:
+def setup_column(
+    stack: ExitStack, pw: Any, label: str, url: str, relay: Any, client: Any
+) -> Column:
     from tests.e2e.harness import Ext, add_site_with_key, make_env, open_browser, register_host
 
-    e2e = make_env(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cpa-bridge-bench-click-"))))
+    e2e = make_env(
+        Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cpa-bridge-bench-click-")))
+    )
     udd = e2e.home / "chromium-profile"
     register_host(e2e, udd)
     browser = open_browser(pw, e2e, udd)
@@ -325,9 +399,14 @@ def record(col: Column, op: Op, client: Any) -> None:
         col.relay.reset_requests()
         proxy.take()
         click(col, op)
-        relay_calls = [Recorded(m, f"{col.relay.url}{p}", {"Authorization": f"Bearer {col.site_keys[p]}"}, b"")
-                       for m, p, _ in list(col.relay.requests) if p in col.site_keys]
-        cpa_calls = [Recorded(r.method, f"{col.url}{r.url}", r.headers, r.body) for r in proxy.take()]
+        relay_calls = [
+            Recorded(m, f"{col.relay.url}{p}", {"Authorization": f"Bearer {col.site_keys[p]}"}, b"")
+            for m, p, _ in list(col.relay.requests)
+            if p in col.site_keys
+        ]
+        cpa_calls = [
+            Recorded(r.method, f"{col.url}{r.url}", r.headers, r.body) for r in proxy.take()
+        ]
         col.floors[op.name] = relay_calls + cpa_calls
     finally:
         col.point_host_at(col.url)
@@ -345,17 +424,28 @@ def floor(col: Column, op: Op, tls: Any) -> float:
         for r in col.floors[op.name]:
             answer = client.request(r.method, r.url, headers=r.headers, content=r.body or None)
             if answer.status_code >= 400:
-                raise RuntimeError(f"floor: {r.method} {r.url.split('?')[0]} answered {answer.status_code}")
+                raise RuntimeError(
+                    f"floor: {r.method} {r.url.split('?')[0]} answered {answer.status_code}"
+                )
     return (time.perf_counter() - t0) * 1000
 
 
 def check_result(col: Column, op: Op, client: Any) -> None:
     """After the first run: the server holds what the operation should have written."""
     providers = col.get_list(client)
-    expected = {"dialog": 20, "preview": 20, "new": 21, "added": 21, "unchanged": 21, f"batch{BATCH}": 20 + BATCH}
+    expected = {
+        "dialog": 20,
+        "preview": 20,
+        "new": 21,
+        "added": 21,
+        "unchanged": 21,
+        f"batch{BATCH}": 20 + BATCH,
+    }
     if len(providers) != expected[op.name]:
-        raise RuntimeError(f"{col.label} {op.name}: the server holds {len(providers)} providers, "
-                           f"expected {expected[op.name]}")
+        raise RuntimeError(
+            f"{col.label} {op.name}: the server holds {len(providers)} providers, "
+            f"expected {expected[op.name]}"
+        )
 
 
 def pct(samples: list[float], p: int) -> float:
@@ -372,7 +462,9 @@ def chromium_version() -> str:
     from tests.e2e.harness import CHROMIUM
 
     try:
-        out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run(
+            [CHROMIUM, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return "?"
     return out.strip().split(" built")[0]
@@ -398,8 +490,10 @@ def run(quick: bool = False) -> list[Row]:
     real = real_binary()
     VERSIONS.update(chromium=chromium_version(), cliproxyapi=real[0] if real else "none")
     if real is None:
-        NOTES.append("no real CLIProxyAPI server built (python -m tests.real.build, which scripts/test.sh "
-                     "runs): its column is skipped")
+        NOTES.append(
+            "no real CLIProxyAPI server built (python -m tests.real.build, which scripts/test.sh "
+            "runs): its column is skipped"
+        )
         print(f"click: {NOTES[-1]}", file=sys.stderr)
 
     samples: dict[tuple[str, str], list[tuple[float, float, float]]] = {}  # (click, floor, host) ms
@@ -410,14 +504,21 @@ def run(quick: bool = False) -> list[Row]:
             try:
                 servers.append((f"CLIProxyAPI {real[0]}", stack.enter_context(real_server(*real))))
             except RuntimeError as exc:
-                NOTES.append(f"the real server {real[1]} did not start ({str(exc)[:200]}): its column is skipped")
+                NOTES.append(
+                    f"the real server {real[1]} did not start ({str(exc)[:200]}): its column is skipped"
+                )
                 print(f"click: {NOTES[-1]}", file=sys.stderr)
-        client = stack.enter_context(httpx.Client(trust_env=False, timeout=60))  # resets and checks only
+        client = stack.enter_context(
+            httpx.Client(trust_env=False, timeout=60)
+        )  # resets and checks only
         tls = ssl.create_default_context()
         pw = stack.enter_context(sync_playwright())
         columns = [setup_column(stack, pw, label, url, relay, client) for label, url in servers]
         ops = operations(relay.url, quick)
-        pings = {col.label: [float(col.page.evaluate(PING)) for _ in range(5 if quick else 30)] for col in columns}
+        pings = {
+            col.label: [float(col.page.evaluate(PING)) for _ in range(5 if quick else 30)]
+            for col in columns
+        }
         for op in ops:
             print(f"  {op.label} …", file=sys.stderr, flush=True)
             for col in columns:
@@ -445,9 +546,20 @@ def run(quick: bool = False) -> list[Row]:
 def rows(ops: list[Op], labels: list[str], samples: dict, requests: dict, pings: dict) -> list[Row]:
     out = []
     for label in labels[:1]:  # the same path for every column: page → worker → host → page
-        out.append(Row("click", f"(info) `ping` from the page through the worker and host, p50 of {len(pings[label])}",
-                       statistics.median(pings[label]), "ms", "no HTTP", None, None, "info", None,
-                       {"p95_ms": pct(pings[label], 95)}))
+        out.append(
+            Row(
+                "click",
+                f"(info) `ping` from the page through the worker and host, p50 of {len(pings[label])}",
+                statistics.median(pings[label]),
+                "ms",
+                "no HTTP",
+                None,
+                None,
+                "info",
+                None,
+                {"p95_ms": pct(pings[label], 95)},
+            )
+        )
     for op in ops:
         for label in labels:
             runs = samples[(label, op.name)]
@@ -458,16 +570,45 @@ def rows(ops: list[Op], labels: list[str], samples: dict, requests: dict, pings:
             over = statistics.median([c - f for c, f, _ in runs])
             host = statistics.median(hosts) if hosts else None
             n = requests[(label, op.name)]
-            extra = {"runs": len(runs), "requests": n, "p95_ms": p95, "floor_p95_ms": pct(floors, 95),
-                     "median_paired_overhead_ms": over, "host_ms_p50": host,
-                     "clicks_ms": clicks, "floors_ms": floors, "host_ms": hosts}
-            out.append(Row("click", f"{op.label} [{label}], p50 of {len(runs)}", p50, "ms",
-                           f"httpx floor, same {n} requests", f50, p50 / f50 if f50 else None,
-                           f"≤ floor + {BUDGET_MS:.0f} ms (paired: +{over:.0f})", over <= BUDGET_MS, extra))
-            out.append(Row("click", f"{op.label} [{label}], p95 of {len(runs)}", p95, "ms",
-                           "httpx floor p95", pct(floors, 95), p95 / pct(floors, 95) if floors else None,
-                           "info" if host is None else f"info (host {host:.0f} ms)", None,
-                           {"median_paired_overhead_ms": over, "host_ms_p50": host}))
+            extra = {
+                "runs": len(runs),
+                "requests": n,
+                "p95_ms": p95,
+                "floor_p95_ms": pct(floors, 95),
+                "median_paired_overhead_ms": over,
+                "host_ms_p50": host,
+                "clicks_ms": clicks,
+                "floors_ms": floors,
+                "host_ms": hosts,
+            }
+            out.append(
+                Row(
+                    "click",
+                    f"{op.label} [{label}], p50 of {len(runs)}",
+                    p50,
+                    "ms",
+                    f"httpx floor, same {n} requests",
+                    f50,
+                    p50 / f50 if f50 else None,
+                    f"≤ floor + {BUDGET_MS:.0f} ms (paired: +{over:.0f})",
+                    over <= BUDGET_MS,
+                    extra,
+                )
+            )
+            out.append(
+                Row(
+                    "click",
+                    f"{op.label} [{label}], p95 of {len(runs)}",
+                    p95,
+                    "ms",
+                    "httpx floor p95",
+                    pct(floors, 95),
+                    p95 / pct(floors, 95) if floors else None,
+                    "info" if host is None else f"info (host {host:.0f} ms)",
+                    None,
+                    {"median_paired_overhead_ms": over, "host_ms_p50": host},
+                )
+            )
     for note in NOTES:
         out.append(Row("click", f"note: {note}", 0, "", budget="–", ok=None))
     print(side_by_side(ops, labels, samples), file=sys.stderr)
@@ -486,8 +627,10 @@ def side_by_side(ops: list[Op], labels: list[str], samples: dict) -> str:
             hosts = [h for _, _, h in runs if h == h]
             over = statistics.median([c - f for c, f, _ in runs])
             host = f"{statistics.median(hosts):.0f}" if hosts else "?"
-            cells.append(f"{statistics.median(clicks):.0f} {pct(clicks, 95):.0f} {statistics.median(floors):.0f} "
-                         f"{over:+.0f} {host}")
+            cells.append(
+                f"{statistics.median(clicks):.0f} {pct(clicks, 95):.0f} {statistics.median(floors):.0f} "
+                f"{over:+.0f} {host}"
+            )
         lines.append(" | ".join(cells))
     return "click to result (ms), side by side:\n" + "\n".join(lines)
 
@@ -503,8 +646,11 @@ def relay_standin() -> Any:
                 authorization = f"Bearer {self.api_key}"
             return super().answer(method, path, authorization)
 
-    return Relay(models=["gpt-4o-mini", "gpt-4.1", "deepseek-chat"], api_key=KEY,
-                 paths=["/v1/models"] + [f"/s{i}/v1/models" for i in range(BATCH)])
+    return Relay(
+        models=["gpt-4o-mini", "gpt-4.1", "deepseek-chat"],
+        api_key=KEY,
+        paths=["/v1/models"] + [f"/s{i}/v1/models" for i in range(BATCH)],
+    )
 
 
 @contextmanager
@@ -520,4 +666,6 @@ if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     result = run(quick="--quick" in sys.argv)
     for row in result:
-        print(json.dumps({k: v for k, v in row.as_dict().items() if k != "extra"}, ensure_ascii=False))
+        print(
+            json.dumps({k: v for k, v in row.as_dict().items() if k != "extra"}, ensure_ascii=False)
+        )

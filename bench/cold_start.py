@@ -23,8 +23,12 @@ REFERENCE = [PYTHON, "-c", "from pydantic import BaseModel; import os; os.write(
 #: Informational: the floor of any start-up that creates one pydantic model class (pydantic
 #: imports pydantic.fields/types, annotated_types and its plugin loader, importlib.metadata,
 #: lazily on the first class).
-ONE_MODEL = [PYTHON, "-c", "from pydantic import BaseModel\nclass M(BaseModel): pass\nimport os; os.write(1, b'.')"]
-REFERENCE_NAME = "`python -c \"from pydantic import BaseModel\"`"
+ONE_MODEL = [
+    PYTHON,
+    "-c",
+    "from pydantic import BaseModel\nclass M(BaseModel): pass\nimport os; os.write(1, b'.')",
+]
+REFERENCE_NAME = '`python -c "from pydantic import BaseModel"`'
 BUDGET = 1.3
 #: Modules a ping must not import (they are needed only when a request goes to the network).
 HEAVY = ("httpx", "httpcore", "ssl", "yaml", "filelock", "certifi", "h11", "anyio", "idna")
@@ -32,8 +36,15 @@ HEAVY = ("httpx", "httpcore", "ssl", "yaml", "filelock", "certifi", "h11", "anyi
 
 def _time_to_first_byte(argv: list[str], env: dict[str, str], cwd: Path, stdin: bytes) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, cwd=cwd, bufsize=0)
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        bufsize=0,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     try:
         if stdin:
@@ -56,8 +67,15 @@ def _time_to_first_byte(argv: list[str], env: dict[str, str], cwd: Path, stdin: 
 
 def import_profile(env: dict[str, str], cwd: Path) -> dict[str, Any]:
     """One ``python -X importtime -m cpa_bridge.host`` run answering ping: the heaviest imports."""
-    proc = subprocess.run([PYTHON, "-X", "importtime", *HOST_MODULE[1:]], input=request_frame("ping"),
-                          capture_output=True, env=env, cwd=cwd, timeout=60, check=False)
+    proc = subprocess.run(
+        [PYTHON, "-X", "importtime", *HOST_MODULE[1:]],
+        input=request_frame("ping"),
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
     rows = []
     for line in proc.stderr.decode("utf-8", "replace").splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -99,27 +117,57 @@ def run(quick: bool = False) -> list[Row]:
                 samples[name].append(_time_to_first_byte(argv, env, home, stdin))
         default_home, default_env = homes[next(iter(variants))]
         profile = import_profile(default_env, default_home)
-        log_written = (Path(default_env["XDG_DATA_HOME"]) / "cpa-bridge" / "logs" / "host.log").is_file()
+        log_written = (
+            Path(default_env["XDG_DATA_HOME"]) / "cpa-bridge" / "logs" / "host.log"
+        ).is_file()
 
     ref_ms = statistics.median(reference) * 1000
     rows = []
     for name, values in samples.items():
         value = statistics.median(values) * 1000
         ratio = value / ref_ms
-        rows.append(Row(
-            "cold start", f"{name} → ping (median of {runs})", value, "ms",
-            reference=REFERENCE_NAME, ref_value=ref_ms, ratio=ratio, budget=f"≤ {BUDGET}×", ok=ratio <= BUDGET,
-            extra={"min_ms": min(values) * 1000, "max_ms": max(values) * 1000, "ref_min_ms": min(reference) * 1000},
-        ))
+        rows.append(
+            Row(
+                "cold start",
+                f"{name} → ping (median of {runs})",
+                value,
+                "ms",
+                reference=REFERENCE_NAME,
+                ref_value=ref_ms,
+                ratio=ratio,
+                budget=f"≤ {BUDGET}×",
+                ok=ratio <= BUDGET,
+                extra={
+                    "min_ms": min(values) * 1000,
+                    "max_ms": max(values) * 1000,
+                    "ref_min_ms": min(reference) * 1000,
+                },
+            )
+        )
     floor = statistics.median(one_model) * 1000
-    rows.append(Row(
-        "cold start", f"(info) same + `class M(BaseModel): pass` (median of {runs})",
-        floor, "ms", reference=REFERENCE_NAME, ref_value=ref_ms, ratio=floor / ref_ms, budget="info",
-    ))
-    rows.append(Row(
-        "cold start", "network modules imported for a ping (httpx, ssl, yaml …)", len(profile["heavy_imported"]),
-        "modules", reference="needed before any network request", ref_value=0, budget="0 (lazy)",
-        ok=not profile["heavy_imported"],
-        extra={**profile, "log_file_written_by_default": log_written},
-    ))
+    rows.append(
+        Row(
+            "cold start",
+            f"(info) same + `class M(BaseModel): pass` (median of {runs})",
+            floor,
+            "ms",
+            reference=REFERENCE_NAME,
+            ref_value=ref_ms,
+            ratio=floor / ref_ms,
+            budget="info",
+        )
+    )
+    rows.append(
+        Row(
+            "cold start",
+            "network modules imported for a ping (httpx, ssl, yaml …)",
+            len(profile["heavy_imported"]),
+            "modules",
+            reference="needed before any network request",
+            ref_value=0,
+            budget="0 (lazy)",
+            ok=not profile["heavy_imported"],
+            extra={**profile, "log_file_written_by_default": log_written},
+        )
+    )
     return rows

@@ -85,8 +85,12 @@ def temp_home(log: str | None = None) -> Iterator[tuple[Path, dict[str, str]]]:
     home = Path(tempfile.mkdtemp(prefix="cpa-bridge-bench-"))
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CPA_BRIDGE_")}
-        for name, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
-                          ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state")):
+        for name, sub in (
+            ("XDG_CONFIG_HOME", ".config"),
+            ("XDG_DATA_HOME", ".local/share"),
+            ("XDG_CACHE_HOME", ".cache"),
+            ("XDG_STATE_HOME", ".local/state"),
+        ):
             (home / sub).mkdir(parents=True, exist_ok=True)
             env[name] = str(home / sub)
         env["HOME"] = str(home)
@@ -117,8 +121,15 @@ class Host:
     """A host process spoken to over stdin/stdout frames (the ``connectNative`` path)."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, cwd=cwd, bufsize=0)
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            bufsize=0,
+        )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
@@ -154,7 +165,9 @@ class Host:
     def read_reply(self, timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
         return json.loads(self.read_raw(timeout))
 
-    def call(self, mtype: str, params: dict[str, Any] | None = None, timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
+    def call(
+        self, mtype: str, params: dict[str, Any] | None = None, timeout: float = REPLY_TIMEOUT
+    ) -> dict[str, Any]:
         self._next_id += 1
         self.send(request_frame(mtype, params, self._next_id))
         reply = self.read_reply(timeout)
@@ -162,7 +175,9 @@ class Host:
             raise RuntimeError(f"reply out of order: {reply!r:.300}")
         return reply
 
-    def ok(self, mtype: str, params: dict[str, Any] | None = None, timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
+    def ok(
+        self, mtype: str, params: dict[str, Any] | None = None, timeout: float = REPLY_TIMEOUT
+    ) -> dict[str, Any]:
         reply = self.call(mtype, params, timeout)
         if not reply.get("ok"):
             raise RuntimeError(f"{mtype} failed: {reply.get('error')!r:.500}")
@@ -191,7 +206,7 @@ class Host:
         self.proc.stdout.close()  # type: ignore[union-attr]
         return code
 
-    def __enter__(self) -> Host:  # noqa: PYI034
+    def __enter__(self) -> Host:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -207,7 +222,9 @@ def openai_provider(i: int, keys: int = 5, models: int = 20) -> dict[str, Any]:
     return {
         "name": f"provider-{i}",
         "base-url": f"https://relay-{i}.example.invalid/v1",
-        "api-key-entries": [{"api-key": f"sk-bench-{i:05d}-{k}-0123456789abcdef"} for k in range(keys)],
+        "api-key-entries": [
+            {"api-key": f"sk-bench-{i:05d}-{k}-0123456789abcdef"} for k in range(keys)
+        ],
         "models": [{"name": f"model-{m}", "alias": f"alias-{i}-{m}"} for m in range(models)],
     }
 
@@ -251,8 +268,13 @@ def standin_process(config: dict[str, Any] | None = None) -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="cpa-bridge-bench-cpa-"))
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config or {OPENAI: []}, sort_keys=False), encoding="utf-8")
-    proc = subprocess.Popen([PYTHON, "-m", "tests.standin.cliproxyapi", "--config", str(path), "--secret", SECRET],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, text=True)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "tests.standin.cliproxyapi", "--config", str(path), "--secret", SECRET],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         if not select.select([proc.stdout], [], [], 30)[0]:

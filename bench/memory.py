@@ -16,13 +16,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .common import HOST_MODULE, OPENAI, Host, Row, openai_provider, point_host_at, standin_process, temp_home
+from .common import (
+    HOST_MODULE,
+    OPENAI,
+    Host,
+    Row,
+    openai_provider,
+    point_host_at,
+    standin_process,
+    temp_home,
+)
 
 BUDGET = 1.10
 TOTAL = 1_000
 
 
-def _drive(host: Host, requests: list[Callable[[], Any]], baseline_after: int, total: int) -> dict[str, Any]:
+def _drive(
+    host: Host, requests: list[Callable[[], Any]], baseline_after: int, total: int
+) -> dict[str, Any]:
     curve, baseline = [], 0
     for i in range(total):
         requests[i % len(requests)]()
@@ -32,14 +43,28 @@ def _drive(host: Host, requests: list[Callable[[], Any]], baseline_after: int, t
         if done % 100 == 0 or done == 1:
             curve.append((done, host.status_kib()["VmRSS"]))
     end = host.status_kib()
-    return {"baseline_kib": baseline, "end_rss_kib": end["VmRSS"], "peak_kib": end["VmHWM"], "rss_curve_kib": curve}
+    return {
+        "baseline_kib": baseline,
+        "end_rss_kib": end["VmRSS"],
+        "peak_kib": end["VmHWM"],
+        "rss_curve_kib": curve,
+    }
 
 
 def _row(name: str, after: str, figures: dict[str, Any], total: int) -> Row:
     peak, base = figures["peak_kib"], figures["baseline_kib"]
-    return Row("memory", f"{name} × {total:,}: peak RSS", peak / 1024, "MiB",
-               reference=f"RSS after {after}", ref_value=base / 1024, ratio=peak / base,
-               budget=f"≤ {BUDGET:.2f}×", ok=peak / base <= BUDGET, extra=figures)
+    return Row(
+        "memory",
+        f"{name} × {total:,}: peak RSS",
+        peak / 1024,
+        "MiB",
+        reference=f"RSS after {after}",
+        ref_value=base / 1024,
+        ratio=peak / base,
+        budget=f"≤ {BUDGET:.2f}×",
+        ok=peak / base <= BUDGET,
+        extra=figures,
+    )
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -50,18 +75,39 @@ def run(quick: bool = False) -> list[Row]:
     config = {OPENAI: [openai_provider(i) for i in range(20)]}
     counter = iter(range(10 * total))
 
-    with temp_home() as (home, env), standin_process(config) as url, Host(HOST_MODULE, env, home) as host:
+    with (
+        temp_home() as (home, env),
+        standin_process(config) as url,
+        Host(HOST_MODULE, env, home) as host,
+    ):
         point_host_at(host, url)
 
         def dry_import() -> Any:
             i = next(counter)
-            return host.ok("import", {"site_name": f"provider-{i % 20}", "site_url": f"https://relay-{i % 20}.example.invalid",
-                                      "api_key": f"sk-bench-mem-{i:05d}-0123456789abcdef",
-                                      "models": [{"name": "model-new"}], "dry_run": True})
+            return host.ok(
+                "import",
+                {
+                    "site_name": f"provider-{i % 20}",
+                    "site_url": f"https://relay-{i % 20}.example.invalid",
+                    "api_key": f"sk-bench-mem-{i:05d}-0123456789abcdef",
+                    "models": [{"name": "model-new"}],
+                    "dry_run": True,
+                },
+            )
 
-        cycle = [lambda: host.ok("ping"), lambda: host.ok("settings.get"), lambda: host.ok("keys.list"), dry_import]
+        cycle = [
+            lambda: host.ok("ping"),
+            lambda: host.ok("settings.get"),
+            lambda: host.ok("keys.list"),
+            dry_import,
+        ]
         mixed = _drive(host, cycle, len(cycle), total)
     return [
         _row("`ping` only", "the first request", pings, total),
-        _row("mixed: ping, settings.get, keys.list, import dry-run", "the first of each type", mixed, total),
+        _row(
+            "mixed: ping, settings.get, keys.list, import dry-run",
+            "the first of each type",
+            mixed,
+            total,
+        ),
     ]

@@ -18,11 +18,20 @@ SIZES = (1, 10, 100, 1_000)
 PER_LIST_BUDGET = 3
 INITIAL: dict[str, Any] = {
     OPENAI: [
-        {"name": f"bench-site-{k}", "base-url": f"https://site-{k}.example.invalid/v1",
-         "api-key-entries": [{"api-key": f"sk-existing-{k}-0123456789abcdef"}], "models": [{"name": "gpt-bench"}]}
+        {
+            "name": f"bench-site-{k}",
+            "base-url": f"https://site-{k}.example.invalid/v1",
+            "api-key-entries": [{"api-key": f"sk-existing-{k}-0123456789abcdef"}],
+            "models": [{"name": "gpt-bench"}],
+        }
         for k in range(2)
     ],
-    CLAUDE: [{"api-key": "sk-ant-existing-0123456789abcdef", "base-url": "https://claude-0.example.invalid"}],
+    CLAUDE: [
+        {
+            "api-key": "sk-ant-existing-0123456789abcdef",
+            "base-url": "https://claude-0.example.invalid",
+        }
+    ],
 }
 
 
@@ -33,17 +42,31 @@ def batch_items(n: int) -> list[dict[str, Any]]:
         key = f"sk-batch-{n}-{i:05d}-0123456789abcdef"
         if i % 2 == 0:
             k = (i // 2) % 4
-            items.append({"site_name": f"bench-site-{k}", "site_url": f"https://site-{k}.example.invalid",
-                          "api_key": key, "models": [{"name": "gpt-bench"}]})
+            items.append(
+                {
+                    "site_name": f"bench-site-{k}",
+                    "site_url": f"https://site-{k}.example.invalid",
+                    "api_key": key,
+                    "models": [{"name": "gpt-bench"}],
+                }
+            )
         else:
             k = (i // 2) % 2
-            items.append({"provider_type": CLAUDE, "site_name": f"claude-{k}",
-                          "site_url": f"https://claude-{k}.example.invalid", "api_key": key})
+            items.append(
+                {
+                    "provider_type": CLAUDE,
+                    "site_name": f"claude-{k}",
+                    "site_url": f"https://claude-{k}.example.invalid",
+                    "api_key": key,
+                }
+            )
     return items
 
 
 def _all_keys(config: dict[str, Any]) -> set[str]:
-    keys = {e.get("api-key") for p in config.get(OPENAI) or [] for e in p.get("api-key-entries") or []}
+    keys = {
+        e.get("api-key") for p in config.get(OPENAI) or [] for e in p.get("api-key-entries") or []
+    }
     return keys | {e.get("api-key") for e in config.get(CLAUDE) or []}
 
 
@@ -61,16 +84,30 @@ def run(quick: bool = False) -> list[Row]:
                 sent = list(server.requests)
                 missing = {i["api_key"] for i in items} - _all_keys(server.config())
             if result["summary"]["failed"] or missing:
-                raise RuntimeError(f"batch of {n}: {result['summary']}, {len(missing)} keys missing")
+                raise RuntimeError(
+                    f"batch of {n}: {result['summary']}, {len(missing)} keys missing"
+                )
             lists = sorted({i.get("provider_type", OPENAI) for i in items})
             count, reference = len(sent), 2 * n
             budget = PER_LIST_BUDGET * len(lists)
-            rows.append(Row(
-                "requests", f"`import.batch` of {n:,} key{'s' if n > 1 else ''}, {len(lists)} list"
-                f"{'s' if len(lists) > 1 else ''}: requests to CLIProxyAPI", count, "requests",
-                reference="GET + write per key (2×N, computed)", ref_value=reference,
-                ratio=count / reference, budget=f"≤ {PER_LIST_BUDGET}/list (≤ {budget})", ok=count <= budget,
-                extra={"requests": [f"{m} {p}" for m, p in sent], "requests_sent_reported": result["requests_sent"],
-                       "summary": result["summary"], "wall_ms": elapsed * 1000},
-            ))
+            rows.append(
+                Row(
+                    "requests",
+                    f"`import.batch` of {n:,} key{'s' if n > 1 else ''}, {len(lists)} list"
+                    f"{'s' if len(lists) > 1 else ''}: requests to CLIProxyAPI",
+                    count,
+                    "requests",
+                    reference="GET + write per key (2×N, computed)",
+                    ref_value=reference,
+                    ratio=count / reference,
+                    budget=f"≤ {PER_LIST_BUDGET}/list (≤ {budget})",
+                    ok=count <= budget,
+                    extra={
+                        "requests": [f"{m} {p}" for m, p in sent],
+                        "requests_sent_reported": result["requests_sent"],
+                        "summary": result["summary"],
+                        "wall_ms": elapsed * 1000,
+                    },
+                )
+            )
     return rows

@@ -1,8 +1,8 @@
 """Run every benchmark, print the table, write bench/results/latest.{json,md} and a timestamped copy.
 
-    .venv/bin/python bench/run.py            # everything (about a minute on 2 cores)
-    .venv/bin/python bench/run.py --quick    # fewer iterations; writes only the timestamped copy
-    .venv/bin/python bench/run.py --only warm,requests
+.venv/bin/python bench/run.py            # everything (about a minute on 2 cores)
+.venv/bin/python bench/run.py --quick    # fewer iterations; writes only the timestamped copy
+.venv/bin/python bench/run.py --only warm,requests
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 sys.path.insert(0, str(REPO))
 
-from bench.common import Row, machine
+from bench.common import Row, machine  # noqa: E402 (after the sys.path fix above)
 
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
@@ -56,10 +56,21 @@ def fmt_number(value: float | None, unit: str = "") -> str:
 
 def cells(row: Row) -> tuple[str, ...]:
     result = "PASS" if row.ok else "FAIL" if row.ok is False else "info"
-    ratio = "–" if row.ratio is None else (f"{row.ratio:.2f}" if row.ratio >= 0.1 else f"{row.ratio:.3f}")
+    ratio = (
+        "–"
+        if row.ratio is None
+        else (f"{row.ratio:.2f}" if row.ratio >= 0.1 else f"{row.ratio:.3f}")
+    )
     ref_unit = row.unit if row.ref_value is not None else ""
-    return (row.metric, fmt_number(row.value, row.unit), row.reference or "–", fmt_number(row.ref_value, ref_unit),
-            ratio, row.budget or "–", result)
+    return (
+        row.metric,
+        fmt_number(row.value, row.unit),
+        row.reference or "–",
+        fmt_number(row.ref_value, ref_unit),
+        ratio,
+        row.budget or "–",
+        result,
+    )
 
 
 def text_table(rows: list[Row]) -> str:
@@ -67,7 +78,7 @@ def text_table(rows: list[Row]) -> str:
     widths = [min(max(len(line[i]) for line in table), 72) for i in range(len(COLUMNS))]
     out = []
     for n, line in enumerate(table):
-        out.append("  ".join(c[:72].ljust(w) for c, w in zip(line, widths)).rstrip())
+        out.append("  ".join(c[:72].ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
@@ -82,20 +93,26 @@ def markdown(report: dict[str, Any], rows: list[Row]) -> str:
     titles = dict(SECTIONS)
     for row in rows:
         section = titles[row.section].split(".", 1)[0]
-        lines.append(f"| {section} | " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
+        lines.append(
+            f"| {section} | " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |"
+        )
     passed = sum(r.ok is True for r in rows)
     failed = sum(r.ok is False for r in rows)
     browser = f"; {m['chromium']}, CLIProxyAPI {m['cliproxyapi']}" if m.get("chromium") else ""
-    return "\n".join([
-        "## Benchmarks",
-        "",
-        (f"`.venv/bin/python bench/run.py` on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
-         f"({m['os']}; pydantic {m['pydantic']}, httpx {m['httpx']}{browser}), {m['date']}; "
-         f"run time {report['run_seconds']:.0f} s. Budgets: {passed} pass, {failed} fail."),
-        "",
-        *lines,
-        "",
-    ])
+    return "\n".join(
+        [
+            "## Benchmarks",
+            "",
+            (
+                f"`.venv/bin/python bench/run.py` on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
+                f"({m['os']}; pydantic {m['pydantic']}, httpx {m['httpx']}{browser}), {m['date']}; "
+                f"run time {report['run_seconds']:.0f} s. Budgets: {passed} pass, {failed} fail."
+            ),
+            "",
+            *lines,
+            "",
+        ]
+    )
 
 
 def readme_section(text: str) -> tuple[int, int]:
@@ -113,9 +130,13 @@ def update_readme(table: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
-    parser.add_argument("--only", default="", help="comma-separated modules: " + ",".join(s for s, _ in SECTIONS))
+    parser.add_argument(
+        "--only", default="", help="comma-separated modules: " + ",".join(s for s, _ in SECTIONS)
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget fails")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -147,25 +168,33 @@ def main(argv: list[str] | None = None) -> int:
         "section_seconds": timings,
         "quick": args.quick,
         "partial": bool(only),
-        "budgets": {"pass": sum(r.ok is True for r in rows), "fail": sum(r.ok is False for r in rows)},
+        "budgets": {
+            "pass": sum(r.ok is True for r in rows),
+            "fail": sum(r.ok is False for r in rows),
+        },
         "results": [r.as_dict() for r in rows],
     }
     print(text_table(rows))
-    print(f"\n{report['budgets']['pass']} budgets pass, {report['budgets']['fail']} fail; "
-          f"run time {total:.1f} s on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
-          f"Python {report['machine']['python']}" + "".join(f", {k} {v}" for k, v in versions.items()))
+    print(
+        f"\n{report['budgets']['pass']} budgets pass, {report['budgets']['fail']} fail; "
+        f"run time {total:.1f} s on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
+        f"Python {report['machine']['python']}" + "".join(f", {k} {v}" for k, v in versions.items())
+    )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     payload = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    (RESULTS / f"{stamp}{'-quick' if args.quick else ''}{'-partial' if only else ''}.json").write_text(
-        payload, encoding="utf-8")
+    (
+        RESULTS / f"{stamp}{'-quick' if args.quick else ''}{'-partial' if only else ''}.json"
+    ).write_text(payload, encoding="utf-8")
     if not args.quick and not only:
         (RESULTS / "latest.json").write_text(payload, encoding="utf-8")
         table = markdown(report, rows)
         (RESULTS / "latest.md").write_text(table, encoding="utf-8")
         update_readme(table)
-        print(f"wrote {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'} and the table in {README.name}")
+        print(
+            f"wrote {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'} and the table in {README.name}"
+        )
     return 1 if args.strict and report["budgets"]["fail"] else 0
 
 

@@ -31,9 +31,13 @@ LINEAR_BUDGET = 1.5  # t(10,000) ≤ 1.5 × 10 × t(1,000)
 
 def _draft(n: int) -> Draft:
     last = n - 1
-    return Draft(provider_type=OPENAI, provider_name=f"provider-{last}",
-                 base_url=f"https://relay-{last}.example.invalid/v1", api_key="sk-bench-new-key-0123456789abcdef",
-                 models=(Model("model-new", "model-new"),))
+    return Draft(
+        provider_type=OPENAI,
+        provider_name=f"provider-{last}",
+        base_url=f"https://relay-{last}.example.invalid/v1",
+        api_key="sk-bench-new-key-0123456789abcdef",
+        models=(Model("model-new", "model-new"),),
+    )
 
 
 def _work(items: list[dict[str, Any]], draft: Draft) -> tuple[float, float, float]:
@@ -74,10 +78,19 @@ def measure(n: int, runs: int) -> dict[str, float]:
     draft = _draft(n)
     _work(items, draft)  # warm-up
     samples = [_work(items, draft) for _ in range(runs)]
-    hash_s, merge_s, validate_s = (sorted(column)[len(column) // 2] for column in zip(*samples))
+    hash_s, merge_s, validate_s = (
+        sorted(column)[len(column) // 2] for column in zip(*samples, strict=False)
+    )
     total = sorted(sum(s) for s in samples)[len(samples) // 2]
-    return {"providers": n, "runs": runs, "hash_ms": hash_s * 1000, "merge_ms": merge_s * 1000,
-            "validate_ms": validate_s * 1000, "total_ms": total * 1000, "peak_kib": _peak_kib(items, draft)}
+    return {
+        "providers": n,
+        "runs": runs,
+        "hash_ms": hash_s * 1000,
+        "merge_ms": merge_s * 1000,
+        "validate_ms": validate_s * 1000,
+        "total_ms": total * 1000,
+        "peak_kib": _peak_kib(items, draft),
+    }
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -91,29 +104,58 @@ def run(quick: bool = False) -> list[Row]:
         linear_ms, linear_kib = base["total_ms"] * scale, base["peak_kib"] * scale
         is_big = n == 10_000
         if n in IMPORT_BUDGET_MS:
-            rows.append(Row(
-                "scale", f"{n:,} providers: host work for one import", f["total_ms"], "ms",
-                reference="budget", ref_value=IMPORT_BUDGET_MS[n], ratio=f["total_ms"] / IMPORT_BUDGET_MS[n],
-                budget=f"≤ {IMPORT_BUDGET_MS[n]:g} ms", ok=f["total_ms"] <= IMPORT_BUDGET_MS[n],
-            ))
-        rows.append(Row(
-            "scale", f"{n:,} providers: hash + merge + validate", f["total_ms"], "ms",
-            reference="1,000 × n/1,000 (linear)", ref_value=linear_ms, ratio=f["total_ms"] / linear_ms,
-            budget=f"≤ {LINEAR_BUDGET:g}×" if is_big else "info",
-            ok=f["total_ms"] / linear_ms <= LINEAR_BUDGET if is_big else None, extra=f,
-        ))
-        rows.append(Row(
-            "scale", f"{n:,} providers: merge() alone", f["merge_ms"], "ms",
-            reference="budget" if is_big else "", ref_value=MERGE_BUDGET_MS if is_big else None,
-            ratio=f["merge_ms"] / MERGE_BUDGET_MS if is_big else None,
-            budget=f"≤ {MERGE_BUDGET_MS:g} ms" if is_big else "info",
-            ok=f["merge_ms"] <= MERGE_BUDGET_MS if is_big else None,
-            extra={"hash_ms": f["hash_ms"], "validate_ms": f["validate_ms"]},
-        ))
-        rows.append(Row(
-            "scale", f"{n:,} providers: peak memory of the same (tracemalloc)", f["peak_kib"] / 1024, "MiB",
-            reference="1,000 × n/1,000 (linear)", ref_value=linear_kib / 1024,
-            ratio=f["peak_kib"] / linear_kib, budget=f"≤ {LINEAR_BUDGET:g}×" if is_big else "info",
-            ok=f["peak_kib"] / linear_kib <= LINEAR_BUDGET if is_big else None,
-        ))
+            rows.append(
+                Row(
+                    "scale",
+                    f"{n:,} providers: host work for one import",
+                    f["total_ms"],
+                    "ms",
+                    reference="budget",
+                    ref_value=IMPORT_BUDGET_MS[n],
+                    ratio=f["total_ms"] / IMPORT_BUDGET_MS[n],
+                    budget=f"≤ {IMPORT_BUDGET_MS[n]:g} ms",
+                    ok=f["total_ms"] <= IMPORT_BUDGET_MS[n],
+                )
+            )
+        rows.append(
+            Row(
+                "scale",
+                f"{n:,} providers: hash + merge + validate",
+                f["total_ms"],
+                "ms",
+                reference="1,000 × n/1,000 (linear)",
+                ref_value=linear_ms,
+                ratio=f["total_ms"] / linear_ms,
+                budget=f"≤ {LINEAR_BUDGET:g}×" if is_big else "info",
+                ok=f["total_ms"] / linear_ms <= LINEAR_BUDGET if is_big else None,
+                extra=f,
+            )
+        )
+        rows.append(
+            Row(
+                "scale",
+                f"{n:,} providers: merge() alone",
+                f["merge_ms"],
+                "ms",
+                reference="budget" if is_big else "",
+                ref_value=MERGE_BUDGET_MS if is_big else None,
+                ratio=f["merge_ms"] / MERGE_BUDGET_MS if is_big else None,
+                budget=f"≤ {MERGE_BUDGET_MS:g} ms" if is_big else "info",
+                ok=f["merge_ms"] <= MERGE_BUDGET_MS if is_big else None,
+                extra={"hash_ms": f["hash_ms"], "validate_ms": f["validate_ms"]},
+            )
+        )
+        rows.append(
+            Row(
+                "scale",
+                f"{n:,} providers: peak memory of the same (tracemalloc)",
+                f["peak_kib"] / 1024,
+                "MiB",
+                reference="1,000 × n/1,000 (linear)",
+                ref_value=linear_kib / 1024,
+                ratio=f["peak_kib"] / linear_kib,
+                budget=f"≤ {LINEAR_BUDGET:g}×" if is_big else "info",
+                ok=f["peak_kib"] / linear_kib <= LINEAR_BUDGET if is_big else None,
+            )
+        )
     return rows

@@ -78,15 +78,38 @@ def _pings(quick: bool) -> list[Row]:
     ours_ms, floor_ms = median_ms(ours), median_ms(floor)
     host_ms = max(0.0, ours_ms - floor_ms)
     return [
-        Row("warm", f"ping round trip, median of {count}", ours_ms, "ms",
-            reference="minimal Python frame echo", ref_value=floor_ms, ratio=ours_ms / floor_ms,
-            budget="info", extra={"p99_ms": p99_ms(ours), "ref_p99_ms": p99_ms(floor)}),
-        Row("warm", f"ping round trip, p99 of {count}", p99_ms(ours), "ms",
-            reference="minimal Python frame echo", ref_value=p99_ms(floor), ratio=p99_ms(ours) / p99_ms(floor),
-            budget="info"),
-        Row("warm", "ping host time (median round trip − echo floor)", host_ms, "ms",
-            reference="budget", ref_value=PING_BUDGET_MS, ratio=host_ms / PING_BUDGET_MS,
-            budget=f"< {PING_BUDGET_MS:g} ms", ok=host_ms < PING_BUDGET_MS),
+        Row(
+            "warm",
+            f"ping round trip, median of {count}",
+            ours_ms,
+            "ms",
+            reference="minimal Python frame echo",
+            ref_value=floor_ms,
+            ratio=ours_ms / floor_ms,
+            budget="info",
+            extra={"p99_ms": p99_ms(ours), "ref_p99_ms": p99_ms(floor)},
+        ),
+        Row(
+            "warm",
+            f"ping round trip, p99 of {count}",
+            p99_ms(ours),
+            "ms",
+            reference="minimal Python frame echo",
+            ref_value=p99_ms(floor),
+            ratio=p99_ms(ours) / p99_ms(floor),
+            budget="info",
+        ),
+        Row(
+            "warm",
+            "ping host time (median round trip − echo floor)",
+            host_ms,
+            "ms",
+            reference="budget",
+            ref_value=PING_BUDGET_MS,
+            ratio=host_ms / PING_BUDGET_MS,
+            budget=f"< {PING_BUDGET_MS:g} ms",
+            ok=host_ms < PING_BUDGET_MS,
+        ),
     ]
 
 
@@ -116,9 +139,16 @@ def _client_construction_ms(runs: int) -> float:
 def _imports(quick: bool) -> list[Row]:
     count, warmup = (20, 3) if quick else (100, 5)
     config: dict[str, Any] = {OPENAI: [openai_provider(i) for i in range(20)]}
-    params = [{"site_name": f"provider-{i % 20}", "site_url": f"https://relay-{i % 20}.example.invalid",
-               "api_key": f"sk-bench-dry-{i:05d}-0123456789abcdef", "models": [{"name": "model-new"}],
-               "dry_run": True} for i in range(warmup + count)]
+    params = [
+        {
+            "site_name": f"provider-{i % 20}",
+            "site_url": f"https://relay-{i % 20}.example.invalid",
+            "api_key": f"sk-bench-dry-{i:05d}-0123456789abcdef",
+            "models": [{"name": "model-new"}],
+            "dry_run": True,
+        }
+        for i in range(warmup + count)
+    ]
     ours, reference = [], []
     with temp_home() as (home, env), standin_process(config) as url:
         list_url = f"{url}/v0/management/{OPENAI}"
@@ -137,19 +167,41 @@ def _imports(quick: bool) -> list[Row]:
     tls_ms = _client_construction_ms(20)
     ours_ms, ref_ms = median_ms(ours), median_ms(reference)
     return [
-        Row("warm", f"`import` dry-run (1 GET), median of {count}", ours_ms, "ms",
-            reference=GET_NAME, ref_value=ref_ms, ratio=ours_ms / ref_ms,
-            budget=f"≤ {IMPORT_BUDGET:g}× (HTTP ≥ half)", ok=ours_ms / ref_ms <= IMPORT_BUDGET,
-            extra={"p99_ms": p99_ms(ours), "ref_p99_ms": p99_ms(reference)}),
-        Row("warm", f"`import` dry-run (1 GET), p99 of {count}", p99_ms(ours), "ms",
-            reference=GET_NAME, ref_value=p99_ms(reference),
-            ratio=p99_ms(ours) / p99_ms(reference), budget="info"),
-        Row("warm", "(info) of which `httpx.Client(verify=True)` (SSL context)", tls_ms, "ms",
-            reference=GET_NAME, ref_value=ref_ms, ratio=tls_ms / ref_ms, budget="info",
-            extra={"note": "the host builds one httpx.Client, hence one SSL context, per request"}),
+        Row(
+            "warm",
+            f"`import` dry-run (1 GET), median of {count}",
+            ours_ms,
+            "ms",
+            reference=GET_NAME,
+            ref_value=ref_ms,
+            ratio=ours_ms / ref_ms,
+            budget=f"≤ {IMPORT_BUDGET:g}× (HTTP ≥ half)",
+            ok=ours_ms / ref_ms <= IMPORT_BUDGET,
+            extra={"p99_ms": p99_ms(ours), "ref_p99_ms": p99_ms(reference)},
+        ),
+        Row(
+            "warm",
+            f"`import` dry-run (1 GET), p99 of {count}",
+            p99_ms(ours),
+            "ms",
+            reference=GET_NAME,
+            ref_value=p99_ms(reference),
+            ratio=p99_ms(ours) / p99_ms(reference),
+            budget="info",
+        ),
+        Row(
+            "warm",
+            "(info) of which `httpx.Client(verify=True)` (SSL context)",
+            tls_ms,
+            "ms",
+            reference=GET_NAME,
+            ref_value=ref_ms,
+            ratio=tls_ms / ref_ms,
+            budget="info",
+            extra={"note": "the host builds one httpx.Client, hence one SSL context, per request"},
+        ),
     ]
 
 
 def run(quick: bool = False) -> list[Row]:
     return _pings(quick) + _imports(quick)
-

@@ -62,7 +62,9 @@ def source_files(extension: Path = EXTENSION) -> list[Path]:
         hidden = any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
         (stray if hidden or path.suffix not in SHIPPED_SUFFIXES else files).append(rel)
     if stray:
-        raise BuildError("not a shipped file type, move it out of extension/: " + ", ".join(map(str, stray)))
+        raise BuildError(
+            "not a shipped file type, move it out of extension/: " + ", ".join(map(str, stray))
+        )
     return [extension / rel for rel in files]
 
 
@@ -78,7 +80,9 @@ def family_manifest(manifest: dict, family: str) -> dict:
     return out
 
 
-def write_package(target: Path, files: list[Path], manifest: dict, extension: Path = EXTENSION) -> None:
+def write_package(
+    target: Path, files: list[Path], manifest: dict, extension: Path = EXTENSION
+) -> None:
     tmp = target.with_name(target.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path in files:
@@ -97,12 +101,17 @@ def write_package(target: Path, files: list[Path], manifest: dict, extension: Pa
 def build(out_dir: Path, extension: Path = EXTENSION, root: Path = ROOT) -> list[Path]:
     version = manifest_version(extension)
     if version != project_version(root):
-        raise BuildError(f"version mismatch: manifest.json {version}, pyproject.toml {project_version(root)}")
+        raise BuildError(
+            f"version mismatch: manifest.json {version}, pyproject.toml {project_version(root)}"
+        )
     manifest = json.loads((extension / "manifest.json").read_text(encoding="utf-8"))
     files = source_files(extension)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = []
-    for family, name in (("chromium", f"cpa-bridge-{version}-chromium.zip"), ("firefox", f"cpa-bridge-{version}.xpi")):
+    for family, name in (
+        ("chromium", f"cpa-bridge-{version}-chromium.zip"),
+        ("firefox", f"cpa-bridge-{version}.xpi"),
+    ):
         target = out_dir / name
         write_package(target, files, family_manifest(manifest, family), extension)
         outputs.append(target)
@@ -111,7 +120,9 @@ def build(out_dir: Path, extension: Path = EXTENSION, root: Path = ROOT) -> list
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the extension packages into dist/.")
-    parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)"
+    )
     args = parser.parse_args(argv)
     try:
         outputs = build(args.out)

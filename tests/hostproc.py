@@ -29,11 +29,13 @@ class HostProcess:
         self.replies: list[dict[str, Any]] = []
 
     @classmethod
-    def start(cls, *argv: str, env: dict[str, str] | None = None) -> "HostProcess":
+    def start(cls, *argv: str, env: dict[str, str] | None = None) -> HostProcess:
         args = list(argv) if argv else [EXTENSION_ORIGIN]
         proc = subprocess.Popen(
             [sys.executable, "-m", "cpa_bridge.host", *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env={**os.environ, **(env or {})},
         )
         return cls(proc)
@@ -76,7 +78,9 @@ class HostProcess:
         assert reply is not None, "host closed stdout without replying"
         return reply
 
-    def call(self, mtype: str, params: dict[str, Any] | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    def call(
+        self, mtype: str, params: dict[str, Any] | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
         rid = f"t{next(self._ids)}"
         reply = self.request({"v": 1, "id": rid, "type": mtype, "params": params or {}}, timeout)
         assert reply["id"] == rid, reply
@@ -115,9 +119,18 @@ class CLIResult:
         return json.loads(self.out)
 
 
-def run_cli(*args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60) -> CLIResult:
+def run_cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
+) -> CLIResult:
     proc = subprocess.run(
-        [sys.executable, "-m", "cpa_bridge.cli", *args], input=stdin.encode("utf-8"), capture_output=True,
-        env={**os.environ, **(env or {})}, timeout=timeout,
+        [sys.executable, "-m", "cpa_bridge.cli", *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
     )
-    return CLIResult(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+    return CLIResult(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )

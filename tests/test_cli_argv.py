@@ -7,12 +7,15 @@ import pytest
 SECRET = "sk-typed-on-argv-0123456789"
 
 
-@pytest.mark.parametrize("argv", [
-    pytest.param(["import", "--api-key", SECRET], id="unknown-option-with-value"),
-    pytest.param(["import", f"--api-key={SECRET}"], id="unknown-option-equals"),
-    pytest.param(["settings", "set", SECRET], id="stray-positional"),
-    pytest.param(["import", "--provider-type", SECRET], id="invalid-choice"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["import", "--api-key", SECRET], id="unknown-option-with-value"),
+        pytest.param(["import", f"--api-key={SECRET}"], id="unknown-option-equals"),
+        pytest.param(["settings", "set", SECRET], id="stray-positional"),
+        pytest.param(["import", "--provider-type", SECRET], id="invalid-choice"),
+    ],
+)
 def test_a_key_on_argv_is_not_echoed(cli, argv):
     result = cli(*argv)
     assert result.code == 2

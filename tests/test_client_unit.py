@@ -25,10 +25,19 @@ def client(**kw) -> ManagementClient:
         (401, {"error": "invalid management key"}, ErrorCode.UNAUTHORIZED, ("reason", "invalid")),
         (403, {"error": "remote management disabled"}, ErrorCode.REMOTE_DISABLED, None),
         (403, {"error": "remote management key not set"}, ErrorCode.REMOTE_DISABLED, None),
-        (403, {"error": "IP banned due to too many failed attempts. Try again in 29m58s"}, ErrorCode.BANNED,
-         ("retry_in", "29m58s")),
+        (
+            403,
+            {"error": "IP banned due to too many failed attempts. Try again in 29m58s"},
+            ErrorCode.BANNED,
+            ("retry_in", "29m58s"),
+        ),
         (404, None, ErrorCode.MANAGEMENT_DISABLED, None),
-        (500, {"error": "failed to save config: disk full"}, ErrorCode.SERVER_ERROR, ("status", 500)),
+        (
+            500,
+            {"error": "failed to save config: disk full"},
+            ErrorCode.SERVER_ERROR,
+            ("status", 500),
+        ),
         (400, {"error": "invalid body"}, ErrorCode.REJECTED, ("server_error", "invalid body")),
         (301, None, ErrorCode.BAD_RESPONSE, ("status", 301)),
     ],
@@ -48,7 +57,9 @@ def test_status_mapping(status, body, code, detail):
 @respx.mock
 def test_unauthorized_runs_the_lockout_hook_once():
     calls = []
-    respx.get(f"{BASE}/config").mock(return_value=httpx.Response(401, json={"error": "invalid management key"}))
+    respx.get(f"{BASE}/config").mock(
+        return_value=httpx.Response(401, json={"error": "invalid management key"})
+    )
     with pytest.raises(BridgeError):
         client(on_unauthorized=lambda: calls.append(1)).get_config()
     assert calls == [1]
@@ -61,7 +72,10 @@ def test_unauthorized_runs_the_lockout_hook_once():
         (httpx.ReadTimeout("slow"), ErrorCode.TIMEOUT),
         (httpx.ConnectTimeout("slow"), ErrorCode.TIMEOUT),
         (httpx.RemoteProtocolError("dropped"), ErrorCode.UNREACHABLE),
-        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), ErrorCode.TLS_ERROR),
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            ErrorCode.TLS_ERROR,
+        ),
     ],
 )
 @respx.mock
@@ -94,38 +108,68 @@ def test_unexpected_list_shapes_are_bad_response(body, fragment):
 
 @respx.mock
 def test_get_list_strips_auth_index_and_sends_bearer():
-    route = respx.get(f"{BASE}/openai-compatibility").mock(return_value=httpx.Response(200, json={
-        "openai-compatibility": [{"name": "a", "auth-index": "x", "api-key-entries": [{"api-key": "k", "auth-index": "y"}]}]
-    }, headers={"X-CPA-VERSION": "v7.2.140"}))
+    route = respx.get(f"{BASE}/openai-compatibility").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "openai-compatibility": [
+                    {
+                        "name": "a",
+                        "auth-index": "x",
+                        "api-key-entries": [{"api-key": "k", "auth-index": "y"}],
+                    }
+                ]
+            },
+            headers={"X-CPA-VERSION": "v7.2.140"},
+        )
+    )
     c = client()
-    assert c.get_list("openai-compatibility") == [{"name": "a", "api-key-entries": [{"api-key": "k"}]}]
+    assert c.get_list("openai-compatibility") == [
+        {"name": "a", "api-key-entries": [{"api-key": "k"}]}
+    ]
     assert route.calls[0].request.headers["Authorization"] == f"Bearer {KEY}"
     assert c.server_version == "v7.2.140"
 
 
 @respx.mock
 def test_write_must_be_confirmed_with_status_ok():
-    respx.put(f"{BASE}/openai-compatibility").mock(return_value=httpx.Response(200, json={"weird": True}))
+    respx.put(f"{BASE}/openai-compatibility").mock(
+        return_value=httpx.Response(200, json={"weird": True})
+    )
     with pytest.raises(BridgeError) as info:
         client().put_list("openai-compatibility", [])
     assert info.value.code == ErrorCode.BAD_RESPONSE
 
 
-@pytest.mark.parametrize("status, body, has_v8", [
-    (200, b'{"host":""}', True),
-    (404, b"", False),                    # v7: the route is not there (empty 404)
-    (404, b"404 page not found", False),  # v6: gin's own 404
-])
+@pytest.mark.parametrize(
+    "status, body, has_v8",
+    [
+        (200, b'{"host":""}', True),
+        (404, b"", False),  # v7: the route is not there (empty 404)
+        (404, b"404 page not found", False),  # v6: gin's own 404
+    ],
+)
 @respx.mock
 def test_v8_api_probe_uses_the_v8_base(status, body, has_v8):
     route = respx.get("https://cpa.example.invalid/v8/management/config").mock(
-        return_value=httpx.Response(status, content=body))
+        return_value=httpx.Response(status, content=body)
+    )
     assert client().has_v8_api() is has_v8
     assert route.called and route.calls[0].request.headers["Authorization"] == f"Bearer {KEY}"
 
 
-@pytest.mark.parametrize("version, line", [("v7.2.140", "v7"), ("8.0.20", "v8"), ("v6.10.9", "v6"),
-                                           ("dev", None), (None, None), ("", None), ("v7", None)])
+@pytest.mark.parametrize(
+    "version, line",
+    [
+        ("v7.2.140", "v7"),
+        ("8.0.20", "v8"),
+        ("v6.10.9", "v6"),
+        ("dev", None),
+        (None, None),
+        ("", None),
+        ("v7", None),
+    ],
+)
 def test_release_line_from_the_version_header(version, line):
     from cpa_bridge.handlers.connection import release_line
 
@@ -137,7 +181,13 @@ def test_list_hash_treats_empty_fields_as_absent():
     from cpa_bridge.core.merge import list_hash
 
     entry = {"api-key": "sk-a", "base-url": "https://x.example.invalid"}
-    assert list_hash([{**entry, "models": None}]) == list_hash([{**entry, "models": []}]) == list_hash([entry])
+    assert (
+        list_hash([{**entry, "models": None}])
+        == list_hash([{**entry, "models": []}])
+        == list_hash([entry])
+    )
     assert list_hash([{**entry, "proxy-url": ""}]) == list_hash([entry])
     assert list_hash([{**entry, "models": [{"name": "m"}]}]) != list_hash([entry])
-    assert list_hash([{**entry, "disabled": False}]) != list_hash([entry]), "false is a value, not an empty field"
+    assert list_hash([{**entry, "disabled": False}]) != list_hash([entry]), (
+        "false is a value, not an empty field"
+    )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cpa_bridge.wire.dispatch import ROUTES
 from cpa_bridge.errors import EXIT_CODES, ErrorCode
+from cpa_bridge.wire.dispatch import ROUTES
 from cpa_bridge.wire.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,14 +38,20 @@ def test_every_route_resolves_to_a_handler():
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_error_code_has_a_message_in_every_locale(locale):
-    messages = json.loads((ROOT / "extension" / "_locales" / locale / "messages.json").read_text(encoding="utf-8"))
+    messages = json.loads(
+        (ROOT / "extension" / "_locales" / locale / "messages.json").read_text(encoding="utf-8")
+    )
     missing = [c.value for c in ErrorCode if f"error_{c.value}" not in messages]
     assert not missing, f"{locale} lacks {missing}"
 
 
 def test_locales_have_the_same_keys():
     keys = {
-        locale: set(json.loads((ROOT / "extension" / "_locales" / locale / "messages.json").read_text("utf-8")))
+        locale: set(
+            json.loads(
+                (ROOT / "extension" / "_locales" / locale / "messages.json").read_text("utf-8")
+            )
+        )
         for locale in LOCALES
     }
     assert keys["en"] == keys["zh_CN"] == keys["ja"]
@@ -64,8 +70,11 @@ def test_extension_identity_matches_the_host():
 
 # ---- warnings, hints and translator notes (one code, one localised text) ----
 
+
 def _messages(locale: str) -> dict:
-    return json.loads((ROOT / "extension" / "_locales" / locale / "messages.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (ROOT / "extension" / "_locales" / locale / "messages.json").read_text(encoding="utf-8")
+    )
 
 
 def _js_table_keys(path: str, table: str) -> set[str]:
@@ -87,7 +96,11 @@ def test_every_warning_code_is_documented_and_localised():
 
 
 def test_every_error_code_has_a_localised_hint():
-    ext_codes = set(re.findall(r"^  [A-Z_]+: '(\w+)',", (ROOT / "extension" / "lib" / "messages.js").read_text(), re.M))
+    ext_codes = set(
+        re.findall(
+            r"^  [A-Z_]+: '(\w+)',", (ROOT / "extension" / "lib" / "messages.js").read_text(), re.M
+        )
+    )
     codes = {c.value for c in ErrorCode} | ext_codes
     assert _js_table_keys("lib/errors.js", "HINTS") == codes
     for locale in LOCALES:
@@ -96,7 +109,9 @@ def test_every_error_code_has_a_localised_hint():
 
 
 def test_every_message_has_a_translator_description():
-    missing = [key for key, value in _messages("en").items() if not value.get("description", "").strip()]
+    missing = [
+        key for key, value in _messages("en").items() if not value.get("description", "").strip()
+    ]
     assert not missing, f"{len(missing)} messages without a description, e.g. {missing[:10]}"
 
 
@@ -107,7 +122,9 @@ def test_placeholders_are_declared_and_agree(locale):
         used = {m.lower() for m in re.findall(r"\$([A-Z_]+)\$", value["message"])}
         declared = set(value.get("placeholders", {}))
         assert used <= declared, f"{locale}:{key} uses undeclared {used - declared}"
-        assert declared == set(en[key].get("placeholders", {})), f"{locale}:{key} placeholders differ from en"
+        assert declared == set(en[key].get("placeholders", {})), (
+            f"{locale}:{key} placeholders differ from en"
+        )
 
 
 def test_provider_list_names_agree_between_host_and_extension():
@@ -127,7 +144,10 @@ def test_provider_list_names_are_spelled_in_one_python_place():
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
-            if re.search(r"[\"'](openai-compatibility|claude-api-key|gemini-api-key|codex-api-key)[\"']", code):
+            if re.search(
+                r"[\"'](openai-compatibility|claude-api-key|gemini-api-key|codex-api-key)[\"']",
+                code,
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert not offenders, offenders
 
@@ -139,8 +159,14 @@ def test_only_the_engine_writes_to_cliproxyapi():
         if path.name in ("engine.py", "client.py"):
             continue
         text = path.read_text(encoding="utf-8")
-        for name in ("put_list(", "patch_item(", "delete_item(", '.request("PUT"', '.request("PATCH"',
-                     '.request("DELETE"'):
+        for name in (
+            "put_list(",
+            "patch_item(",
+            "delete_item(",
+            '.request("PUT"',
+            '.request("PATCH"',
+            '.request("DELETE"',
+        ):
             if name in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert not offenders, offenders
@@ -149,15 +175,23 @@ def test_only_the_engine_writes_to_cliproxyapi():
 def test_no_committed_file_names_a_development_machine_path():
     import subprocess
 
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     # this machine's checkout and home (the paths a comment copied from a development machine had)
     pattern = re.compile("(" + "|".join(re.escape(p) for p in ("/" + "work/", "/" + "root/")) + ")")
     offenders = []
     for name in files:
         path = ROOT / name
-        if path.suffix not in (".py", ".js", ".md", ".json", ".sh", ".toml", ".html", ".css", ".txt") or not path.exists():
+        if (
+            path.suffix
+            not in (".py", ".js", ".md", ".json", ".sh", ".toml", ".html", ".css", ".txt")
+            or not path.exists()
+        ):
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        for number, line in enumerate(
+            path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
             if pattern.search(line):
                 offenders.append(f"{name}:{number}")
     assert not offenders, offenders

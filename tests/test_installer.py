@@ -185,7 +185,9 @@ def env(home, stub, fakebin) -> dict:
 def run(tmp_path, env, ext):
     """Run install.py as a user would; returns the CompletedProcess (text)."""
 
-    def run_installer(*args: str, extra_env: dict = None, ext_dir: Path = ext, timeout: float = 120):
+    def run_installer(
+        *args: str, extra_env: dict | None = None, ext_dir: Path = ext, timeout: float = 120
+    ):
         return subprocess.run(
             [sys.executable, str(INSTALL_PY), "--extension-dir", str(ext_dir), *args],
             capture_output=True,
@@ -216,7 +218,7 @@ def mtimes(root: Path) -> dict:
     return {str(p): p.stat().st_mtime_ns for p in root.rglob("*")}
 
 
-def assert_manifest(path: Path, family: str, launcher: Path = None) -> dict:
+def assert_manifest(path: Path, family: str, launcher: Path | None = None) -> dict:
     data = json.loads(path.read_text())
     assert data["name"] == path.stem == HOST
     assert data["type"] == "stdio"
@@ -297,7 +299,9 @@ def test_detects_browsers_by_profile_dir_or_program(run, home, fakebin):
     proc = run("--no-venv")
     assert proc.returncode == 0, proc.stderr
     found = sorted(str(p.relative_to(home)) for p in home.rglob(f"{HOST}.json"))
-    assert found == sorted(f"{LINUX_USER[b]}/{HOST}.json" for b in ("chromium", "firefox", "vivaldi"))
+    assert found == sorted(
+        f"{LINUX_USER[b]}/{HOST}.json" for b in ("chromium", "firefox", "vivaldi")
+    )
 
 
 def test_no_browser_found_is_a_clear_error(run, home):
@@ -347,7 +351,9 @@ def test_plain_check_covers_recorded_user_data_dirs_with_consistent_labels(run, 
     (udd / "NativeMessagingHosts" / f"{HOST}.json").write_text("{}")
     broken = run("--check")
     assert broken.returncode == 1
-    assert any(line.startswith(f"chromium profile {udd}: broken: ") for line in broken.stdout.splitlines()), broken.stdout
+    assert any(
+        line.startswith(f"chromium profile {udd}: broken: ") for line in broken.stdout.splitlines()
+    ), broken.stdout
     for line in broken.stdout.splitlines():
         assert re.match(r"^[a-z-]+( profile \S+)?: (ok|broken|not registered)\b", line), line
 
@@ -377,9 +383,13 @@ def test_system_install_under_a_root_prefix(run, home, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     launcher = root / "usr/local/lib/cpa-bridge/bin/cpa-bridge-host"
-    assert_manifest(root / "etc/chromium/native-messaging-hosts" / f"{HOST}.json", "chromium", launcher)  # and Brave
+    assert_manifest(
+        root / "etc/chromium/native-messaging-hosts" / f"{HOST}.json", "chromium", launcher
+    )  # and Brave
     assert not (root / "etc/opt/chrome").exists(), "Brave does not write Google Chrome's system dir"
-    assert_manifest(root / "usr/lib/mozilla/native-messaging-hosts" / f"{HOST}.json", "firefox", launcher)
+    assert_manifest(
+        root / "usr/lib/mozilla/native-messaging-hosts" / f"{HOST}.json", "firefox", launcher
+    )
     assert os.access(root / "usr/local/bin/cpa-bridge", os.X_OK)
     assert list(home.iterdir()) == []
     # Brave shares Chromium's system dir: removing Brave must not take Chromium's manifest with it.
@@ -469,7 +479,9 @@ def test_uninstall_leaves_nothing_behind(run, home, tmp_path):
     udd = tmp_path / "profile"
     before = tree(home)
     assert run("--no-venv", "--browser", "all").returncode == 0
-    assert run("--no-venv", "--user-data-dir", str(udd)).returncode == 0  # a second install, same record
+    assert (
+        run("--no-venv", "--user-data-dir", str(udd)).returncode == 0
+    )  # a second install, same record
     assert len(list(home.rglob(f"{HOST}.json"))) == len(ALL)
     proc = run("--uninstall")
     assert proc.returncode == 0, proc.stderr
@@ -482,8 +494,15 @@ def test_uninstall_leaves_nothing_behind(run, home, tmp_path):
 def test_uninstall_says_what_it_keeps_and_how_to_remove_it(run, home):
     assert run("--no-venv", "--browser", "chromium").returncode == 0
     out = run("--uninstall").stdout
-    for kept in ("settings.json", "management key", "keys.json", "backups/", "~/.config/cpa-bridge",
-                 "~/.local/share/cpa-bridge", "delete"):
+    for kept in (
+        "settings.json",
+        "management key",
+        "keys.json",
+        "backups/",
+        "~/.config/cpa-bridge",
+        "~/.local/share/cpa-bridge",
+        "delete",
+    ):
         assert kept in out, (kept, out)
 
 
@@ -491,7 +510,9 @@ def test_uninstall_recognises_our_manifest_by_its_content(run, home):
     assert run("--no-venv", "--browser", "chromium").returncode == 0
     target = home / LINUX_USER["chromium"] / f"{HOST}.json"
     data = json.loads(target.read_text())
-    target.write_text(json.dumps(data))  # rewritten (another formatting, an older installer): still ours
+    target.write_text(
+        json.dumps(data)
+    )  # rewritten (another formatting, an older installer): still ours
     proc = run("--uninstall")
     assert proc.returncode == 0 and not target.exists(), proc.stdout + proc.stderr
 
@@ -546,7 +567,8 @@ def _break(kind: str, manifest: Path, tmp_path: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "kind", ["bad-json", "missing-path", "not-executable", "relative-path", "wrong-origin", "deleted"]
+    "kind",
+    ["bad-json", "missing-path", "not-executable", "relative-path", "wrong-origin", "deleted"],
 )
 def test_check_reports_a_broken_manifest(run, home, tmp_path, kind):
     (home / ".mozilla").mkdir()
@@ -615,7 +637,9 @@ def test_no_venv_needs_an_importable_host(run, home, tmp_path):
     bare_python.chmod(0o755)
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = run("--python", str(bare_python), "--browser", "chromium", extra_env={"PYTHONPATH": str(empty)})
+    proc = run(
+        "--python", str(bare_python), "--browser", "chromium", extra_env={"PYTHONPATH": str(empty)}
+    )
     assert proc.returncode == 1
     (line,) = proc.stderr.strip().splitlines()
     assert "cannot import cpa_bridge.host" in line and "--no-venv" in line
@@ -626,7 +650,10 @@ def test_no_venv_needs_an_importable_host(run, home, tmp_path):
     "args, message",
     [
         (["--browser", "netscape"], "unknown browser 'netscape'"),
-        (["--extension-dir", "/nonexistent"], "extension manifest /nonexistent/manifest.json not found"),
+        (
+            ["--extension-dir", "/nonexistent"],
+            "extension manifest /nonexistent/manifest.json not found",
+        ),
         (["--system", "--user-data-dir", "/tmp/x"], "cannot be combined"),
         (["--platform", "win32", "--browser", "chrome"], "registry can only be written on Windows"),
     ],
@@ -642,8 +669,12 @@ def test_json_output(run, home):
     proc = run("--no-venv", "--browser", "firefox", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["ok"] is True and report["extension_id"] == EXT_ID and report["gecko_id"] == GECKO_ID
-    assert [r["manifest"] for r in report["registrations"]] == [str(home / LINUX_USER["firefox"] / f"{HOST}.json")]
+    assert (
+        report["ok"] is True and report["extension_id"] == EXT_ID and report["gecko_id"] == GECKO_ID
+    )
+    assert [r["manifest"] for r in report["registrations"]] == [
+        str(home / LINUX_USER["firefox"] / f"{HOST}.json")
+    ]
     failed = run("--no-venv", "--browser", "nope", "--json")
     assert failed.returncode == 1 and json.loads(failed.stdout)["ok"] is False
 
@@ -652,29 +683,41 @@ def test_json_output(run, home):
 
 
 def _win(home: Path, env: dict, **kwargs):
-    return dict(platform="win32", home=home, environ=dict(env, LOCALAPPDATA=str(home / "AppData/Local")), **kwargs)
+    return dict(
+        platform="win32",
+        home=home,
+        environ=dict(env, LOCALAPPDATA=str(home / "AppData/Local")),
+        **kwargs,
+    )
 
 
 def test_windows_registry_keys_and_files(home, env, ext):
     reg = MemoryRegistry({"HKCU\\Software\\Google\\Chrome\\PreferenceMACs": None})
     before = dict(reg.keys)
-    report = api.install(browsers=["all"], no_venv=True, extension_dir=ext, registry=reg, **_win(home, env))
+    report = api.install(
+        browsers=["all"], no_venv=True, extension_dir=ext, registry=reg, **_win(home, env)
+    )
     data_dir = home / "AppData/Local/cpa-bridge"
-    manifest = {fam: data_dir / "manifests" / fam / f"{HOST}.json" for fam in ("chromium", "firefox")}
+    manifest = {
+        fam: data_dir / "manifests" / fam / f"{HOST}.json" for fam in ("chromium", "firefox")
+    }
     ours = {k: v for k, v in reg.keys.items() if k.endswith(HOST)}
     assert ours == {
         f"HKCU\\Software\\{vendor}\\NativeMessagingHosts\\{HOST}": str(manifest[fam])
         for vendor, fam in WIN_KEYS.items()
     }
     launcher = data_dir / "bin/cpa-bridge-host.bat"
-    assert launcher.read_bytes() == f'@echo off\r\n"{sys.executable}" -m cpa_bridge.host %*\r\n'.encode()
+    assert (
+        launcher.read_bytes()
+        == f'@echo off\r\n"{sys.executable}" -m cpa_bridge.host %*\r\n'.encode()
+    )
     assert report.host_launcher == launcher
     for fam, path in manifest.items():
         data = json.loads(path.read_text())
         assert data["path"] == str(launcher)
-        assert ("allowed_origins" in data) == (fam == "chromium") and ("allowed_extensions" in data) == (
-            fam == "firefox"
-        )
+        assert ("allowed_origins" in data) == (fam == "chromium") and (
+            "allowed_extensions" in data
+        ) == (fam == "firefox")
     assert (data_dir / "bin/cpa-bridge.bat").exists()
 
     check = api.check(extension_dir=ext, registry=reg, ping_host=False, **_win(home, env))
@@ -693,7 +736,13 @@ def test_windows_registry_keys_and_files(home, env, ext):
 
 def test_windows_system_install_uses_hklm_and_is_idempotent(home, env, ext):
     reg = MemoryRegistry()
-    kwargs = _win(home, dict(env, PROGRAMDATA=str(home / "ProgramData")), system=True, registry=reg, extension_dir=ext)
+    kwargs = _win(
+        home,
+        dict(env, PROGRAMDATA=str(home / "ProgramData")),
+        system=True,
+        registry=reg,
+        extension_dir=ext,
+    )
     api.install(browsers=["edge"], no_venv=True, **kwargs)
     assert {k: v for k, v in reg.keys.items() if v} == {
         f"HKLM\\Software\\Microsoft\\Edge\\NativeMessagingHosts\\{HOST}": str(
@@ -710,9 +759,18 @@ def test_windows_refuses_a_foreign_registry_value(home, env, ext):
     key = f"HKCU\\Software\\Google\\Chrome\\NativeMessagingHosts\\{HOST}"
     reg = MemoryRegistry({key: "C:\\somebody\\else.json"})
     with pytest.raises(api.Refused, match="--force"):
-        api.install(browsers=["chrome"], no_venv=True, extension_dir=ext, registry=reg, **_win(home, env))
+        api.install(
+            browsers=["chrome"], no_venv=True, extension_dir=ext, registry=reg, **_win(home, env)
+        )
     assert reg.get(key) == "C:\\somebody\\else.json"
-    api.install(browsers=["chrome"], no_venv=True, extension_dir=ext, registry=reg, force=True, **_win(home, env))
+    api.install(
+        browsers=["chrome"],
+        no_venv=True,
+        extension_dir=ext,
+        registry=reg,
+        force=True,
+        **_win(home, env),
+    )
     assert reg.get(key).endswith(f"{HOST}.json") and reg.get(key) != "C:\\somebody\\else.json"
 
 
@@ -732,38 +790,38 @@ class FakeWinreg:
         def __exit__(self, *exc) -> None:
             pass
 
-        def Close(self) -> None:  # noqa: N802 - winreg's name
+        def Close(self) -> None:
             pass
 
     def __init__(self) -> None:
         self.mem = MemoryRegistry()
 
-    def OpenKey(self, hive, sub):  # noqa: N802
+    def OpenKey(self, hive, sub):
         if not self.mem.exists(f"{hive}\\{sub}"):
             raise FileNotFoundError(sub)
         return self.Handle(f"{hive}\\{sub}")
 
-    def QueryValueEx(self, handle, name):  # noqa: N802
+    def QueryValueEx(self, handle, name):
         value = self.mem.get(handle.key)
         if name != "" or value is None:
             raise FileNotFoundError(name)
         return value, self.REG_SZ
 
-    def CreateKeyEx(self, hive, sub, reserved, access):  # noqa: N802
+    def CreateKeyEx(self, hive, sub, reserved, access):
         assert access == self.KEY_WRITE
         self.mem._create(f"{hive}\\{sub}")
         return self.Handle(f"{hive}\\{sub}")
 
-    def SetValueEx(self, handle, name, reserved, kind, value):  # noqa: N802
+    def SetValueEx(self, handle, name, reserved, kind, value):
         assert (name, kind) == ("", self.REG_SZ)
         self.mem.set_default(handle.key, value)
 
-    def QueryInfoKey(self, handle):  # noqa: N802
+    def QueryInfoKey(self, handle):
         children = [k for k in self.mem.keys if k.lower().startswith(handle.key.lower() + "\\")]
         direct = [k for k in children if "\\" not in k[len(handle.key) + 1 :]]
         return len(direct), int(self.mem.get(handle.key) is not None), 0
 
-    def DeleteKey(self, hive, sub):  # noqa: N802
+    def DeleteKey(self, hive, sub):
         self.mem.delete(f"{hive}\\{sub}")
 
 
@@ -773,11 +831,21 @@ def test_registry_class_over_winreg(home, env, ext, monkeypatch):
     from cpa_install.windows import Registry
 
     reg = Registry()
-    api.install(browsers=["chromium", "firefox"], no_venv=True, extension_dir=ext, registry=reg, **_win(home, env))
+    api.install(
+        browsers=["chromium", "firefox"],
+        no_venv=True,
+        extension_dir=ext,
+        registry=reg,
+        **_win(home, env),
+    )
     manifests = home / "AppData/Local/cpa-bridge/manifests"
     assert {k: v for k, v in fake.mem.keys.items() if v} == {
-        f"HKCU\\Software\\Chromium\\NativeMessagingHosts\\{HOST}": str(manifests / "chromium" / f"{HOST}.json"),
-        f"HKCU\\Software\\Mozilla\\NativeMessagingHosts\\{HOST}": str(manifests / "firefox" / f"{HOST}.json"),
+        f"HKCU\\Software\\Chromium\\NativeMessagingHosts\\{HOST}": str(
+            manifests / "chromium" / f"{HOST}.json"
+        ),
+        f"HKCU\\Software\\Mozilla\\NativeMessagingHosts\\{HOST}": str(
+            manifests / "firefox" / f"{HOST}.json"
+        ),
     }
     assert api.check(extension_dir=ext, registry=reg, ping_host=False, **_win(home, env)).ok
     api.uninstall(registry=reg, **_win(home, env))
@@ -788,7 +856,9 @@ def test_windows_dry_run_on_linux_lists_keys(run, home):
     proc = run("--no-venv", "--platform", "win32", "--browser", "brave", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert f"HKCU\\Software\\Google\\Chrome\\NativeMessagingHosts\\{HOST}" in proc.stdout
-    assert f"HKCU\\Software\\BraveSoftware\\Brave-Browser\\NativeMessagingHosts\\{HOST}" in proc.stdout
+    assert (
+        f"HKCU\\Software\\BraveSoftware\\Brave-Browser\\NativeMessagingHosts\\{HOST}" in proc.stdout
+    )
     assert list(home.iterdir()) == []
 
 
@@ -799,9 +869,17 @@ def test_windows_dry_run_on_linux_lists_keys(run, home):
 def test_real_host_answers_ping(run, home, env):
     bare = {k: v for k, v in env.items() if k != "PYTHONPATH"}  # no stub: the installed cpa_bridge
     args = ["--no-venv", "--browser", "chromium"]
-    assert subprocess.run([sys.executable, str(INSTALL_PY), *args], env=bare, capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, str(INSTALL_PY), *args], env=bare, capture_output=True
+        ).returncode
+        == 0
+    )
     proc = subprocess.run(
-        [sys.executable, str(INSTALL_PY), "--check", "--json"], env=bare, capture_output=True, text=True
+        [sys.executable, str(INSTALL_PY), "--check", "--json"],
+        env=bare,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (result,) = json.loads(proc.stdout)["results"]
@@ -821,13 +899,19 @@ def test_ping_frame_format():
 def test_private_venv_install_check_reinstall_uninstall(home, env, tmp_path):
     """The one test that builds a real venv and pip installs the repository (needs the index)."""
     bare = {k: v for k, v in env.items() if k != "PYTHONPATH"}
-    bare.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})  # the index configuration
+    bare.update(
+        {k: v for k, v in os.environ.items() if k.startswith("PIP_")}
+    )  # the index configuration
     bare.update(PIP_NO_CACHE_DIR="1")  # keep pip's cache out of the temp home
     udd = tmp_path / "profile"
 
     def installer(*args):
         return subprocess.run(
-            [sys.executable, str(INSTALL_PY), *args], env=bare, capture_output=True, text=True, timeout=900
+            [sys.executable, str(INSTALL_PY), *args],
+            env=bare,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
 
     first = installer("--user-data-dir", str(udd))
@@ -835,17 +919,22 @@ def test_private_venv_install_check_reinstall_uninstall(home, env, tmp_path):
     venv_python = home / ".local/share/cpa-bridge/venv/bin/python"
     assert venv_python.exists()
     assert (
-        f'exec "{venv_python}" -m cpa_bridge.host' in (home / ".local/share/cpa-bridge/bin/cpa-bridge-host").read_text()
+        f'exec "{venv_python}" -m cpa_bridge.host'
+        in (home / ".local/share/cpa-bridge/bin/cpa-bridge-host").read_text()
     )
     check = installer("--check", "--user-data-dir", str(udd))
     assert check.returncode == 0, check.stdout + check.stderr
-    cli = subprocess.run([str(home / ".local/bin/cpa-bridge"), "--help"], env=bare, capture_output=True, text=True)
+    cli = subprocess.run(
+        [str(home / ".local/bin/cpa-bridge"), "--help"], env=bare, capture_output=True, text=True
+    )
     assert cli.returncode == 0, cli.stderr
 
     before = mtimes(home / ".local/share/cpa-bridge/venv")
     second = installer("--user-data-dir", str(udd))
     assert second.returncode == 0, second.stderr
-    assert mtimes(home / ".local/share/cpa-bridge/venv") == before  # same version: pip not run again
+    assert (
+        mtimes(home / ".local/share/cpa-bridge/venv") == before
+    )  # same version: pip not run again
 
     gone = installer("--uninstall")
     assert gone.returncode == 0, gone.stderr

@@ -6,22 +6,38 @@ import copy
 
 import pytest
 
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.merge import Draft, Model, list_hash, merge, validate_list
+from cpa_bridge.errors import BridgeError, ErrorCode
 from tests.masks import hint
 
 OPENAI = "openai-compatibility"
 
 
-def draft(key="sk-new-0123456789abcd", name="Relay", base="https://relay.example.invalid/v1", **kw) -> Draft:
-    return Draft(provider_type=kw.pop("provider_type", OPENAI), provider_name=name, base_url=base, api_key=key, **kw)
+def draft(
+    key="sk-new-0123456789abcd", name="Relay", base="https://relay.example.invalid/v1", **kw
+) -> Draft:
+    return Draft(
+        provider_type=kw.pop("provider_type", OPENAI),
+        provider_name=name,
+        base_url=base,
+        api_key=key,
+        **kw,
+    )
 
 
 EXISTING = [
-    {"name": "Relay", "disabled": False, "base-url": "https://relay.example.invalid/v1", "priority": 3,
-     "headers": {"X-A": "1"}, "prefix": "team",
-     "api-key-entries": [{"api-key": "sk-old-1", "weight": 7, "proxy-url": "socks5://127.0.0.1:1080"}],
-     "models": [{"name": "gpt-4o", "alias": "4o"}]},
+    {
+        "name": "Relay",
+        "disabled": False,
+        "base-url": "https://relay.example.invalid/v1",
+        "priority": 3,
+        "headers": {"X-A": "1"},
+        "prefix": "team",
+        "api-key-entries": [
+            {"api-key": "sk-old-1", "weight": 7, "proxy-url": "socks5://127.0.0.1:1080"}
+        ],
+        "models": [{"name": "gpt-4o", "alias": "4o"}],
+    },
     {"name": "Other", "disabled": True, "base-url": "https://other.example.invalid/v1"},
 ]
 
@@ -30,9 +46,14 @@ def test_create_new_provider_with_models():
     result = merge([], [draft(models=(Model("gpt-4o-mini", "mini"),))])
     (outcome,) = result.outcomes
     assert outcome.action == "created"
-    assert result.items == [{"name": "Relay", "base-url": "https://relay.example.invalid/v1",
-                             "api-key-entries": [{"api-key": "sk-new-0123456789abcd"}],
-                             "models": [{"name": "gpt-4o-mini", "alias": "mini"}]}]
+    assert result.items == [
+        {
+            "name": "Relay",
+            "base-url": "https://relay.example.invalid/v1",
+            "api-key-entries": [{"api-key": "sk-new-0123456789abcd"}],
+            "models": [{"name": "gpt-4o-mini", "alias": "mini"}],
+        }
+    ]
     assert result.created == {0}
 
 
@@ -62,7 +83,9 @@ def test_reimport_same_key_is_unchanged():
 
 
 def test_match_by_normalised_base_url_not_name():
-    result = merge(EXISTING, [draft(name="Completely different", base="https://RELAY.example.invalid:443/v1/")])
+    result = merge(
+        EXISTING, [draft(name="Completely different", base="https://RELAY.example.invalid:443/v1/")]
+    )
     assert result.outcomes[0].action == "updated"
     assert result.items[0]["name"] == "Relay", "never renamed"
 
@@ -76,12 +99,26 @@ def test_name_conflict_is_never_repointed():
 
 
 def test_name_conflict_rename_and_use_existing():
-    renamed = merge(EXISTING, [draft(name="relay", base="https://elsewhere.example.invalid/v1",
-                                     on_name_conflict="rename")])
+    renamed = merge(
+        EXISTING,
+        [
+            draft(
+                name="relay", base="https://elsewhere.example.invalid/v1", on_name_conflict="rename"
+            )
+        ],
+    )
     assert renamed.items[-1]["name"] == "relay-2"
     assert renamed.items[-1]["base-url"] == "https://elsewhere.example.invalid/v1"
-    used = merge(EXISTING, [draft(name="relay", base="https://elsewhere.example.invalid/v1",
-                                  on_name_conflict="use_existing")])
+    used = merge(
+        EXISTING,
+        [
+            draft(
+                name="relay",
+                base="https://elsewhere.example.invalid/v1",
+                on_name_conflict="use_existing",
+            )
+        ],
+    )
     assert used.items[0]["base-url"] == "https://relay.example.invalid/v1", "not re-pointed"
     assert used.items[0]["api-key-entries"][-1]["api-key"] == "sk-new-0123456789abcd"
 
@@ -105,8 +142,10 @@ def test_key_lists_one_entry_per_key():
     d = draft(provider_type="claude-api-key", base="https://claude.example.invalid")
     result = merge([{"api-key": "sk-other", "base-url": "", "weight": 3}], [d, d])
     assert [o.action for o in result.outcomes] == ["created", "unchanged"]
-    assert result.items == [{"api-key": "sk-other", "base-url": "", "weight": 3},
-                            {"api-key": "sk-new-0123456789abcd", "base-url": "https://claude.example.invalid"}]
+    assert result.items == [
+        {"api-key": "sk-other", "base-url": "", "weight": 3},
+        {"api-key": "sk-new-0123456789abcd", "base-url": "https://claude.example.invalid"},
+    ]
 
 
 def test_list_hash_is_of_the_content_as_sent():
@@ -122,8 +161,20 @@ def test_list_hash_is_of_the_content_as_sent():
     "items",
     [
         [{"name": "x", "base-url": ""}],
-        [{"name": "x", "base-url": "https://x", "api-key-entries": [{"api-key": "k", "weight": "5"}]}],
-        [{"name": "x", "base-url": "https://x", "api-key-entries": [{"api-key": "k", "weight": 1000001}]}],
+        [
+            {
+                "name": "x",
+                "base-url": "https://x",
+                "api-key-entries": [{"api-key": "k", "weight": "5"}],
+            }
+        ],
+        [
+            {
+                "name": "x",
+                "base-url": "https://x",
+                "api-key-entries": [{"api-key": "k", "weight": 1000001}],
+            }
+        ],
         [{"name": "x", "base-url": "https://x", "models": "gpt"}],
         ["not an object"],
     ],

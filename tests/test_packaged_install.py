@@ -24,21 +24,42 @@ EXT_ID = "jfnngfphkbinbcdgkkoakjbddhegofmn"
 @pytest.mark.slow
 def test_pip_install_then_one_command_registers_the_host(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    (home / ".config" / "chromium").mkdir(parents=True)  # a Chromium profile dir: the browser is "found"
+    (home / ".config" / "chromium").mkdir(
+        parents=True
+    )  # a Chromium profile dir: the browser is "found"
     (home / ".mozilla").mkdir()
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR") or k.startswith("PIP_")}
-    env = dict(keep, HOME=str(home), PATH=f"{tmp_path / 'venv' / 'bin'}:/usr/bin:/bin", PIP_NO_CACHE_DIR="1")
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("LANG", "LC_ALL", "TMPDIR") or k.startswith("PIP_")
+    }
+    env = dict(
+        keep,
+        HOME=str(home),
+        PATH=f"{tmp_path / 'venv' / 'bin'}:/usr/bin:/bin",
+        PIP_NO_CACHE_DIR="1",
+    )
 
     def run(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     # A copy of the source without the checkout's venv, so nothing of .venv leaks in.
     source = tmp_path / "src"
     shutil.copytree(REPO, source, ignore=_NOT_SOURCE)
     venv = tmp_path / "venv"
     assert run(sys.executable, "-m", "venv", str(venv)).returncode == 0
-    pip = run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              str(source), timeout=900)
+    pip = run(
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        str(source),
+        timeout=900,
+    )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     shutil.rmtree(source)  # the installed package must not need the source any more
 

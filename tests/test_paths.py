@@ -16,5 +16,7 @@ def test_linux_dirs_agree_with_platformdirs(monkeypatch, isolated_home, xdg):
     if not xdg:
         monkeypatch.delenv("XDG_CONFIG_HOME")
         monkeypatch.setenv("XDG_DATA_HOME", "  ")
-    assert paths.config_dir() == platformdirs.user_config_path("cpa-bridge", appauthor=False, roaming=True)
+    assert paths.config_dir() == platformdirs.user_config_path(
+        "cpa-bridge", appauthor=False, roaming=True
+    )
     assert paths.data_dir() == platformdirs.user_data_path("cpa-bridge", appauthor=False)

@@ -9,41 +9,71 @@ from pathlib import Path
 
 import pytest
 
+from cpa_bridge.core.urls import (
+    explicit_base_url,
+    provider_base_url,
+    same_base_url,
+    validate_proxy_url,
+)
 from cpa_bridge.errors import BridgeError
-from cpa_bridge.core.urls import explicit_base_url, provider_base_url, same_base_url, validate_proxy_url
+
+CASES = json.loads(
+    (Path(__file__).parent / "fixtures" / "url_cases.json").read_text(encoding="utf-8")
+)
 
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "url_cases.json").read_text(encoding="utf-8"))
-
-
-@pytest.mark.parametrize("case", CASES["provider_base_url"], ids=lambda c: f"{c['provider_type']}:{c['site_url']}")
+@pytest.mark.parametrize(
+    "case", CASES["provider_base_url"], ids=lambda c: f"{c['provider_type']}:{c['site_url']}"
+)
 def test_provider_base_url(case):
     assert provider_base_url(case["provider_type"], case["site_url"]) == case["base_url"]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: the JS half of the shared URL cases")
+@pytest.mark.skipif(
+    shutil.which("node") is None,
+    reason="node is not installed: the JS half of the shared URL cases",
+)
 def test_the_extension_agrees_on_the_same_cases():
-    proc = subprocess.run(["node", str(Path(__file__).parent / "js" / "url_cases.mjs")], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["node", str(Path(__file__).parent / "js" / "url_cases.mjs")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"{len(CASES['provider_base_url'])} cases" in proc.stdout
 
 
 def test_explicit_base_url_is_kept_as_given():
-    assert explicit_base_url("https://x.example.invalid/custom/path/") == "https://x.example.invalid/custom/path"
+    assert (
+        explicit_base_url("https://x.example.invalid/custom/path/")
+        == "https://x.example.invalid/custom/path"
+    )
 
 
-@pytest.mark.parametrize("bad", ["javascript:alert(1)", "file:///etc/passwd", "https://u:p@x.example.invalid",
-                                 "https://x.example.invalid/\r\nX-Injected: 1", "relay.example.invalid",
-                                 "http://169.254.169.254/v1", "http://[fe80::1]/v1", "http://metadata.google.internal/"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https://u:p@x.example.invalid",
+        "https://x.example.invalid/\r\nX-Injected: 1",
+        "relay.example.invalid",
+        "http://169.254.169.254/v1",
+        "http://[fe80::1]/v1",
+        "http://metadata.google.internal/",
+    ],
+)
 def test_bad_site_urls(bad):
     with pytest.raises(BridgeError):
         provider_base_url("openai-compatibility", bad)
 
 
 def test_link_local_allowed_when_asked():
-    assert provider_base_url("openai-compatibility", "http://169.254.1.2", allow_link_local=True) == \
-        "http://169.254.1.2/v1"
+    assert (
+        provider_base_url("openai-compatibility", "http://169.254.1.2", allow_link_local=True)
+        == "http://169.254.1.2/v1"
+    )
 
 
 def test_same_base_url_ignores_case_of_host_default_port_and_trailing_slash():
@@ -51,7 +81,9 @@ def test_same_base_url_ignores_case_of_host_default_port_and_trailing_slash():
     assert not same_base_url("https://x.example.invalid/v1", "https://x.example.invalid/v2")
 
 
-@pytest.mark.parametrize("ok", ["", "direct", "socks5://127.0.0.1:1080", "http://proxy.example.invalid:3128"])
+@pytest.mark.parametrize(
+    "ok", ["", "direct", "socks5://127.0.0.1:1080", "http://proxy.example.invalid:3128"]
+)
 def test_proxy_urls(ok):
     assert validate_proxy_url(ok) == ok
 
@@ -62,8 +94,17 @@ def test_bad_proxy_urls(bad):
         validate_proxy_url(bad)
 
 
-@pytest.mark.parametrize("spelling", ["2852039166", "0xa9.0xfe.0xa9.0xfe", "0251.0376.0251.0376", "169.254.43518",
-                                      "0xa9fea9fe", "[::ffff:169.254.169.254]"])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "2852039166",
+        "0xa9.0xfe.0xa9.0xfe",
+        "0251.0376.0251.0376",
+        "169.254.43518",
+        "0xa9fea9fe",
+        "[::ffff:169.254.169.254]",
+    ],
+)
 def test_numeric_spellings_of_link_local_addresses_are_refused(spelling):
     # the resolver turns each of these into 169.254.169.254 (a metadata service)
     for url in (f"http://{spelling}/", f"https://{spelling}/v1"):

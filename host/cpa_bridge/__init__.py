@@ -7,4 +7,4 @@ tool (``cpa-bridge``). Both call the same handlers through :mod:`cpa_bridge.wire
 __version__ = "0.1.0"
 PROTOCOL_VERSION = 1
 
-__all__ = ["__version__", "PROTOCOL_VERSION"]
+__all__ = ["PROTOCOL_VERSION", "__version__"]

@@ -12,10 +12,22 @@ import queue
 import sys
 import threading
 import time
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.wire.framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, frame_body_size, read_frame, write_frame
+from cpa_bridge.wire import dispatch
+from cpa_bridge.wire.framing import (
+    MAX_REPLY_BYTES,
+    FrameError,
+    FrameTooLarge,
+    encode_frame,
+    frame_body_size,
+    read_frame,
+    write_frame,
+)
+from cpa_bridge.wire.identity import allowed_origins
+from cpa_bridge.wire.log import logger, safe, setup
 from cpa_bridge.wire.protocol import error_reply, ok_reply, parse_envelope, request_id
 
 
@@ -27,7 +39,7 @@ def caller_from_argv(argv: list[str]) -> str | None:
     """
     args = [a for a in argv[1:] if not a.startswith("--")]
     for arg in args:
-        if arg.startswith("chrome-extension://") or arg.startswith("moz-extension://"):
+        if arg.startswith(("chrome-extension://", "moz-extension://")):
             return arg if arg.endswith("/") else arg + "/"
     if len(args) >= 2 and args[0].endswith(".json"):
         return args[1]
@@ -37,7 +49,6 @@ def caller_from_argv(argv: list[str]) -> str | None:
 def check_origin(origin: str | None) -> BridgeError | None:
     if origin is None:
         return None
-    from cpa_bridge.wire.identity import allowed_origins
 
     if origin in allowed_origins():
         return None
@@ -48,11 +59,10 @@ def check_origin(origin: str | None) -> BridgeError | None:
     )
 
 
-def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | None) -> dict[str, Any]:
+def handle(
+    message: dict[str, Any], origin: str | None, refused: BridgeError | None
+) -> dict[str, Any]:
     """One request → one reply dict. Never raises."""
-    from cpa_bridge.wire import dispatch
-    from cpa_bridge.wire.log import logger, safe
-
     rid = request_id(message)
     started = time.monotonic()
     mtype = "?"
@@ -61,17 +71,29 @@ def handle(message: dict[str, Any], origin: str | None, refused: BridgeError | N
             raise refused
         envelope = parse_envelope(message)
         mtype = envelope.type
-        result = dispatch.call(envelope.type, envelope.params, dispatch.Context(origin=origin, via="host"))
+        result = dispatch.call(
+            envelope.type, envelope.params, dispatch.Context(origin=origin, via="host")
+        )
         reply = ok_reply(envelope.id, result)
-        logger.info("ok type=%s id=%s ms=%.1f", safe(mtype), safe(rid, 40), (time.monotonic() - started) * 1000)
+        logger.info(
+            "ok type=%s id=%s ms=%.1f",
+            safe(mtype),
+            safe(rid, 40),
+            (time.monotonic() - started) * 1000,
+        )
         return reply
     except BridgeError as exc:
         logger.info("error type=%s id=%s code=%s", safe(mtype), safe(rid, 40), exc.code.value)
         return error_reply(rid, exc)
     except Exception as exc:  # a bug: report it, never a traceback on stdout
-        logger.error("internal error type=%s id=%s exc=%s", safe(mtype), safe(rid, 40), type(exc).__name__)
+        logger.error(
+            "internal error type=%s id=%s exc=%s", safe(mtype), safe(rid, 40), type(exc).__name__
+        )
         return error_reply(
-            rid, BridgeError(ErrorCode.INTERNAL_ERROR, f"the host hit an unexpected error ({type(exc).__name__})")
+            rid,
+            BridgeError(
+                ErrorCode.INTERNAL_ERROR, f"the host hit an unexpected error ({type(exc).__name__})"
+            ),
         )
 
 
@@ -84,7 +106,8 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
     error = BridgeError(
         ErrorCode.TOO_LARGE,
         f"the reply would be {size} bytes, over the browser's 1 MiB limit; ask for less (filter or page)",
-        size=size, limit=MAX_REPLY_BYTES,
+        size=size,
+        limit=MAX_REPLY_BYTES,
     )
     return encode_frame(error_reply(reply.get("id"), error))
 
@@ -112,7 +135,9 @@ class _Replies:
 class _InOrder:
     """One worker thread that runs messages in the order they came (started on first use)."""
 
-    def __init__(self, run: Callable[[dict[str, Any]], bytes], send: Callable[[bytes], None]) -> None:
+    def __init__(
+        self, run: Callable[[dict[str, Any]], bytes], send: Callable[[bytes], None]
+    ) -> None:
         self._run = run
         self._send = send
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -124,13 +149,17 @@ class _InOrder:
         with self._lock:
             self._pending.append(_type_of(message))
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="cpa-bridge-worker", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="cpa-bridge-worker", daemon=True
+            )
             self._thread.start()
         self._queue.put(message)
 
     def local_write_pending(self) -> bool:
         with self._lock:
-            return any(t.startswith(_LOCAL_WRITE_PREFIXES) and t not in IMMEDIATE for t in self._pending)
+            return any(
+                t.startswith(_LOCAL_WRITE_PREFIXES) and t not in IMMEDIATE for t in self._pending
+            )
 
     def _loop(self) -> None:
         while (message := self._queue.get()) is not None:
@@ -174,11 +203,15 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, origin: str | None) -> int:
                 message = read_frame(stdin)
             except FrameTooLarge as exc:
                 worker.drain()
-                replies.send(encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason))))
+                replies.send(
+                    encode_reply(error_reply(None, BridgeError(ErrorCode.TOO_LARGE, exc.reason)))
+                )
                 return 0
             except FrameError as exc:
                 worker.drain()
-                replies.send(encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason))))
+                replies.send(
+                    encode_reply(error_reply(None, BridgeError(ErrorCode.BAD_FRAME, exc.reason)))
+                )
                 return 0
             if message is None:
                 return 0
@@ -194,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the real stdout
-    from cpa_bridge.wire.log import setup
 
     setup()
     try:

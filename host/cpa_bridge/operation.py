@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_scope: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("cpa_bridge_operation", default=None)
+_scope: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "cpa_bridge_operation", default=None
+)
 _lock = threading.Lock()
 
 

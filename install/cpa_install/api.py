@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import browsers as table
 from . import launcher, manifests
@@ -43,17 +42,17 @@ from .targets import (
 from .windows import parent_key
 
 __all__ = [
-    "install",
-    "uninstall",
-    "check",
-    "InstallReport",
-    "UninstallReport",
-    "CheckReport",
     "BrowserCheck",
+    "CheckReport",
+    "InstallError",
+    "InstallReport",
+    "Refused",
     "Registration",
     "Step",
-    "InstallError",
-    "Refused",
+    "UninstallReport",
+    "check",
+    "install",
+    "uninstall",
 ]
 
 
@@ -140,7 +139,9 @@ def install(
     reg = registry_for(ctx, registry, dry_run)
     rec = Record.load(ctx.record_path)
     no_venv = no_venv or python is not None
-    host_python = (abs_path(python) or Path(os.path.abspath(sys.executable))) if no_venv else ctx.venv_python
+    host_python = (
+        (abs_path(python) or Path(os.path.abspath(sys.executable))) if no_venv else ctx.venv_python
+    )
 
     report = InstallReport(
         dry_run,
@@ -164,13 +165,17 @@ def install(
         )
     if FIREFOX in names and not ident.gecko_id:
         where = (ext_dir or DEFAULT_EXTENSION_DIR) / "manifest.json"
-        problem = f"{where} has no browser_specific_settings.gecko.id, so Firefox cannot be registered"
+        problem = (
+            f"{where} has no browser_specific_settings.gecko.id, so Firefox cannot be registered"
+        )
         if explicit:
             raise InstallError(problem)
         report.warnings.append(problem + "; skipped Firefox")
         names.remove(FIREFOX)
     if ident.id_source == "path":
-        report.warnings.append('the extension manifest has no "key": its id depends on where the directory is')
+        report.warnings.append(
+            'the extension manifest has no "key": its id depends on where the directory is'
+        )
     report.registrations = registrations(ctx, names, udd)
 
     plan = _plan(ctx, report, ident, rec, reg)
@@ -193,7 +198,12 @@ def install(
         if venv_action == "unchanged" and reinstall:
             venv_action = "update"
     report.steps.append(
-        Step("venv", str(ctx.venv_dir), venv_action, f"--no-venv: using {host_python}" if no_venv else "")
+        Step(
+            "venv",
+            str(ctx.venv_dir),
+            venv_action,
+            f"--no-venv: using {host_python}" if no_venv else "",
+        )
     )
     report.steps += [Step("file", str(f.path), _shown(f.action), f.kind) for f in plan.files]
     report.steps += [Step("registry", k.key, _shown(k.action), k.value) for k in plan.keys]
@@ -247,7 +257,9 @@ def _plan(ctx: Context, report: InstallReport, ident, rec: Record, reg) -> _Plan
     files: dict[Path, _FilePlan] = {}
     launchers = [(ctx.host_launcher, launcher.host_launcher_text(ctx.platform, report.python))]
     if report.cli_launcher is not None:
-        launchers.append((report.cli_launcher, launcher.cli_launcher_text(ctx.platform, report.python)))
+        launchers.append(
+            (report.cli_launcher, launcher.cli_launcher_text(ctx.platform, report.python))
+        )
     for path, text in launchers:
         files[path] = _FilePlan(path, text, 0o755, "launcher", [])
     keys: dict[str, _KeyPlan] = {}
@@ -257,7 +269,9 @@ def _plan(ctx: Context, report: InstallReport, ident, rec: Record, reg) -> _Plan
         assert plan.content == content, f"two browser families share {r.manifest}"
         plan.browsers.append(r.label)
         if r.registry_key:
-            keys.setdefault(r.registry_key, _KeyPlan(r.registry_key, str(r.manifest), [])).browsers.append(r.label)
+            keys.setdefault(
+                r.registry_key, _KeyPlan(r.registry_key, str(r.manifest), [])
+            ).browsers.append(r.label)
     for f in files.values():
         f.action = _file_action(f, rec, ctx.platform)
     for k in keys.values():
@@ -287,7 +301,9 @@ def _key_action(key: str, value: str, rec: Record, reg) -> str:
     return "update" if entry and entry.get("value") == current else "conflict"
 
 
-def _apply_venv(ctx: Context, rec: Record, action: str, editable: bool, log: Callable[[str], None]) -> None:
+def _apply_venv(
+    ctx: Context, rec: Record, action: str, editable: bool, log: Callable[[str], None]
+) -> None:
     rec.venv = str(ctx.venv_dir)  # it lives in our data dir: ours to remove
     if action == "unchanged":
         return
@@ -299,7 +315,9 @@ def _apply_venv(ctx: Context, rec: Record, action: str, editable: bool, log: Cal
     launcher.pip_install(ctx.venv_python, REPO, editable, ctx.environ, log)
     problem = launcher.import_problem(ctx.venv_python, ctx.environ)
     if problem:
-        raise InstallError(f"the venv cannot import {launcher.HOST_MODULE} after pip install: {problem}")
+        raise InstallError(
+            f"the venv cannot import {launcher.HOST_MODULE} after pip install: {problem}"
+        )
 
 
 def _apply(plan: _Plan, rec: Record, reg) -> None:
@@ -384,8 +402,14 @@ def uninstall(
         current = file_sha256(Path(path))
         if current is None:
             report.steps.append(Step("file", path, "missing"))
-        elif current == entry.get("sha256") or (path.endswith(".json") and manifests.is_ours(Path(path))):
-            note = "" if current == entry.get("sha256") else "a cpa-bridge manifest, rewritten since install"
+        elif current == entry.get("sha256") or (
+            path.endswith(".json") and manifests.is_ours(Path(path))
+        ):
+            note = (
+                ""
+                if current == entry.get("sha256")
+                else "a cpa-bridge manifest, rewritten since install"
+            )
             report.steps.append(Step("file", path, "remove", note))
             if not dry_run:
                 os.unlink(path)

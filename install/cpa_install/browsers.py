@@ -136,7 +136,10 @@ BROWSERS: tuple[Browser, ...] = (
         },
         # Unclear upstream: browserpass uses the first, passff the second.
         system_dirs={
-            "linux": ("/etc/opt/vivaldi/native-messaging-hosts", "/etc/vivaldi/native-messaging-hosts"),
+            "linux": (
+                "/etc/opt/vivaldi/native-messaging-hosts",
+                "/etc/vivaldi/native-messaging-hosts",
+            ),
             "darwin": ("/Library/Application Support/Vivaldi/NativeMessagingHosts",),
         },
         profile_dirs={
@@ -159,7 +162,10 @@ BROWSERS: tuple[Browser, ...] = (
             "darwin": ("{appsupport}/Mozilla/NativeMessagingHosts",),
         },
         system_dirs={
-            "linux": ("/usr/lib/mozilla/native-messaging-hosts", "/usr/lib64/mozilla/native-messaging-hosts"),
+            "linux": (
+                "/usr/lib/mozilla/native-messaging-hosts",
+                "/usr/lib64/mozilla/native-messaging-hosts",
+            ),
             "darwin": ("/Library/Application Support/Mozilla/NativeMessagingHosts",),
         },
         profile_dirs={

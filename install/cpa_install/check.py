@@ -93,7 +93,9 @@ def check(
         wanted = present | set(rec.browsers()) | set(ctx.detect())
         names = [n for n in table.NAMES if n in wanted]
         # A plain --check also covers the --user-data-dir profiles the install record holds.
-        recorded_udds = [Path(b[len(UDD_PREFIX):]) for b in rec.browsers() if b.startswith(UDD_PREFIX)]
+        recorded_udds = [
+            Path(b[len(UDD_PREFIX) :]) for b in rec.browsers() if b.startswith(UDD_PREFIX)
+        ]
     regs = registrations(ctx, names, udd)
     for profile in recorded_udds:
         regs += registrations(ctx, [], profile)
@@ -106,11 +108,15 @@ def check(
             or str(r.manifest) in rec.files
             or (r.registry_key or "") in rec.registry
         )
-        report.results.append(_check_one(ctx, r, ident, reg, expected, pings if ping_host else None, ping_timeout))
+        report.results.append(
+            _check_one(ctx, r, ident, reg, expected, pings if ping_host else None, ping_timeout)
+        )
     return report
 
 
-def _check_identity(ext_dir: Path | None, extension_id: str | None, rec: Record) -> manifests.Identity:
+def _check_identity(
+    ext_dir: Path | None, extension_id: str | None, rec: Record
+) -> manifests.Identity:
     """Ids to check against: --extension-id, else what we installed, else manifest.json."""
     try:
         ident = extension_identity(ext_dir, extension_id or rec.extension_id)
@@ -119,7 +125,9 @@ def _check_identity(ext_dir: Path | None, extension_id: str | None, rec: Record)
             raise
         return manifests.Identity(ext_dir, extension_id or rec.extension_id, rec.gecko_id, "record")
     if rec.gecko_id and not ident.gecko_id:
-        ident = manifests.Identity(ident.extension_dir, ident.chromium_id, rec.gecko_id, ident.id_source)
+        ident = manifests.Identity(
+            ident.extension_dir, ident.chromium_id, rec.gecko_id, ident.id_source
+        )
     return ident
 
 

@@ -16,7 +16,12 @@ from .errors import EXIT_FAILED, EXIT_OK, InstallError
 from .targets import display_label
 
 PROG = "install.py"
-WORDS = {"create": "written", "update": "updated", "replace": "replaced (was not ours)", "unchanged": "unchanged"}
+WORDS = {
+    "create": "written",
+    "update": "updated",
+    "replace": "replaced (was not ours)",
+    "unchanged": "unchanged",
+}
 
 EPILOG = f"""\
 browsers: {", ".join(NAMES)}, all. Without --browser, the browsers found here
@@ -65,10 +70,17 @@ def build_parser(packaged: bool = False) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="verify each browser's registration and ping the host")
-    mode.add_argument("--uninstall", action="store_true", help="remove what the installer wrote (only that)")
+    mode.add_argument(
+        "--check", action="store_true", help="verify each browser's registration and ping the host"
+    )
+    mode.add_argument(
+        "--uninstall", action="store_true", help="remove what the installer wrote (only that)"
+    )
     p.add_argument(
-        "--browser", action="append", metavar="NAME", help="register for this browser even if not found (repeatable)"
+        "--browser",
+        action="append",
+        metavar="NAME",
+        help="register for this browser even if not found (repeatable)",
     )
     p.add_argument(
         "--user-data-dir",
@@ -76,9 +88,16 @@ def build_parser(packaged: bool = False) -> argparse.ArgumentParser:
         metavar="DIR",
         help="register in a custom Chromium profile: DIR/NativeMessagingHosts",
     )
-    p.add_argument("--system", action="store_true", help="system-wide (needs root / administrator) instead of per-user")
     p.add_argument(
-        "--extension-dir", type=Path, metavar="DIR", help=f"unpacked extension (default {api.DEFAULT_EXTENSION_DIR})"
+        "--system",
+        action="store_true",
+        help="system-wide (needs root / administrator) instead of per-user",
+    )
+    p.add_argument(
+        "--extension-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"unpacked extension (default {api.DEFAULT_EXTENSION_DIR})",
     )
     p.add_argument(
         "--extension-id",
@@ -93,15 +112,30 @@ def build_parser(packaged: bool = False) -> argparse.ArgumentParser:
             action="store_true",
             help="run the host on this Python (it must import cpa_bridge) instead of a private venv",
         )
-        p.add_argument("--python", type=Path, metavar="PATH", help="run the host on this Python (implies --no-venv)")
-        p.add_argument("--editable", action="store_true", help="pip install the repository in editable mode")
         p.add_argument(
-            "--reinstall", action="store_true", help="pip install again even if the same version is in the venv"
+            "--python",
+            type=Path,
+            metavar="PATH",
+            help="run the host on this Python (implies --no-venv)",
+        )
+        p.add_argument(
+            "--editable", action="store_true", help="pip install the repository in editable mode"
+        )
+        p.add_argument(
+            "--reinstall",
+            action="store_true",
+            help="pip install again even if the same version is in the venv",
         )
     p.add_argument(
-        "--force", action="store_true", help="overwrite manifests, launchers or keys this installer did not write"
+        "--force",
+        action="store_true",
+        help="overwrite manifests, launchers or keys this installer did not write",
     )
-    p.add_argument("--dry-run", action="store_true", help="list what would be written or removed; change nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be written or removed; change nothing",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     # For tests: run another OS's code path, and prefix system paths.
     p.add_argument("--platform", choices=PLATFORMS, help=argparse.SUPPRESS)
@@ -117,7 +151,7 @@ def packaged_main(argv: list[str] | None = None) -> int:
 def main(argv: list[str] | None = None, packaged: bool = False) -> int:
     args = build_parser(packaged).parse_args(argv)
     args.packaged = packaged
-    common = dict(platform=args.platform, root=args.root, system=args.system)
+    common = {"platform": args.platform, "root": args.root, "system": args.system}
     try:
         if args.check:
             return _check(args, common)
@@ -141,7 +175,9 @@ def main(argv: list[str] | None = None, packaged: bool = False) -> int:
         if os.environ.get("CPA_INSTALL_DEBUG"):
             raise
         return _fail(
-            args, f"unexpected {type(exc).__name__}: {exc} (CPA_INSTALL_DEBUG=1 shows a traceback)", EXIT_FAILED
+            args,
+            f"unexpected {type(exc).__name__}: {exc} (CPA_INSTALL_DEBUG=1 shows a traceback)",
+            EXIT_FAILED,
         )
 
 
@@ -180,23 +216,34 @@ def _install(args, common) -> int:
     if report.dry_run:
         print("Dry run: nothing was written. It would:")
         for s in report.steps:
-            print(f"  {s.action:9} {s.kind:8} {s.target}" + (f"  ({s.note})" if s.note and s.kind != "file" else ""))
+            print(
+                f"  {s.action:9} {s.kind:8} {s.target}"
+                + (f"  ({s.note})" if s.note and s.kind != "file" else "")
+            )
         _warn(report.warnings)
         return EXIT_OK
     actions = {s.target: s.action for s in report.steps}
     print(f"cpa-bridge host installed ({report.scope}).")
     print(f"  host launcher: {report.host_launcher}  (Python: {report.python})")
-    print(f"  CLI:           {report.cli_launcher or shutil.which('cpa-bridge') or 'cpa-bridge (from pip/pipx)'}")
+    print(
+        f"  CLI:           {report.cli_launcher or shutil.which('cpa-bridge') or 'cpa-bridge (from pip/pipx)'}"
+    )
     print("  registered for:")
     for r in report.registrations:
         where = f"{r.registry_key} -> {r.manifest}" if r.registry_key else str(r.manifest)
         state = actions.get(r.registry_key) if r.registry_key else actions.get(str(r.manifest))
         print(f"    {display_label(r.label)}: {where} ({WORDS.get(state or '', state)})")
     ext = report.extension_dir
-    if ext is None:  # installed as a package: the extension comes from a release package or a checkout
+    if (
+        ext is None
+    ):  # installed as a package: the extension comes from a release package or a checkout
         ext = Path("extension")
-        print(f"Load the extension (Chromium id {report.extension_id}) from the extension/ folder of the source,")
-        print("or from the packages `python3 scripts/build.py` makes in dist/ (see the README, Packages):")
+        print(
+            f"Load the extension (Chromium id {report.extension_id}) from the extension/ folder of the source,"
+        )
+        print(
+            "or from the packages `python3 scripts/build.py` makes in dist/ (see the README, Packages):"
+        )
     else:
         print(f"Load the extension from {ext} (Chromium id {report.extension_id}):")
     if CHROMIUM in report.families:
@@ -204,7 +251,9 @@ def _install(args, common) -> int:
             f"  Chrome, Chromium, Edge, Brave, Vivaldi: chrome://extensions -> Developer mode -> Load unpacked -> {ext}"
         )
     if FIREFOX in report.families:
-        print(f"  Firefox: about:debugging#/runtime/this-firefox -> Load Temporary Add-on -> {ext / 'manifest.json'}")
+        print(
+            f"  Firefox: about:debugging#/runtime/this-firefox -> Load Temporary Add-on -> {ext / 'manifest.json'}"
+        )
     again = PACKAGED_PROG if args.packaged else f"python3 {api.REPO / 'install' / 'install.py'}"
     print(f"Check it any time: {again} --check")
     _warn(report.warnings)
@@ -222,23 +271,39 @@ DATA_DIRS = {
 def kept_data(platform: str) -> str:
     """What uninstall leaves in place on purpose, and how to remove it too."""
     dirs = DATA_DIRS.get(platform, DATA_DIRS["linux"])
-    return ("Kept your data: settings.json (CLIProxyAPI URLs and management keys), keys.json (your saved API "
-            "keys) and backups/ (every list cpa-bridge changed, for undo), in " + " and ".join(dirs)
-            + " (or $CPA_BRIDGE_CONFIG_DIR / $CPA_BRIDGE_DATA_DIR). To remove them too, delete "
-            + ("that folder." if len(dirs) == 1 else "those folders."))
+    return (
+        "Kept your data: settings.json (CLIProxyAPI URLs and management keys), keys.json (your saved API "
+        "keys) and backups/ (every list cpa-bridge changed, for undo), in "
+        + " and ".join(dirs)
+        + " (or $CPA_BRIDGE_CONFIG_DIR / $CPA_BRIDGE_DATA_DIR). To remove them too, delete "
+        + ("that folder." if len(dirs) == 1 else "those folders.")
+    )
 
 
 def _uninstall(args, common) -> int:
-    report = api.uninstall(browsers=args.browser, user_data_dir=args.user_data_dir, dry_run=args.dry_run, **common)
+    report = api.uninstall(
+        browsers=args.browser, user_data_dir=args.user_data_dir, dry_run=args.dry_run, **common
+    )
     full = not args.browser and not args.user_data_dir
     platform = common.get("platform") or sys.platform
-    platform = "win32" if platform.startswith("win") else "darwin" if platform == "darwin" else "linux"
+    platform = (
+        "win32" if platform.startswith("win") else "darwin" if platform == "darwin" else "linux"
+    )
     if args.json:
-        print(json.dumps(dict(report.to_json(), ok=True, kept=kept_data(platform) if full else None), indent=2))
+        print(
+            json.dumps(
+                dict(report.to_json(), ok=True, kept=kept_data(platform) if full else None),
+                indent=2,
+            )
+        )
     elif not report.steps:
         print(f"Nothing to uninstall (no install record at {report.record}).")
     else:
-        verbs = {"remove": "would remove" if report.dry_run else "removed", "keep": "kept", "missing": "already gone"}
+        verbs = {
+            "remove": "would remove" if report.dry_run else "removed",
+            "keep": "kept",
+            "missing": "already gone",
+        }
         for s in report.steps:
             print(f"{verbs[s.action]:13} {s.target}" + (f"  ({s.note})" if s.note else ""))
     if full and not args.json:

@@ -72,7 +72,9 @@ class Context:
             "~": lambda: self.home,
             "{config}": lambda: self.config_home,
             "{appsupport}": lambda: self.home / "Library" / "Application Support",
-            "{localappdata}": lambda: self._env_dir("LOCALAPPDATA", self.home / "AppData" / "Local"),
+            "{localappdata}": lambda: self._env_dir(
+                "LOCALAPPDATA", self.home / "AppData" / "Local"
+            ),
             "{appdata}": lambda: self._env_dir("APPDATA", self.home / "AppData" / "Roaming"),
             "{programdata}": lambda: self._env_dir("PROGRAMDATA", self.root / "ProgramData"),
             "": lambda: self.root,
@@ -93,7 +95,9 @@ class Context:
         if self.platform == "win32":
             return self.expand("{programdata}/" + APP if self.system else "{localappdata}/" + APP)
         if self.platform == "darwin":
-            return self.expand("/Library/Application Support/" + APP if self.system else "{appsupport}/" + APP)
+            return self.expand(
+                "/Library/Application Support/" + APP if self.system else "{appsupport}/" + APP
+            )
         if self.system:
             return self.expand("/usr/local/lib/" + APP)
         return self._env_dir("XDG_DATA_HOME", self.home / ".local" / "share") / APP
@@ -154,7 +158,10 @@ class Context:
                 hits += [self.which(p) is not None for p in b.binaries]
             if self.platform == "darwin":
                 for app in b.mac_apps:
-                    hits += [(self.root / "Applications" / app).is_dir(), (self.home / "Applications" / app).is_dir()]
+                    hits += [
+                        (self.root / "Applications" / app).is_dir(),
+                        (self.home / "Applications" / app).is_dir(),
+                    ]
             if any(hits):
                 found.append(b.name)
         return found

@@ -13,9 +13,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable
 
 from .errors import InstallError
 
@@ -23,7 +22,9 @@ PACKAGE = "cpa-bridge"
 HOST_MODULE = "cpa_bridge.host"
 # The CLI is started through its entry-point function rather than ``-m`` so it
 # does not depend on cpa_bridge/cli.py having a ``__main__`` block.
-CLI_CODE = "import sys; sys.argv[0] = {q}cpa-bridge{q}; from cpa_bridge.cli import main; sys.exit(main())"
+CLI_CODE = (
+    "import sys; sys.argv[0] = {q}cpa-bridge{q}; from cpa_bridge.cli import main; sys.exit(main())"
+)
 
 
 def _sh_quote(value: str) -> str:
@@ -56,7 +57,9 @@ def cli_launcher_text(platform: str, python: Path) -> bytes:
     ).encode()
 
 
-def _run(argv: list[str], environ: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+def _run(
+    argv: list[str], environ: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         argv,
         stdin=subprocess.DEVNULL,
@@ -93,7 +96,9 @@ def check_importable(python: Path, environ: Mapping[str, str], warn: Callable[[s
     if environ.get("PYTHONPATH"):
         bare = {k: v for k, v in environ.items() if k != "PYTHONPATH"}
         if import_problem(python, bare):
-            warn(f"{HOST_MODULE} is importable only through PYTHONPATH; a browser started without it will not find it")
+            warn(
+                f"{HOST_MODULE} is importable only through PYTHONPATH; a browser started without it will not find it"
+            )
 
 
 def installed(python: Path, environ: Mapping[str, str]) -> tuple[str, bool] | None:
@@ -134,7 +139,9 @@ def project_version(repo: Path) -> str:
 
 def check_python_version(repo: Path) -> None:
     """Fail before building a venv that pip would then refuse (requires-python ">=X.Y")."""
-    match = re.fullmatch(r">=\s*(\d+)\.(\d+)", (_project_field(repo, "requires-python") or "").strip())
+    match = re.fullmatch(
+        r">=\s*(\d+)\.(\d+)", (_project_field(repo, "requires-python") or "").strip()
+    )
     if match and sys.version_info[:2] < (int(match.group(1)), int(match.group(2))):
         need = f"{match.group(1)}.{match.group(2)}"
         raise InstallError(
@@ -143,7 +150,9 @@ def check_python_version(repo: Path) -> None:
         )
 
 
-def venv_state(venv_dir: Path, python: Path, repo: Path, editable: bool, environ: Mapping[str, str]) -> str:
+def venv_state(
+    venv_dir: Path, python: Path, repo: Path, editable: bool, environ: Mapping[str, str]
+) -> str:
     """ "missing", "current" (this version, installed the same way) or "stale"."""
     if not python.exists():
         if venv_dir.exists() and any(venv_dir.iterdir()) and not (venv_dir / "pyvenv.cfg").exists():
@@ -163,12 +172,22 @@ def create_venv(venv_dir: Path, environ: Mapping[str, str]) -> None:
             if "ensurepip" in proc.stderr + proc.stdout
             else ""
         )
-        raise InstallError(f"could not create a venv at {venv_dir}: {_last_line(proc.stderr + proc.stdout)}{hint}")
+        raise InstallError(
+            f"could not create a venv at {venv_dir}: {_last_line(proc.stderr + proc.stdout)}{hint}"
+        )
 
 
 # Left out of the build copy: VCS data, build output, caches, environments.
 _NOT_SOURCE = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", "node_modules", ".*_cache", "test-artifacts"
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".venv",
+    "node_modules",
+    ".*_cache",
+    "test-artifacts",
 )
 
 
@@ -196,4 +215,6 @@ def pip_install(
     if proc.returncode != 0:
         for line in (proc.stdout + proc.stderr).splitlines()[-15:]:
             log(f"  pip: {line}")
-        raise InstallError(f"pip install of {repo} into {python.parent.parent} failed: {_last_line(proc.stderr)}")
+        raise InstallError(
+            f"pip install of {repo} into {python.parent.parent} failed: {_last_line(proc.stderr)}"
+        )

@@ -42,12 +42,16 @@ class Identity:
 def packaged_identity(extension_id: str | None = None) -> Identity:
     """The ids the installed host allows (cpa_bridge.wire.identity), for an install without extension/."""
     try:
-        from cpa_bridge.wire import identity
+        from cpa_bridge.wire import identity  # noqa: PLC0415 (an install without the host package must still run)
     except ImportError:
-        raise InstallError("no extension/manifest.json here and cpa_bridge is not importable (use --extension-dir)") from None
+        raise InstallError(
+            "no extension/manifest.json here and cpa_bridge is not importable (use --extension-dir)"
+        ) from None
     if extension_id is not None:
         validate_extension_id(extension_id)
-    return Identity(None, extension_id or identity.CHROMIUM_EXTENSION_ID, identity.GECKO_ID, "package")
+    return Identity(
+        None, extension_id or identity.CHROMIUM_EXTENSION_ID, identity.GECKO_ID, "package"
+    )
 
 
 def read_identity(extension_dir: Path, extension_id: str | None = None) -> Identity:
@@ -63,7 +67,9 @@ def read_identity(extension_dir: Path, extension_id: str | None = None) -> Ident
         raise InstallError(f"extension manifest {path} is not valid JSON: {exc}") from None
     if not isinstance(manifest, dict):
         raise InstallError(f"extension manifest {path} is not a JSON object")
-    gecko = (manifest.get("browser_specific_settings") or manifest.get("applications") or {}).get("gecko") or {}
+    gecko = (manifest.get("browser_specific_settings") or manifest.get("applications") or {}).get(
+        "gecko"
+    ) or {}
     gecko_id = gecko.get("id") if isinstance(gecko.get("id"), str) else None
     if extension_id is not None:
         return Identity(extension_dir, extension_id, gecko_id, "option")
@@ -75,7 +81,9 @@ def read_identity(extension_dir: Path, extension_id: str | None = None) -> Ident
             raise InstallError(f'extension manifest {path}: "key" is not valid base64') from None
         return Identity(extension_dir, id_from_bytes(der), gecko_id, "key")
     # Without a key Chromium hashes the unpacked directory's absolute path.
-    return Identity(extension_dir, id_from_bytes(os.path.abspath(extension_dir).encode()), gecko_id, "path")
+    return Identity(
+        extension_dir, id_from_bytes(os.path.abspath(extension_dir).encode()), gecko_id, "path"
+    )
 
 
 def validate_extension_id(value: str) -> str:
@@ -101,7 +109,11 @@ def is_ours(path: Path) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and data.get("name") == HOST_NAME and "cpa-bridge" in str(data.get("path", ""))
+    return (
+        isinstance(data, dict)
+        and data.get("name") == HOST_NAME
+        and "cpa-bridge" in str(data.get("path", ""))
+    )
 
 
 def render(manifest: dict) -> bytes:
@@ -132,7 +144,10 @@ def problems(path: Path, family: str, ident: Identity, platform: str) -> list[st
         found.append(f"manifest {path}: file name must be {HOST_NAME}.json")
     if data.get("type") != "stdio":
         found.append(f'manifest {path}: "type" must be "stdio"')
-    want_key, want_value = ALLOW_KEY[family], (ident.origin if family == CHROMIUM else ident.gecko_id)
+    want_key, want_value = (
+        ALLOW_KEY[family],
+        (ident.origin if family == CHROMIUM else ident.gecko_id),
+    )
     allowed = data.get(want_key)
     if not isinstance(allowed, list) or want_value not in allowed:
         found.append(f'manifest {path}: "{want_key}" does not list {want_value}')

@@ -44,7 +44,9 @@ def _tail(stderr: bytes) -> str:
     return f": {lines[-1][:200]}" if lines else ""
 
 
-def ping(launcher: Path, argv: list[str], environ: Mapping[str, str], timeout: float = 10.0) -> dict:
+def ping(
+    launcher: Path, argv: list[str], environ: Mapping[str, str], timeout: float = 10.0
+) -> dict:
     """Return the ping ``result`` ({"host_version", "protocol", ...}) or raise PingError."""
     try:
         proc = subprocess.Popen(
@@ -69,7 +71,9 @@ def ping(launcher: Path, argv: list[str], environ: Mapping[str, str], timeout: f
         if timed_out:
             raise PingError(f"no reply within {timeout:g} s")
         if out:
-            raise PingError(f"host wrote {len(out)} bytes that are not a complete frame (a stray print()?)")
+            raise PingError(
+                f"host wrote {len(out)} bytes that are not a complete frame (a stray print()?)"
+            )
         raise PingError(f"host exited with code {proc.returncode} without answering{_tail(err)}")
     return _result(reply)
 
@@ -80,8 +84,19 @@ def _result(reply) -> dict:
     if reply.get("ok") is not True:
         error = reply.get("error")
         error = error if isinstance(error, dict) else {}
-        raise PingError(f"host answered with error {error.get('code', '?')}: {error.get('message', '')}".rstrip(": "))
+        raise PingError(
+            f"host answered with error {error.get('code', '?')}: {error.get('message', '')}".rstrip(
+                ": "
+            )
+        )
     result = reply.get("result")
-    if reply.get("v") != 1 or not isinstance(result, dict) or "host_version" not in result or "protocol" not in result:
-        raise PingError(f"reply lacks v=1 or result.host_version/protocol: {json.dumps(reply)[:200]}")
+    if (
+        reply.get("v") != 1
+        or not isinstance(result, dict)
+        or "host_version" not in result
+        or "protocol" not in result
+    ):
+        raise PingError(
+            f"reply lacks v=1 or result.host_version/protocol: {json.dumps(reply)[:200]}"
+        )
     return result

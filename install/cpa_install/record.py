@@ -104,9 +104,13 @@ class Record:
         except FileNotFoundError:
             return cls()
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InstallError(f"install record {path} is damaged ({exc}); move it away and run again") from None
+            raise InstallError(
+                f"install record {path} is damaged ({exc}); move it away and run again"
+            ) from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InstallError(f"install record {path} has an unknown format; move it away and run again")
+            raise InstallError(
+                f"install record {path} has an unknown format; move it away and run again"
+            )
         return cls(
             extension_id=data.get("extension_id"),
             gecko_id=data.get("gecko_id"),

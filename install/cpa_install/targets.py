@@ -32,7 +32,9 @@ class Registration:
     registry_key: str | None = None
 
 
-def extension_identity(extension_dir: Path | None, extension_id: str | None = None) -> manifests.Identity:
+def extension_identity(
+    extension_dir: Path | None, extension_id: str | None = None
+) -> manifests.Identity:
     """The ids from <extension_dir>/manifest.json (default: the checkout's extension/).
 
     Installed as a Python package (pip, pipx) there is no extension/ beside the code: then
@@ -61,7 +63,9 @@ def make_context(platform, home, environ, system, root, user_data_dir) -> Contex
     if user_data_dir is not None and system:
         raise InstallError("--user-data-dir and --system cannot be combined")
     if user_data_dir is not None and ctx.platform == "win32":
-        raise InstallError("--user-data-dir is not used on Windows: Chromium finds hosts through the registry there")
+        raise InstallError(
+            "--user-data-dir is not used on Windows: Chromium finds hosts through the registry there"
+        )
     return ctx
 
 
@@ -72,15 +76,17 @@ def browser_names(browsers: Iterable[str] | None) -> list[str] | None:
     names: list[str] = []
     for name in browsers:
         name = name.lower()
-        if name not in table.NAMES + ("all",):
-            raise InstallError(f"unknown browser {name!r} (choose from {', '.join(table.NAMES)} or all)")
+        if name not in (*table.NAMES, "all"):
+            raise InstallError(
+                f"unknown browser {name!r} (choose from {', '.join(table.NAMES)} or all)"
+            )
         names += table.NAMES if name == "all" else (name,)
     return list(dict.fromkeys(names))
 
 
 def display_label(label: str) -> str:
     """How install and --check name a registration: the browser, or ``chromium profile <dir>``."""
-    return f"chromium profile {label[len(UDD_PREFIX):]}" if label.startswith(UDD_PREFIX) else label
+    return f"chromium profile {label[len(UDD_PREFIX) :]}" if label.startswith(UDD_PREFIX) else label
 
 
 def registrations(ctx: Context, names: Iterable[str], udd: Path | None) -> list[Registration]:
@@ -90,13 +96,22 @@ def registrations(ctx: Context, names: Iterable[str], udd: Path | None) -> list[
         browser = table.get(name)
         if ctx.platform == "win32":
             manifest = ctx.windows_manifest(browser.family)
-            regs += [Registration(name, browser.family, manifest, ctx.registry_key(v)) for v in browser.win_vendors]
+            regs += [
+                Registration(name, browser.family, manifest, ctx.registry_key(v))
+                for v in browser.win_vendors
+            ]
         else:
             dirs = (browser.system_dirs if ctx.system else browser.user_dirs)[ctx.platform]
-            regs += [Registration(name, browser.family, ctx.expand(d) / MANIFEST_NAME) for d in dirs]
+            regs += [
+                Registration(name, browser.family, ctx.expand(d) / MANIFEST_NAME) for d in dirs
+            ]
     if udd is not None:
         # Chromium started with --user-data-dir=X reads X/NativeMessagingHosts only (reference A2).
-        regs.append(Registration(UDD_PREFIX + str(udd), CHROMIUM, udd / "NativeMessagingHosts" / MANIFEST_NAME))
+        regs.append(
+            Registration(
+                UDD_PREFIX + str(udd), CHROMIUM, udd / "NativeMessagingHosts" / MANIFEST_NAME
+            )
+        )
     return regs
 
 

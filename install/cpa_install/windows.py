@@ -31,7 +31,7 @@ class Registry:
     """winreg, reduced to what a native-messaging install needs."""
 
     def __init__(self) -> None:
-        import winreg  # only importable on Windows
+        import winreg  # noqa: PLC0415 (only importable on Windows)
 
         self._w: Any = winreg
         self._hives = {"HKCU": self._w.HKEY_CURRENT_USER, "HKLM": self._w.HKEY_LOCAL_MACHINE}

@@ -17,8 +17,17 @@ BACKUP_VERSION = "4.0"
 NOW = 1767225600000  # ms, as All API Hub stores timestamps
 
 
-def site_account(*, id: str, site_name: str, site_url: str, site_type: str, auth_type: str,
-                 user_id: str = "", access_token: str = "", cookie: str | None = None) -> dict[str, Any]:
+def site_account(
+    *,
+    id: str,
+    site_name: str,
+    site_url: str,
+    site_type: str,
+    auth_type: str,
+    user_id: str = "",
+    access_token: str = "",
+    cookie: str | None = None,
+) -> dict[str, Any]:
     """One ``SiteAccount`` (every required field of the type, with its canonical default)."""
     account: dict[str, Any] = {
         "id": id,
@@ -48,8 +57,11 @@ def site_account(*, id: str, site_name: str, site_url: str, site_type: str, auth
         "excludeFromTotalBalance": False,
         "excludeFromTodayIncome": False,
         "authType": auth_type,
-        "checkIn": {"automaticExecutionEnabled": False, "methodKnowledge": {"methods": {}},
-                    "selection": {"mode": "auto"}},
+        "checkIn": {
+            "automaticExecutionEnabled": False,
+            "methodKnowledge": {"methods": {}},
+            "selection": {"mode": "auto"},
+        },
         "configVersion": 6,
     }
     if cookie is not None:
@@ -57,22 +69,45 @@ def site_account(*, id: str, site_name: str, site_url: str, site_type: str, auth
     return account
 
 
-def credential_profile(*, id: str, name: str, base_url: str, api_key: str, api_type: str) -> dict[str, Any]:
+def credential_profile(
+    *, id: str, name: str, base_url: str, api_key: str, api_type: str
+) -> dict[str, Any]:
     """One ``ApiCredentialProfile``."""
-    return {"id": id, "name": name, "apiType": api_type, "baseUrl": base_url, "apiKey": api_key, "tagIds": [],
-            "notes": "", "createdAt": NOW, "updatedAt": NOW}
+    return {
+        "id": id,
+        "name": name,
+        "apiType": api_type,
+        "baseUrl": base_url,
+        "apiKey": api_key,
+        "tagIds": [],
+        "notes": "",
+        "createdAt": NOW,
+        "updatedAt": NOW,
+    }
 
 
-def backup_full(accounts: list[dict[str, Any]], profiles: list[dict[str, Any]] = ()) -> dict[str, Any]:
+def backup_full(
+    accounts: list[dict[str, Any]], profiles: list[dict[str, Any]] = ()
+) -> dict[str, Any]:
     """``BackupFullV2`` as ``handleExportAll`` writes it (``accounts`` is an ``AccountStorageConfig``)."""
     return {
         "version": BACKUP_VERSION,
         "timestamp": NOW,
-        "accounts": {"accounts": accounts, "bookmarks": [], "pinnedAccountIds": [],
-                     "orderedAccountIds": [a["id"] for a in accounts], "last_updated": NOW},
+        "accounts": {
+            "accounts": accounts,
+            "bookmarks": [],
+            "pinnedAccountIds": [],
+            "orderedAccountIds": [a["id"] for a in accounts],
+            "last_updated": NOW,
+        },
         "tagStore": {"version": 1, "tagsById": {}},
         "preferences": {},
         "channelConfigs": {},
-        "apiCredentialProfiles": {"version": 2, "profiles": list(profiles), "links": [], "linkTombstones": [],
-                                  "lastUpdated": NOW},
+        "apiCredentialProfiles": {
+            "version": 2,
+            "profiles": list(profiles),
+            "links": [],
+            "linkTombstones": [],
+            "lastUpdated": NOW,
+        },
     }

@@ -14,8 +14,18 @@ def test_add_list_refresh_remove_and_import_by_key_id(relay_factory, standin, cl
     relay = relay_factory("new-api", page_cap=10)
     relay.add_tokens(25)
     assert cli("settings", "set", "--url", standin.url, "--key", stdin=MGMT_KEY + "\n").code == 0
-    added = cli("accounts", "add", "--site-url", relay.url, "--user-id", "7", "--name", "Main", "--json",
-                stdin=TOKEN + "\n")
+    added = cli(
+        "accounts",
+        "add",
+        "--site-url",
+        relay.url,
+        "--user-id",
+        "7",
+        "--name",
+        "Main",
+        "--json",
+        stdin=TOKEN + "\n",
+    )
     assert added.code == 0, added.err
     account = added.json()["result"]["account"]
     assert added.json()["result"]["refresh"]["total"] == 25
@@ -58,11 +68,24 @@ def test_wrong_token_exit_code_and_message(relay_factory, cli):
 def test_backup_import_with_accounts_fetches_each_site(relay_factory, cli, tmp_path):
     relay = relay_factory("veloera")
     relay.add_tokens(4)
-    backup = backup_full([site_account(id="a1", site_name="Velo", site_url=relay.url, site_type="Veloera",
-                                       auth_type="access_token", user_id="7", access_token=TOKEN)])
+    backup = backup_full(
+        [
+            site_account(
+                id="a1",
+                site_name="Velo",
+                site_url=relay.url,
+                site_type="Veloera",
+                auth_type="access_token",
+                user_id="7",
+                access_token=TOKEN,
+            )
+        ]
+    )
     path = tmp_path / "backup.json"
     path.write_text(json.dumps(backup), encoding="utf-8")
-    without = cli("keys", "import-backup", str(path), "--json")  # not a terminal: no question, no accounts
+    without = cli(
+        "keys", "import-backup", str(path), "--json"
+    )  # not a terminal: no question, no accounts
     assert without.code == 0 and without.json()["result"]["accounts_added"] == []
     result = cli("keys", "import-backup", str(path), "--accounts", "--json")
     assert result.code == 0, result.err
@@ -75,7 +98,10 @@ def test_stale_cleanup_and_check_in_the_terminal(relay_factory, standin, cli):
     relay = relay_factory("one-api")
     tokens = relay.add_tokens(2)
     assert cli("settings", "set", "--url", standin.url, "--key", stdin=MGMT_KEY + "\n").code == 0
-    assert cli("accounts", "add", "--site-url", relay.url, "--user-id", "7", stdin=TOKEN + "\n").code == 0
+    assert (
+        cli("accounts", "add", "--site-url", relay.url, "--user-id", "7", stdin=TOKEN + "\n").code
+        == 0
+    )
     keys = cli("keys", "list", "--json").json()["result"]["sites"][0]["keys"]
     assert cli("import", "--key-id", keys[0]["id"]).code == 0
     relay.delete_token(keys[0]["remote"]["remote_id"])

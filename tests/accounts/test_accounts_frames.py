@@ -14,7 +14,13 @@ FAMILIES = ["new-api", "one-api", "veloera"]
 
 
 def add(host, relay: StandinRelay, **extra):
-    params = {"site_url": relay.url, "user_id": relay.user_id, "access_token": TOKEN, "name": "Relay", **extra}
+    params = {
+        "site_url": relay.url,
+        "user_id": relay.user_id,
+        "access_token": TOKEN,
+        "name": "Relay",
+        **extra,
+    }
     return host.call("accounts.add", params)
 
 
@@ -65,8 +71,15 @@ def test_new_api_pages_of_a_hundred_are_all_fetched(relay_factory, host):
 def test_wrong_access_token_is_a_clear_error_and_adds_nothing(family, relay_factory, host):
     relay = relay_factory(family)
     relay.add_tokens(3)
-    reply = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id,
-                                       "access_token": "wrong-token-abcdef", "family": family})
+    reply = host.call(
+        "accounts.add",
+        {
+            "site_url": relay.url,
+            "user_id": relay.user_id,
+            "access_token": "wrong-token-abcdef",
+            "family": family,
+        },
+    )
     assert not reply["ok"]
     assert reply["error"]["code"] == "relay_token_invalid", reply
     assert "wrong-token" not in json.dumps(reply)
@@ -83,10 +96,14 @@ def test_wrong_user_id_is_a_clear_error(family, relay_factory, host):
 
 
 def test_not_a_relay_site_and_wrong_family(relay_factory, upstream, host):
-    reply = host.call("accounts.add", {"site_url": upstream.url, "user_id": 1, "access_token": TOKEN})
+    reply = host.call(
+        "accounts.add", {"site_url": upstream.url, "user_id": 1, "access_token": TOKEN}
+    )
     assert reply["error"]["code"] == "relay_family_mismatch", reply
     relay = relay_factory("one-api")
-    reply = add(host, relay, family="new-api")  # One API sends a bare array, not New API's {items, total}
+    reply = add(
+        host, relay, family="new-api"
+    )  # One API sends a bare array, not New API's {items, total}
     assert reply["error"]["code"] == "relay_family_mismatch", reply
     relay = relay_factory("veloera")
     reply = add(host, relay, family="one-api")  # Veloera asks for its own user header
@@ -96,7 +113,9 @@ def test_not_a_relay_site_and_wrong_family(relay_factory, upstream, host):
 
 
 def test_unreachable_site(host):
-    reply = host.call("accounts.add", {"site_url": "http://127.0.0.1:9", "user_id": 1, "access_token": TOKEN})
+    reply = host.call(
+        "accounts.add", {"site_url": "http://127.0.0.1:9", "user_id": 1, "access_token": TOKEN}
+    )
     assert reply["error"]["code"] == "unreachable", reply
 
 
@@ -117,7 +136,9 @@ def test_refresh_marks_deleted_and_dead_keys_and_adds_new(relay_factory, host):
     assert len(keys) == 5  # the deleted one is kept, marked
 
 
-def test_masked_key_imports_in_full_and_cleanup_removes_it_with_undo(relay_factory, cpa_configured, host):
+def test_masked_key_imports_in_full_and_cleanup_removes_it_with_undo(
+    relay_factory, cpa_configured, host
+):
     """On the stand-in and on every real CLIProxyAPI server."""
     configured = cpa_configured
     relay = relay_factory("new-api", reveal_limit=100)
@@ -128,7 +149,7 @@ def test_masked_key_imports_in_full_and_cleanup_removes_it_with_undo(relay_facto
     reply = host.call("import", {"key_id": key["id"]})
     assert reply["ok"], reply
     full = relay.full_key(key["remote"]["remote_id"])
-    stored = (configured.config().get("openai-compatibility") or [])
+    stored = configured.config().get("openai-compatibility") or []
     assert [e["api-key"] for e in stored[0]["api-key-entries"]] == [full]
     assert full not in json.dumps(reply)
     # the site disables the key: refresh shows it, stale names the provider, cleanup removes it
@@ -143,10 +164,15 @@ def test_masked_key_imports_in_full_and_cleanup_removes_it_with_undo(relay_facto
     done = host.call("accounts.cleanup", {})["result"]
     entry = done["results"][0]["result"]
     assert entry["lists"]["openai-compatibility"]["outcome"] == "succeeded"
-    assert (configured.config().get("openai-compatibility") or [])[0].get("api-key-entries", []) == []
+    assert (configured.config().get("openai-compatibility") or [])[0].get(
+        "api-key-entries", []
+    ) == []
     undo = host.call("history.undo", {"backup_id": entry["backup_ids"][0]})
     assert undo["ok"], undo
-    assert [e["api-key"] for e in (configured.config().get("openai-compatibility") or [])[0]["api-key-entries"]] == [full]
+    assert [
+        e["api-key"]
+        for e in (configured.config().get("openai-compatibility") or [])[0]["api-key-entries"]
+    ] == [full]
 
 
 def test_reveal_rate_limit_keeps_keys_masked_then_import_says_429(relay_factory, configured, host):
@@ -175,9 +201,13 @@ def test_unusable_key_asks_first_and_batch_can_skip(relay_factory, cpa_configure
     items = [{"key_id": keys[good["id"]]["id"]}, {"key_id": keys[bad["id"]]["id"]}]
     reply = host.call("import.batch", {"items": items, "skip_unusable": True})
     assert reply["ok"], reply
-    assert reply["result"]["skipped"] == [{"index": 1, "key_id": keys[bad["id"]]["id"], "problem": "expired"}]
-    assert [e["api-key"] for e in (configured.config().get("openai-compatibility") or [])[0]["api-key-entries"]] == [
-        "sk-" + good["key"]]
+    assert reply["result"]["skipped"] == [
+        {"index": 1, "key_id": keys[bad["id"]]["id"], "problem": "expired"}
+    ]
+    assert [
+        e["api-key"]
+        for e in (configured.config().get("openai-compatibility") or [])[0]["api-key-entries"]
+    ] == ["sk-" + good["key"]]
 
 
 def test_key_check_valid_and_rejected(relay_factory, host):
@@ -232,19 +262,36 @@ def test_adding_the_same_account_again_updates_its_token(relay_factory, host):
     relay.add_tokens(2)
     first = add(host, relay)["result"]
     relay.access_token = "rotated-token-0123456789"
-    assert host.call("accounts.refresh", {"account": first["account"]["id"]})["error"]["code"] == "relay_token_invalid"
-    assert host.call("accounts.list")["result"]["accounts"][0]["last_error"]["code"] == "relay_token_invalid"
-    again = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id,
-                                       "access_token": "rotated-token-0123456789"})["result"]
+    assert (
+        host.call("accounts.refresh", {"account": first["account"]["id"]})["error"]["code"]
+        == "relay_token_invalid"
+    )
+    assert (
+        host.call("accounts.list")["result"]["accounts"][0]["last_error"]["code"]
+        == "relay_token_invalid"
+    )
+    again = host.call(
+        "accounts.add",
+        {
+            "site_url": relay.url,
+            "user_id": relay.user_id,
+            "access_token": "rotated-token-0123456789",
+        },
+    )["result"]
     assert again["updated"] is True and again["account"]["id"] == first["account"]["id"]
     assert again["account"]["name"] == "Relay" and again["account"]["last_error"] is None
     listed = host.call("accounts.list")["result"]["accounts"]
     assert len(listed) == 1 and "6789 #" in listed[0]["token_hint"]
     assert len(site_keys(host, first["account"]["id"])) == 2
     # a wrong token for an existing account changes nothing
-    bad = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id, "access_token": "nope-000000"})
+    bad = host.call(
+        "accounts.add",
+        {"site_url": relay.url, "user_id": relay.user_id, "access_token": "nope-000000"},
+    )
     assert bad["error"]["code"] == "relay_token_invalid"
-    assert host.call("accounts.list")["result"]["accounts"][0]["token_hint"] == listed[0]["token_hint"]
+    assert (
+        host.call("accounts.list")["result"]["accounts"][0]["token_hint"] == listed[0]["token_hint"]
+    )
 
 
 def test_add_without_fetch_then_refresh(relay_factory, host):
@@ -253,7 +300,9 @@ def test_add_without_fetch_then_refresh(relay_factory, host):
     result = add(host, relay, fetch=False)["result"]
     assert result["refresh"] is None and result["account"]["refreshed_at"] is None
     assert result["site"]["keys"] == [] and relay.reveal_calls == 0
-    outcome = host.call("accounts.refresh", {"account": result["account"]["id"]})["result"]["results"][0]
+    outcome = host.call("accounts.refresh", {"account": result["account"]["id"]})["result"][
+        "results"
+    ][0]
     assert outcome["ok"] and outcome["result"]["added"] == 2
 
 
@@ -264,7 +313,10 @@ def test_the_import_dialogs_model_fetch_counts_as_a_key_check(relay_factory, hos
     keys = {k["remote"]["remote_id"]: k for k in site_keys(host, account["id"])}
     assert host.call("models.list", {"key_id": keys[tokens[0]["id"]]["id"]})["ok"]
     relay.set_status(tokens[1]["id"], 2)
-    assert host.call("models.list", {"key_id": keys[tokens[1]["id"]]["id"]})["error"]["code"] == "upstream_error"
+    assert (
+        host.call("models.list", {"key_id": keys[tokens[1]["id"]]["id"]})["error"]["code"]
+        == "upstream_error"
+    )
     after = {k["remote"]["remote_id"]: k for k in site_keys(host, account["id"])}
     assert after[tokens[0]["id"]]["check"]["result"] == "valid"
     assert after[tokens[1]["id"]]["check"]["result"] == "rejected"

@@ -23,23 +23,38 @@ def test_no_access_token_or_relay_key_leaks(relay_factory, standin, host, cli, i
         for sentinel in sentinels:
             assert sentinel not in text, f"{sentinel[:8]}… leaked into {where}"
 
-    assert host.call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})["ok"]
-    added = host.call("accounts.add", {"site_url": relay.url, "user_id": relay.user_id, "access_token": ACCESS})
+    assert host.call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})[
+        "ok"
+    ]
+    added = host.call(
+        "accounts.add", {"site_url": relay.url, "user_id": relay.user_id, "access_token": ACCESS}
+    )
     assert added["ok"], added
     key_id = host.call("keys.list")["result"]["sites"][0]["keys"][0]["id"]
     relay.set_status(relay.tokens[0]["id"], 3)
     for mtype, params in [
-        ("accounts.list", {}), ("accounts.refresh", {}), ("keys.list", {}), ("keys.check", {"ids": [key_id]}),
-        ("models.list", {"key_id": key_id}), ("import", {"key_id": key_id, "allow_unusable": True}),
-        ("import", {"key_id": key_id, "dry_run": True}), ("accounts.stale", {}),
-        ("accounts.cleanup", {"dry_run": True}), ("accounts.cleanup", {}),
+        ("accounts.list", {}),
+        ("accounts.refresh", {}),
+        ("keys.list", {}),
+        ("keys.check", {"ids": [key_id]}),
+        ("models.list", {"key_id": key_id}),
+        ("import", {"key_id": key_id, "allow_unusable": True}),
+        ("import", {"key_id": key_id, "dry_run": True}),
+        ("accounts.stale", {}),
+        ("accounts.cleanup", {"dry_run": True}),
+        ("accounts.cleanup", {}),
         ("accounts.add", {"site_url": relay.url, "user_id": 8, "access_token": ACCESS}),
     ]:
         clean(json.dumps(host.call(mtype, params)), f"the reply to {mtype}")
     clean(json.dumps(added), "accounts.add")
     clean(host.stderr_text(), "the host's stderr")
-    for args in (("accounts", "list"), ("accounts", "refresh"), ("--json", "accounts", "list"), ("keys", "list"),
-                 ("accounts", "stale")):
+    for args in (
+        ("accounts", "list"),
+        ("accounts", "refresh"),
+        ("--json", "accounts", "list"),
+        ("keys", "list"),
+        ("accounts", "stale"),
+    ):
         result = cli(*args)
         clean(result.out + result.err, "cpa-bridge " + " ".join(args))
     for path in isolated_home.rglob("*"):

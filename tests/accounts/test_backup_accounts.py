@@ -14,17 +14,49 @@ def test_backup_accounts_become_relay_accounts_with_keys(relay_factory, host):
     for relay in sites.values():
         relay.add_tokens(3)
     accounts = [
-        site_account(id="a1", site_name="New", site_url=sites["new-api"].url, site_type="new-api",
-                     auth_type="access_token", user_id="7", access_token=TOKEN),
-        site_account(id="a2", site_name="One", site_url=sites["one-api"].url, site_type="one-api",
-                     auth_type="access_token", user_id="7", access_token=TOKEN),
-        site_account(id="a3", site_name="Velo", site_url=sites["veloera"].url, site_type="Veloera",
-                     auth_type="access_token", user_id="7", access_token=TOKEN),
-        site_account(id="a4", site_name="Cookie site", site_url="https://cookie.invalid", site_type="new-api",
-                     auth_type="cookie", cookie="session=abc"),
+        site_account(
+            id="a1",
+            site_name="New",
+            site_url=sites["new-api"].url,
+            site_type="new-api",
+            auth_type="access_token",
+            user_id="7",
+            access_token=TOKEN,
+        ),
+        site_account(
+            id="a2",
+            site_name="One",
+            site_url=sites["one-api"].url,
+            site_type="one-api",
+            auth_type="access_token",
+            user_id="7",
+            access_token=TOKEN,
+        ),
+        site_account(
+            id="a3",
+            site_name="Velo",
+            site_url=sites["veloera"].url,
+            site_type="Veloera",
+            auth_type="access_token",
+            user_id="7",
+            access_token=TOKEN,
+        ),
+        site_account(
+            id="a4",
+            site_name="Cookie site",
+            site_url="https://cookie.invalid",
+            site_type="new-api",
+            auth_type="cookie",
+            cookie="session=abc",
+        ),
     ]
-    profile = credential_profile(id="p1", name="Direct", base_url="https://direct.invalid/v1",
-                                 api_key="sk-direct-profile-key-0123", api_type="openai-compatible")
+    profile = credential_profile(
+        id="p1",
+        name="Direct",
+        base_url="https://direct.invalid/v1",
+        api_key="sk-direct-profile-key-0123",
+        api_type="openai-compatible",
+    )
     data = backup_full(accounts, [profile])
 
     preview = host.call("keys.import_backup", {"data": data, "dry_run": True})["result"]
@@ -35,7 +67,9 @@ def test_backup_accounts_become_relay_accounts_with_keys(relay_factory, host):
     assert host.call("accounts.list")["result"]["accounts"] == []
 
     done = host.call("keys.import_backup", {"data": data, "accounts": True})["result"]
-    assert len(done["accounts_added"]) == 3 and done["keys_added"] == 1  # the profile's key came in directly
+    assert (
+        len(done["accounts_added"]) == 3 and done["keys_added"] == 1
+    )  # the profile's key came in directly
     for added in done["accounts_added"]:  # one refresh per site, so the page can show progress
         reply = host.call("accounts.refresh", {"account": added["id"]})
         assert reply["ok"], reply

@@ -10,15 +10,19 @@ import stat
 import pytest
 
 from cpa_bridge.cliproxyapi import backups, servers
+from cpa_bridge.errors import BridgeError
 from cpa_bridge.store import paths
 from cpa_bridge.wire import dispatch
-from cpa_bridge.errors import BridgeError
 from tests.conftest import MGMT_KEY
 from tests.standin.cliproxyapi import error_response
 
 OPENAI = "openai-compatibility"
-ITEM = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-path-0123456789",
-        "models": [{"name": "m"}]}
+ITEM = {
+    "site_name": "Relay",
+    "site_url": "https://relay.example.invalid",
+    "api_key": "sk-path-0123456789",
+    "models": [{"name": "m"}],
+}
 
 
 def call(mtype, params=None):
@@ -53,7 +57,9 @@ def test_undo_after_a_401_is_unauthorized_not_uncertain(server, monkeypatch):
     reply = call("history.undo", {"backup_id": done["backup_id"]})
     assert not reply["ok"] and reply["error"]["code"] == "unauthorized", reply
     assert [p["name"] for p in server.config()[OPENAI]] == ["Relay"], "nothing restored"
-    assert call("history.list")["result"]["entries"][0]["operation"] != "undo", "no backup kept for it"
+    assert call("history.list")["result"]["entries"][0]["operation"] != "undo", (
+        "no backup kept for it"
+    )
 
 
 def test_undo_restores_and_a_second_undo_finds_nothing_to_do(server):
@@ -66,14 +72,17 @@ def test_undo_restores_and_a_second_undo_finds_nothing_to_do(server):
 
 
 # -- defect 7: damaged backup records ------------------------------------------------------------
-@pytest.mark.parametrize("damage", [
-    pytest.param({"list": None}, id="list-missing"),
-    pytest.param({"list": 7}, id="list-not-a-string"),
-    pytest.param({"list": "../../config"}, id="list-path"),
-    pytest.param({"list": "config"}, id="list-not-a-provider-list"),
-    pytest.param({"before": "x"}, id="before-not-a-list"),
-    pytest.param({"before": [1, 2]}, id="before-not-objects"),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param({"list": None}, id="list-missing"),
+        pytest.param({"list": 7}, id="list-not-a-string"),
+        pytest.param({"list": "../../config"}, id="list-path"),
+        pytest.param({"list": "config"}, id="list-not-a-provider-list"),
+        pytest.param({"before": "x"}, id="before-not-a-list"),
+        pytest.param({"before": [1, 2]}, id="before-not-objects"),
+    ],
+)
 def test_a_damaged_backup_record_is_a_storage_error_and_sends_nothing(server, damage):
     done = call("import", ITEM)["result"]
     url = call("settings.get")["result"]["management_url"]
@@ -124,7 +133,11 @@ def test_401_details_carry_the_ban_facts_and_no_attempts_left(server):
     error = call("connection.test")["error"]
     assert error["code"] == "unauthorized"
     details = error["details"]
-    assert details["ban_failures"] == 5 and details["ban_minutes"] == 30 and details["failures_seen"] == 1
+    assert (
+        details["ban_failures"] == 5
+        and details["ban_minutes"] == 30
+        and details["failures_seen"] == 1
+    )
     assert "attempts_left" not in details
     assert "more tries" not in error["message"] and "left" not in error["message"]
 
@@ -133,8 +146,10 @@ def test_fan_out_with_one_wrong_key_spends_one_failure(server):
     for n in range(6):
         host = "localhost" if n % 2 else "127.0.0.1"
         url = server.url.replace("127.0.0.1", host)
-        assert call("settings.set", {"target": f"t{n}", "management_url": url,
-                                     "management_key": "wrong-key-0123456789"})["ok"]
+        assert call(
+            "settings.set",
+            {"target": f"t{n}", "management_url": url, "management_key": "wrong-key-0123456789"},
+        )["ok"]
     server.reset_requests()
     result = call("import", {**ITEM, "targets": [f"t{n}" for n in range(6)]})["result"]
     assert result["summary"]["failed"] == 6

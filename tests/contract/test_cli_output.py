@@ -11,10 +11,19 @@ OPENAI = "openai-compatibility"
 
 def _batch(tmp_path, *names: str):
     path = tmp_path / "batch.json"
-    path.write_text(json.dumps([
-        {"site_name": n, "site_url": f"https://{n.lower()}.example.invalid", "api_key": f"sk-{n.lower()}-0000000000000",
-         "models": [{"name": "m"}]} for n in names
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "site_name": n,
+                    "site_url": f"https://{n.lower()}.example.invalid",
+                    "api_key": f"sk-{n.lower()}-0000000000000",
+                    "models": [{"name": "m"}],
+                }
+                for n in names
+            ]
+        )
+    )
     return path
 
 
@@ -23,7 +32,10 @@ def test_batch_dry_run_says_would_be_and_prints_no_dict(cli, configured, tmp_pat
     assert res.code == 0, res.err
     assert "#0: would be created A" in res.out and "#1: would be created B" in res.out
     assert "{" not in res.out and "'created'" not in res.out
-    assert "2 would be created, 0 would be updated, 0 would be unchanged, 0 failed; dry run: nothing written" in res.out
+    assert (
+        "2 would be created, 0 would be updated, 0 would be unchanged, 0 failed; dry run: nothing written"
+        in res.out
+    )
     assert configured.config().get(OPENAI) in (None, [])
 
 
@@ -31,7 +43,9 @@ def test_batch_summary_line(cli, configured, tmp_path):
     res = cli("import", "--batch", str(_batch(tmp_path, "A", "B")))
     assert res.code == 0, res.err
     assert "#0: created A" in res.out
-    assert re.search(r"^2 created, 0 updated, 0 unchanged, 0 failed; \d+ requests sent$", res.out, re.M), res.out
+    assert re.search(
+        r"^2 created, 0 updated, 0 unchanged, 0 failed; \d+ requests sent$", res.out, re.M
+    ), res.out
     assert "{" not in res.out
 
 
@@ -44,7 +58,9 @@ def test_missing_key_says_how_to_give_one(cli, configured):
 
 def test_key_on_the_command_line_is_refused_not_taken_as_an_id(cli, configured):
     secret = "sk-typed-on-argv-123456"
-    res = cli("import", "--site-name", "R", "--site-url", "https://r.example.invalid", "--key", secret)
+    res = cli(
+        "import", "--site-name", "R", "--site-url", "https://r.example.invalid", "--key", secret
+    )
     assert res.code == 2
     assert "never taken from the command line" in res.err and "--key-id" in res.err
     assert secret not in res.out + res.err
@@ -53,8 +69,19 @@ def test_key_on_the_command_line_is_refused_not_taken_as_an_id(cli, configured):
 
 def test_history_columns_line_up(cli, configured, tmp_path):
     assert cli("import", "--batch", str(_batch(tmp_path, "A"))).code == 0
-    assert cli("import", "--site-name", "Claude one", "--site-url", "https://c.example.invalid",
-               "--provider-type", "claude-api-key", stdin="sk-claude-key-00000000\n").code == 0
+    assert (
+        cli(
+            "import",
+            "--site-name",
+            "Claude one",
+            "--site-url",
+            "https://c.example.invalid",
+            "--provider-type",
+            "claude-api-key",
+            stdin="sk-claude-key-00000000\n",
+        ).code
+        == 0
+    )
     assert cli("undo").code == 0
     res = cli("history")
     assert res.code == 0, res.err
@@ -64,7 +91,7 @@ def test_history_columns_line_up(cli, configured, tmp_path):
     for column in ("WHEN", "OPERATION", "LIST", "OUTCOME"):
         start = lines[0].index(column)
         for line in lines[1:]:
-            assert line[start - 2:start] == "  " and line[start] != " ", (column, res.out)
+            assert line[start - 2 : start] == "  " and line[start] != " ", (column, res.out)
 
 
 def test_batch_output_shows_each_items_warnings(cli, configured, tmp_path, upstream_factory):
@@ -72,7 +99,9 @@ def test_batch_output_shows_each_items_warnings(cli, configured, tmp_path, upstr
 
     site = upstream_factory(api_key=UPSTREAM_KEY, paths=("/elsewhere/models",))
     path = tmp_path / "batch.json"
-    path.write_text(json.dumps([{"site_name": "Bare", "site_url": site.url, "api_key": UPSTREAM_KEY}]))
+    path.write_text(
+        json.dumps([{"site_name": "Bare", "site_url": site.url, "api_key": UPSTREAM_KEY}])
+    )
     res = cli("import", "--batch", str(path))
     assert res.code == 0, res.err
     assert "#0: created Bare" in res.out
@@ -87,17 +116,28 @@ def _imported(*argv: str) -> set[str]:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cpa_bridge.cli", *argv], capture_output=True,
-                          env=dict(os.environ), timeout=60)
-    return {line.split("|", 2)[2].strip() for line in proc.stderr.decode().splitlines()
-            if line.startswith("import time:") and "cumulative" not in line}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "cpa_bridge.cli", *argv],
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=60,
+    )
+    return {
+        line.split("|", 2)[2].strip()
+        for line in proc.stderr.decode().splitlines()
+        if line.startswith("import time:") and "cumulative" not in line
+    }
 
 
 def test_offline_commands_answer_like_the_host_without_pydantic(cli, configured, host, tmp_path):
     assert cli("import", "--batch", str(_batch(tmp_path, "A"))).code == 0
-    site = cli("--json", "keys", "add-site", "--name", "Relay", "--url", "https://relay.example.invalid").json()
+    site = cli(
+        "--json", "keys", "add-site", "--name", "Relay", "--url", "https://relay.example.invalid"
+    ).json()
     site_id = site["result"]["site"]["id"]
-    added = cli("keys", "add", "--site-id", site_id, "--label", "main", stdin="sk-offline-key-0123456789\n")
+    added = cli(
+        "keys", "add", "--site-id", site_id, "--label", "main", stdin="sk-offline-key-0123456789\n"
+    )
     assert added.code == 0, added.err
     expected = {
         ("settings", "show"): host.call("settings.get")["result"],
@@ -112,7 +152,10 @@ def test_offline_commands_answer_like_the_host_without_pydantic(cli, configured,
         heavy = _imported(*argv) & {"pydantic", "httpx", "ssl", "yaml", "filelock"}
         assert not heavy, (argv, heavy)
     assert "sk-offline-key-0123456789" not in cli("keys", "list").out
-    assert "main" in cli("keys", "list", "--query", "mai").out and "main" not in cli("keys", "list", "--query", "zz").out
+    assert (
+        "main" in cli("keys", "list", "--query", "mai").out
+        and "main" not in cli("keys", "list", "--query", "zz").out
+    )
 
 
 def test_a_damaged_file_still_gets_the_proper_error(cli, isolated_home):

@@ -54,7 +54,9 @@ def provider(server, name, list_name=OPENAI):
 
 
 def _configured(host, server):
-    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
+    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})[
+        "ok"
+    ]
     return server
 
 
@@ -64,7 +66,9 @@ def relay(host, cpa_factory):
 
 
 def test_create_with_models_fetched_from_the_site(host, cpa_configured, upstream):
-    reply = host.call("import", {"site_name": "  My Relay ", "site_url": upstream.url, "api_key": UPSTREAM_KEY})
+    reply = host.call(
+        "import", {"site_name": "  My Relay ", "site_url": upstream.url, "api_key": UPSTREAM_KEY}
+    )
     assert reply["ok"], reply
     result = reply["result"]
     assert result["action"] == "created" and result["outcome"] == "succeeded"
@@ -80,8 +84,10 @@ def test_create_with_models_fetched_from_the_site(host, cpa_configured, upstream
 
 
 def test_create_when_models_cannot_be_fetched_says_so(host, cpa_configured):
-    reply = host.call("import", {"site_name": "Dead", "site_url": "http://127.0.0.1:9/",
-                                 "api_key": "sk-dead-0123456789ab"})
+    reply = host.call(
+        "import",
+        {"site_name": "Dead", "site_url": "http://127.0.0.1:9/", "api_key": "sk-dead-0123456789ab"},
+    )
     result = reply["result"]
     assert result["action"] == "created"
     assert any("model list" in w for w in result["warnings"])
@@ -90,8 +96,15 @@ def test_create_when_models_cannot_be_fetched_says_so(host, cpa_configured):
 def test_update_appends_key_preserving_everything_byte_for_byte(host, relay):
     before_yaml = relay.yaml_text()
     before = yaml.safe_load(before_yaml)
-    reply = host.call("import", {"site_name": "relay", "site_url": "https://relay.example.invalid",
-                                 "api_key": "sk-new-key-5555555555", "models": [{"name": "o3"}]})
+    reply = host.call(
+        "import",
+        {
+            "site_name": "relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-new-key-5555555555",
+            "models": [{"name": "o3"}],
+        },
+    )
     result = reply["result"]
     assert result["action"] == "updated" and result["outcome"] == "succeeded", reply
     assert [c["op"] for c in result["changes"]] == ["add_key", "add_models"]
@@ -101,19 +114,31 @@ def test_update_appends_key_preserving_everything_byte_for_byte(host, relay):
     before = without_dropped(relay, before)  # what this server keeps of a hand-written file at all
     assert relay_after["api-key-entries"][:2] == before[OPENAI][0]["api-key-entries"]
     assert relay_after["api-key-entries"][2] == {"api-key": "sk-new-key-5555555555"}
-    assert relay_after["models"] == [{"name": "gpt-4o", "alias": "4o"}, {"name": "o3", "alias": "o3"}]
+    assert relay_after["models"] == [
+        {"name": "gpt-4o", "alias": "4o"},
+        {"name": "o3", "alias": "o3"},
+    ]
     assert relay_after["headers"] == {"X-Custom": "keep-me"} and relay_after["prefix"] == "team"
     assert after[OPENAI][1] == before[OPENAI][1]
     assert after["claude-api-key"] == before["claude-api-key"]
     # the per-key lines and the unrelated provider are byte-for-byte the same in the YAML
     text = relay.yaml_text()
-    for line in ("weight: 7", "proxy-url: socks5://127.0.0.1:1080", "name: Untouched", "weight: 2",
-                 "proxy-url: http://127.0.0.1:3128"):
+    for line in (
+        "weight: 7",
+        "proxy-url: socks5://127.0.0.1:1080",
+        "name: Untouched",
+        "weight: 2",
+        "proxy-url: http://127.0.0.1:3128",
+    ):
         assert line in text or "weight" in relay.drops
 
 
 def test_reimport_is_unchanged_with_zero_writes(host, relay):
-    params = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-old-key-1111111111"}
+    params = {
+        "site_name": "Relay",
+        "site_url": "https://relay.example.invalid",
+        "api_key": "sk-old-key-1111111111",
+    }
     relay.reset_requests()
     result = host.call("import", params)["result"]
     assert result["action"] == "unchanged" and result["backup_id"] is None
@@ -122,31 +147,56 @@ def test_reimport_is_unchanged_with_zero_writes(host, relay):
 
 
 def test_name_conflict_and_its_resolutions(host, relay):
-    params = {"site_name": "RELAY", "site_url": "https://mirror.example.invalid", "api_key": "sk-mirror-66666666"}
+    params = {
+        "site_name": "RELAY",
+        "site_url": "https://mirror.example.invalid",
+        "api_key": "sk-mirror-66666666",
+    }
     error = host.call("import", params)["error"]
     assert error["code"] == "name_conflict"
     assert error["details"]["existing_base_url"] == "https://relay.example.invalid/v1"
     assert error["details"]["base_url"] == "https://mirror.example.invalid/v1"
     assert writes(relay) == []
-    renamed = host.call("import", {**params, "on_name_conflict": "rename", "models": [{"name": "m"}]})["result"]
+    renamed = host.call(
+        "import", {**params, "on_name_conflict": "rename", "models": [{"name": "m"}]}
+    )["result"]
     assert renamed["provider_name"] == "RELAY-2" and renamed["action"] == "created"
     assert provider(relay, "Relay")["base-url"] == "https://relay.example.invalid/v1"
 
 
 def test_versioned_paths_are_kept(host, cpa_configured):
-    for site, expected in [("https://open.example.invalid/api/paas/v4", "https://open.example.invalid/api/paas/v4"),
-                           ("https://g.example.invalid/v1beta/openai/", "https://g.example.invalid/v1beta/openai")]:
-        result = host.call("import", {"site_name": site, "site_url": site, "api_key": "sk-versioned-0123456",
-                                      "models": [{"name": "glm-4"}]})["result"]
+    for site, expected in [
+        ("https://open.example.invalid/api/paas/v4", "https://open.example.invalid/api/paas/v4"),
+        ("https://g.example.invalid/v1beta/openai/", "https://g.example.invalid/v1beta/openai"),
+    ]:
+        result = host.call(
+            "import",
+            {
+                "site_name": site,
+                "site_url": site,
+                "api_key": "sk-versioned-0123456",
+                "models": [{"name": "glm-4"}],
+            },
+        )["result"]
         assert result["base_url"] == expected
     urls = [p["base-url"] for p in cpa_configured.config()[OPENAI]]
-    assert urls == ["https://open.example.invalid/api/paas/v4", "https://g.example.invalid/v1beta/openai"]
+    assert urls == [
+        "https://open.example.invalid/api/paas/v4",
+        "https://g.example.invalid/v1beta/openai",
+    ]
 
 
 def test_dry_run_never_writes_and_shows_the_request(host, relay):
     relay.reset_requests()
-    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                  "api_key": "sk-new-key-7777777777", "dry_run": True})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-new-key-7777777777",
+            "dry_run": True,
+        },
+    )["result"]
     assert result["outcome"] == "dry_run" and result["action"] == "updated"
     assert result["request"]["method"] == "PATCH"
     entries = result["request"]["body"]["value"]["api-key-entries"]
@@ -156,30 +206,59 @@ def test_dry_run_never_writes_and_shows_the_request(host, relay):
 
 
 def test_preview_then_conflict_when_the_list_changed(host, relay):
-    params = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-new-key-8888888888"}
+    params = {
+        "site_name": "Relay",
+        "site_url": "https://relay.example.invalid",
+        "api_key": "sk-new-key-8888888888",
+    }
     preview = host.call("import", {**params, "dry_run": True})["result"]
     # someone edits the list in between (the CLIProxyAPI panel, another tool)
     import httpx
 
-    httpx.patch(relay.management_url + "/" + OPENAI, headers={"Authorization": f"Bearer {MGMT_KEY}"},
-                json={"name": "Untouched", "value": {"disabled": True}})
+    httpx.patch(
+        relay.management_url + "/" + OPENAI,
+        headers={"Authorization": f"Bearer {MGMT_KEY}"},
+        json={"name": "Untouched", "value": {"disabled": True}},
+    )
     error = host.call("import", {**params, "expect_list_hash": preview["list_hash"]})["error"]
     assert error["code"] == "conflict"
-    assert all(e.get("api-key") != "sk-new-key-8888888888" for e in provider(relay, "Relay")["api-key-entries"])
+    assert all(
+        e.get("api-key") != "sk-new-key-8888888888"
+        for e in provider(relay, "Relay")["api-key-entries"]
+    )
     # without the change, the preview hash is accepted
     fresh = host.call("import", {**params, "dry_run": True})["result"]
-    assert host.call("import", {**params, "expect_list_hash": fresh["list_hash"]})["result"]["action"] == "updated"
+    assert (
+        host.call("import", {**params, "expect_list_hash": fresh["list_hash"]})["result"]["action"]
+        == "updated"
+    )
 
 
 def test_claude_and_gemini_lists(host, relay):
-    r1 = host.call("import", {"site_name": "C", "site_url": "https://c.example.invalid/v1",
-                              "api_key": "sk-claude-new-9999999", "provider_type": "claude-api-key"})["result"]
+    r1 = host.call(
+        "import",
+        {
+            "site_name": "C",
+            "site_url": "https://c.example.invalid/v1",
+            "api_key": "sk-claude-new-9999999",
+            "provider_type": "claude-api-key",
+        },
+    )["result"]
     assert r1["action"] == "created" and r1["base_url"] == "https://c.example.invalid"
-    r2 = host.call("import", {"site_name": "G", "site_url": "https://g.example.invalid/v1beta",
-                              "api_key": "AIza-gemini-000000000", "provider_type": "gemini-api-key"})["result"]
+    r2 = host.call(
+        "import",
+        {
+            "site_name": "G",
+            "site_url": "https://g.example.invalid/v1beta",
+            "api_key": "AIza-gemini-000000000",
+            "provider_type": "gemini-api-key",
+        },
+    )["result"]
     assert r2["action"] == "created"
     config = relay.config()
-    assert config["claude-api-key"][0]["proxy-url"] == "http://127.0.0.1:3128", "existing entry untouched"
+    assert config["claude-api-key"][0]["proxy-url"] == "http://127.0.0.1:3128", (
+        "existing entry untouched"
+    )
     assert config["claude-api-key"][1]["api-key"] == "sk-claude-new-9999999"
     assert config["gemini-api-key"][0]["base-url"] == "https://g.example.invalid"
 
@@ -189,9 +268,15 @@ def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, cpa_config
     for site in range(20):
         kind = OPENAI if site % 2 == 0 else "claude-api-key"
         for k in range(10):
-            items.append({"site_name": f"Site {site}", "site_url": f"https://s{site}.example.invalid",
-                          "api_key": f"sk-s{site:02d}-k{k:02d}-0123456789", "provider_type": kind,
-                          "models": [{"name": "m1"}]})
+            items.append(
+                {
+                    "site_name": f"Site {site}",
+                    "site_url": f"https://s{site}.example.invalid",
+                    "api_key": f"sk-s{site:02d}-k{k:02d}-0123456789",
+                    "provider_type": kind,
+                    "models": [{"name": "m1"}],
+                }
+            )
     cpa_configured.reset_requests()
     reply = host.call("import.batch", {"items": items}, timeout=60)
     assert reply["ok"], reply
@@ -213,8 +298,14 @@ def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, cpa_config
 
 
 def test_batch_with_an_invalid_item_sends_nothing(host, cpa_configured):
-    items = [{"site_name": "ok", "site_url": "https://ok.example.invalid", "api_key": "sk-ok-0123456789"},
-             {"site_name": "bad", "site_url": "javascript:alert(1)", "api_key": "sk-bad-0123456789"}]
+    items = [
+        {
+            "site_name": "ok",
+            "site_url": "https://ok.example.invalid",
+            "api_key": "sk-ok-0123456789",
+        },
+        {"site_name": "bad", "site_url": "javascript:alert(1)", "api_key": "sk-bad-0123456789"},
+    ]
     cpa_configured.reset_requests()
     error = host.call("import.batch", {"items": items})["error"]
     assert error["code"] == "invalid_request" and error["details"]["items"][0]["index"] == 1
@@ -224,14 +315,22 @@ def test_batch_with_an_invalid_item_sends_nothing(host, cpa_configured):
 def served(server, list_name=OPENAI):
     import httpx
 
-    return httpx.get(server.management_url + "/" + list_name, headers={"Authorization": f"Bearer {MGMT_KEY}"}).json()
+    return httpx.get(
+        server.management_url + "/" + list_name, headers={"Authorization": f"Bearer {MGMT_KEY}"}
+    ).json()
 
 
 def test_undo_restores_the_exact_previous_list(host, relay):
     before = kept_lists(relay)
     served_before = served(relay)
-    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                  "api_key": "sk-undo-me-000000000"})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-undo-me-000000000",
+        },
+    )["result"]
     assert kept_lists(relay) != before
     history = host.call("history.list")["result"]["entries"]
     assert history[0]["backup_id"] == result["backup_id"] and history[0]["outcome"] == "succeeded"
@@ -243,10 +342,23 @@ def test_undo_restores_the_exact_previous_list(host, relay):
 
 
 def test_undo_refuses_when_the_list_changed_since_unless_forced(host, relay):
-    first = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                 "api_key": "sk-first-0000000000"})["result"]
-    host.call("import", {"site_name": "New", "site_url": "https://new.example.invalid",
-                         "api_key": "sk-second-000000000", "models": [{"name": "m"}]})
+    first = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-first-0000000000",
+        },
+    )["result"]
+    host.call(
+        "import",
+        {
+            "site_name": "New",
+            "site_url": "https://new.example.invalid",
+            "api_key": "sk-second-000000000",
+            "models": [{"name": "m"}],
+        },
+    )
     error = host.call("history.undo", {"backup_id": first["backup_id"]})["error"]
     assert error["code"] == "conflict"
     forced = host.call("history.undo", {"backup_id": first["backup_id"], "force": True})["result"]
@@ -256,8 +368,15 @@ def test_undo_refuses_when_the_list_changed_since_unless_forced(host, relay):
 
 
 def test_undo_defaults_to_the_latest_write(host, relay):
-    host.call("import", {"site_name": "New", "site_url": "https://new.example.invalid",
-                         "api_key": "sk-latest-00000000", "models": [{"name": "m"}]})
+    host.call(
+        "import",
+        {
+            "site_name": "New",
+            "site_url": "https://new.example.invalid",
+            "api_key": "sk-latest-00000000",
+            "models": [{"name": "m"}],
+        },
+    )
     assert host.call("history.undo")["result"]["outcome"] == "succeeded"
     assert [p["name"] for p in relay.config()[OPENAI]] == ["Relay", "Untouched"]
 
@@ -268,8 +387,15 @@ def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_conf
 
     def run(proc, n):
         for i in range(8):
-            reply = proc.call("import", {"site_name": "Shared", "site_url": "https://shared.example.invalid",
-                                         "api_key": f"sk-p{n}-k{i}-0123456789", "models": [{"name": "m"}]})
+            reply = proc.call(
+                "import",
+                {
+                    "site_name": "Shared",
+                    "site_url": "https://shared.example.invalid",
+                    "api_key": f"sk-p{n}-k{i}-0123456789",
+                    "models": [{"name": "m"}],
+                },
+            )
             if not reply["ok"]:
                 errors.append(reply)
 
@@ -288,8 +414,15 @@ def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_conf
 def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, configured):
     configured.faults.save_fails = True
     before_disk = configured.config()
-    result = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
-                                  "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "X",
+            "site_url": "https://x.example.invalid",
+            "api_key": "sk-x-000000000000",
+            "models": [{"name": "m"}],
+        },
+    )["result"]
     assert result["outcome"] == "not_saved"
     assert result["read_back"] == "applied"  # in memory only
     assert any("config file" in w and "restarts" in w for w in result["warnings"])
@@ -299,8 +432,15 @@ def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, co
 
 def test_write_refused_without_applying_is_an_error_and_no_backup(host, configured):
     configured.faults.fail_next_writes = 1
-    reply = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
-                                 "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})
+    reply = host.call(
+        "import",
+        {
+            "site_name": "X",
+            "site_url": "https://x.example.invalid",
+            "api_key": "sk-x-000000000000",
+            "models": [{"name": "m"}],
+        },
+    )
     # a 500 after sending is uncertain: the read-back shows it was not applied
     result = reply["result"]
     assert result["outcome"] == "uncertain" and result["read_back"] == "not_applied"
@@ -309,8 +449,15 @@ def test_write_refused_without_applying_is_an_error_and_no_backup(host, configur
 
 def test_dropped_connection_after_the_write_is_uncertain_but_applied(host, configured):
     configured.faults.drop_after_write = True
-    result = host.call("import", {"site_name": "X", "site_url": "https://x.example.invalid",
-                                  "api_key": "sk-x-000000000000", "models": [{"name": "m"}]})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "X",
+            "site_url": "https://x.example.invalid",
+            "api_key": "sk-x-000000000000",
+            "models": [{"name": "m"}],
+        },
+    )["result"]
     assert result["outcome"] == "uncertain" and result["read_back"] == "applied"
     assert configured.config()[OPENAI][0]["name"] == "X"
 
@@ -326,8 +473,15 @@ def test_garbage_get_never_writes(host, standin_relay, garbage):
     relay = standin_relay
     before = relay.yaml_text()
     relay.faults.get_garbage = garbage
-    reply = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                 "api_key": "sk-garbage-0000000"}, timeout=60)
+    reply = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-garbage-0000000",
+        },
+        timeout=60,
+    )
     assert reply["error"]["code"] == "bad_response"
     assert writes(relay) == []
     assert relay.yaml_text() == before
@@ -336,9 +490,17 @@ def test_garbage_get_never_writes(host, standin_relay, garbage):
 def test_a_huge_but_valid_list_is_handled_within_the_reply_limit(host, standin_relay):
     relay = standin_relay
     relay.faults.get_garbage = "huge"  # ~8 MiB: some 40,000 providers
-    reply = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                 "api_key": "sk-huge-0000000000", "models": [{"name": "m"}], "dry_run": True},
-                      timeout=60)
+    reply = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-huge-0000000000",
+            "models": [{"name": "m"}],
+            "dry_run": True,
+        },
+        timeout=60,
+    )
     assert reply["ok"], reply["error"]
     assert reply["result"]["action"] == "created" and reply["result"]["request"]["entries"] > 30000
     assert reply["_size"] < 64 * 1024
@@ -347,19 +509,40 @@ def test_a_huge_but_valid_list_is_handled_within_the_reply_limit(host, standin_r
 def test_providers_list_masks_keys(host, relay):
     result = host.call("providers.list")["result"]
     relay_p = result["lists"][OPENAI][0]
-    assert relay_p["key_count"] == 2 and relay_p["keys"] == [hint("sk-old-key-1111111111"), hint("sk-old-key-2222222222")]
+    assert relay_p["key_count"] == 2 and relay_p["keys"] == [
+        hint("sk-old-key-1111111111"),
+        hint("sk-old-key-2222222222"),
+    ]
     assert result["lists"]["claude-api-key"][0]["keys"] == [hint("sk-claude-44444444444")]
     assert "sk-old-key-1111111111" not in json.dumps(result)
 
 
 def test_cli_import_history_undo_providers(cli, relay, host):
-    dry = cli("--json", "import", "--site-name", "CLI", "--site-url", "https://cli.example.invalid",
-              "--model", "gpt-4o=4o", "--dry-run", stdin="sk-cli-key-000000000\n")
+    dry = cli(
+        "--json",
+        "import",
+        "--site-name",
+        "CLI",
+        "--site-url",
+        "https://cli.example.invalid",
+        "--model",
+        "gpt-4o=4o",
+        "--dry-run",
+        stdin="sk-cli-key-000000000\n",
+    )
     assert dry.code == 0, dry.err
     assert dry.json()["result"]["outcome"] == "dry_run"
     assert writes(relay) == []
-    real = cli("import", "--site-name", "CLI", "--site-url", "https://cli.example.invalid", "--model", "gpt-4o=4o",
-               stdin="sk-cli-key-000000000\n")
+    real = cli(
+        "import",
+        "--site-name",
+        "CLI",
+        "--site-url",
+        "https://cli.example.invalid",
+        "--model",
+        "gpt-4o=4o",
+        stdin="sk-cli-key-000000000\n",
+    )
     assert real.code == 0, real.err
     assert "created" in real.out and hint("sk-cli-key-000000000") in real.out
     assert "sk-cli-key-000000000" not in real.out + real.err
@@ -371,17 +554,37 @@ def test_cli_import_history_undo_providers(cli, relay, host):
     undo = cli("undo")
     assert undo.code == 0 and "succeeded" in undo.out
     assert [p["name"] for p in relay.config()[OPENAI]] == ["Relay", "Untouched"]
-    conflict = cli("import", "--site-name", "relay", "--site-url", "https://other.example.invalid",
-                   stdin="sk-cli-key-111111111\n")
+    conflict = cli(
+        "import",
+        "--site-name",
+        "relay",
+        "--site-url",
+        "https://other.example.invalid",
+        stdin="sk-cli-key-111111111\n",
+    )
     assert conflict.code == 7 and "name_conflict" in conflict.err
 
 
 def test_cli_batch_file(cli, cpa_configured, tmp_path, host):
     batch = tmp_path / "batch.json"
-    batch.write_text(json.dumps([
-        {"site_name": "A", "site_url": "https://a.example.invalid", "api_key": "sk-a-00000000000", "models": [{"name": "m"}]},
-        {"site_name": "B", "site_url": "https://b.example.invalid", "api_key": "sk-b-00000000000", "models": [{"name": "m"}]},
-    ]))
+    batch.write_text(
+        json.dumps(
+            [
+                {
+                    "site_name": "A",
+                    "site_url": "https://a.example.invalid",
+                    "api_key": "sk-a-00000000000",
+                    "models": [{"name": "m"}],
+                },
+                {
+                    "site_name": "B",
+                    "site_url": "https://b.example.invalid",
+                    "api_key": "sk-b-00000000000",
+                    "models": [{"name": "m"}],
+                },
+            ]
+        )
+    )
     res = cli("import", "--batch", str(batch))
     assert res.code == 0, res.err
     assert re.search(r"^2 created, 0 updated", res.out, re.M)
@@ -397,66 +600,148 @@ def _option_dropped(server, field):
 
 def test_import_options_are_written_and_read_back(host, cpa_configured):
     server = cpa_configured
-    result = host.call("import", {"site_name": "Opt", "site_url": "https://opt.example.invalid",
-                                  "api_key": "sk-opt-key-0000000000", "models": [{"name": "m"}], **OPTIONS})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "Opt",
+            "site_url": "https://opt.example.invalid",
+            "api_key": "sk-opt-key-0000000000",
+            "models": [{"name": "m"}],
+            **OPTIONS,
+        },
+    )["result"]
     assert result["action"] == "created" and result["outcome"] == "succeeded", result
     expected_dropped = [f for f in ("weight",) if _option_dropped(server, f)]
     assert result["dropped_options"] == expected_dropped
     assert bool(expected_dropped) == any("did not keep weight" in w for w in result["warnings"])
     entry = provider(server, "Opt")
-    assert (entry["prefix"], entry["priority"], entry["headers"]) == ("team2", 5, {"X-Org": "org-7"})
+    assert (entry["prefix"], entry["priority"], entry["headers"]) == (
+        "team2",
+        5,
+        {"X-Org": "org-7"},
+    )
     assert entry["api-key-entries"][0].get("weight") == (None if expected_dropped else 9)
     assert "org-7" not in json.dumps(result), "header values are not echoed"
-    for list_name, site in (("claude-api-key", "https://opt-c.example.invalid"),
-                            ("gemini-api-key", "https://opt-g.example.invalid")):
-        created = host.call("import", {"site_name": "OptK", "site_url": site, "api_key": f"sk-opt-{list_name[:3]}-01",
-                                       "provider_type": list_name, **OPTIONS})["result"]
+    for list_name, site in (
+        ("claude-api-key", "https://opt-c.example.invalid"),
+        ("gemini-api-key", "https://opt-g.example.invalid"),
+    ):
+        created = host.call(
+            "import",
+            {
+                "site_name": "OptK",
+                "site_url": site,
+                "api_key": f"sk-opt-{list_name[:3]}-01",
+                "provider_type": list_name,
+                **OPTIONS,
+            },
+        )["result"]
         assert created["outcome"] == "succeeded", created
         entry = server.config()[list_name][-1]
         kept = {k: entry.get(k) for k in OPTIONS}
         want = {k: (None if k in server.drops else v) for k, v in OPTIONS.items()}
-        assert kept == want and created["dropped_options"] == [k for k in OPTIONS if k in server.drops]
+        assert kept == want and created["dropped_options"] == [
+            k for k in OPTIONS if k in server.drops
+        ]
 
 
 def test_changing_an_existing_providers_priority_is_kept(host, relay):
     """v7.2.140 answers a PATCH of priority with ok and ignores it (fixed in v7.3.13): the host PUTs."""
-    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                  "api_key": "sk-old-key-1111111111", "priority": 3})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-old-key-1111111111",
+            "priority": 3,
+        },
+    )["result"]
     assert result["action"] == "updated" and result["outcome"] == "succeeded", result
     assert result["request"]["method"] == "PUT"
     assert [c for c in result["changes"] if c["op"] == "set_option"] == [
-        {"op": "set_option", "field": "priority", "value": 3}]
+        {"op": "set_option", "field": "priority", "value": 3}
+    ]
     assert provider(relay, "Relay")["priority"] == 3 and result["dropped_options"] == []
-    again = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                 "api_key": "sk-old-key-1111111111", "priority": 3})["result"]
+    again = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": "https://relay.example.invalid",
+            "api_key": "sk-old-key-1111111111",
+            "priority": 3,
+        },
+    )["result"]
     assert again["action"] == "unchanged"
 
 
-@pytest.mark.parametrize("field, value", [("priority", "high"), ("weight", 0), ("weight", 1_000_001),
-                                          ("prefix", "a b"), ("prefix", "/"), ("headers", {"Bad Name": "x"}),
-                                          ("headers", {"X-Ok": "line\nbreak"})])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("priority", "high"),
+        ("weight", 0),
+        ("weight", 1_000_001),
+        ("prefix", "a b"),
+        ("prefix", "/"),
+        ("headers", {"Bad Name": "x"}),
+        ("headers", {"X-Ok": "line\nbreak"}),
+    ],
+)
 def test_bad_options_are_refused_before_any_request(host, cpa_configured, field, value):
     cpa_configured.reset_requests()
-    reply = host.call("import", {"site_name": "Bad", "site_url": "https://bad.example.invalid",
-                                 "api_key": "sk-bad-opt-000000000", field: value})
+    reply = host.call(
+        "import",
+        {
+            "site_name": "Bad",
+            "site_url": "https://bad.example.invalid",
+            "api_key": "sk-bad-opt-000000000",
+            field: value,
+        },
+    )
     assert reply["error"]["code"] == "invalid_request", reply
     assert reply["error"]["details"]["field"].startswith(f"params.{field}")
     assert cpa_configured.requests == []
 
 
 def test_cli_import_options(cli, cpa_configured, host):
-    res = cli("import", "--site-name", "CliOpt", "--site-url", "https://cliopt.example.invalid", "--model", "m",
-              "--prefix", "t", "--priority", "4", "--weight", "6", "--header", "X-Org: secret-org-value",
-              stdin="sk-cli-opt-0000000000\n")
+    res = cli(
+        "import",
+        "--site-name",
+        "CliOpt",
+        "--site-url",
+        "https://cliopt.example.invalid",
+        "--model",
+        "m",
+        "--prefix",
+        "t",
+        "--priority",
+        "4",
+        "--weight",
+        "6",
+        "--header",
+        "X-Org: secret-org-value",
+        stdin="sk-cli-opt-0000000000\n",
+    )
     assert res.code == 0, res.err
     assert "set_option: priority = 4" in res.out and "set_option: headers = X-Org" in res.out
     assert "secret-org-value" not in res.out + res.err
     entry = provider(cpa_configured, "CliOpt")
-    assert (entry["prefix"], entry["priority"], entry["headers"]) == ("t", 4, {"X-Org": "secret-org-value"})
+    assert (entry["prefix"], entry["priority"], entry["headers"]) == (
+        "t",
+        4,
+        {"X-Org": "secret-org-value"},
+    )
     if "weight" in cpa_configured.drops:
         assert "did not keep weight" in res.out + res.err
     else:
         assert entry["api-key-entries"][0]["weight"] == 6
-    bad = cli("import", "--site-name", "B", "--site-url", "https://b.example.invalid", "--header", "no-colon",
-              stdin="sk-cli-opt-1111111111\n")
+    bad = cli(
+        "import",
+        "--site-name",
+        "B",
+        "--site-url",
+        "https://b.example.invalid",
+        "--header",
+        "no-colon",
+        stdin="sk-cli-opt-1111111111\n",
+    )
     assert bad.code == 2 and "Name: value" in bad.err

@@ -16,8 +16,16 @@ from tests.standin.cliproxyapi import StandinCLIProxyAPI
 OPENAI = "openai-compatibility"
 CLAUDE = "claude-api-key"
 
-SECRETS = ("sk-fan-key-0000000000", "sk-a-key-1111111111", "sk-a-key-2222222222", "sk-claude-a-333333333",
-           "sk-only-b-444444444", "header-secret-value", "wrong-mgmt-key-000000", MGMT_KEY)
+SECRETS = (
+    "sk-fan-key-0000000000",
+    "sk-a-key-1111111111",
+    "sk-a-key-2222222222",
+    "sk-claude-a-333333333",
+    "sk-only-b-444444444",
+    "header-secret-value",
+    "wrong-mgmt-key-000000",
+    MGMT_KEY,
+)
 
 A_YAML = """\
 openai-compatibility:
@@ -91,23 +99,41 @@ def trio(host, cpa_factory):
 
 @pytest.fixture
 def standin_trio(host, standin_factory):
-    yield from _targets(host, {"a": standin_factory(), "b": standin_factory(), "c": standin_factory()})
+    yield from _targets(
+        host, {"a": standin_factory(), "b": standin_factory(), "c": standin_factory()}
+    )
 
 
 @pytest.fixture
 def drifted(host, cpa_factory):
-    yield from _targets(host, {"a": cpa_factory(initial_yaml=A_YAML), "b": cpa_factory(initial_yaml=B_YAML),
-                               "c": cpa_factory()})
+    yield from _targets(
+        host,
+        {
+            "a": cpa_factory(initial_yaml=A_YAML),
+            "b": cpa_factory(initial_yaml=B_YAML),
+            "c": cpa_factory(),
+        },
+    )
 
 
-FAN = {"site_name": "Fan", "site_url": "https://fan.example.invalid", "api_key": "sk-fan-key-0000000000",
-       "models": [{"name": "gpt-4o"}]}
+FAN = {
+    "site_name": "Fan",
+    "site_url": "https://fan.example.invalid",
+    "api_key": "sk-fan-key-0000000000",
+    "models": [{"name": "gpt-4o"}],
+}
 
 
 @pytest.fixture
 def standin_drifted(host, standin_factory):
-    yield from _targets(host, {"a": standin_factory(initial_yaml=A_YAML), "b": standin_factory(initial_yaml=B_YAML),
-                               "c": standin_factory()})
+    yield from _targets(
+        host,
+        {
+            "a": standin_factory(initial_yaml=A_YAML),
+            "b": standin_factory(initial_yaml=B_YAML),
+            "c": standin_factory(),
+        },
+    )
 
 
 def restart_on_same_port(server: StandinCLIProxyAPI, port: int) -> StandinCLIProxyAPI:
@@ -117,7 +143,10 @@ def restart_on_same_port(server: StandinCLIProxyAPI, port: int) -> StandinCLIPro
 def test_settings_list_every_target_with_one_default(host, trio):
     result = host.call("settings.get")["result"]
     assert [(t["name"], t["default"], t["key_hint"]) for t in result["targets"]] == [
-        ("a", True, hint(MGMT_KEY)), ("b", False, hint(MGMT_KEY)), ("c", False, hint(MGMT_KEY))]
+        ("a", True, hint(MGMT_KEY)),
+        ("b", False, hint(MGMT_KEY)),
+        ("c", False, hint(MGMT_KEY)),
+    ]
     assert result["default_target"] == "a"
 
 
@@ -137,14 +166,19 @@ def test_fan_out_import_with_one_target_down_then_retry_only_that_one(host, stan
     assert by_target["a"]["result"]["backup_id"] != by_target["b"]["result"]["backup_id"]
     assert by_target["c"]["error"]["code"] == "unreachable"
     for server in (a, b):
-        assert server.config()[OPENAI][0]["api-key-entries"] == [{"api-key": "sk-fan-key-0000000000"}]
+        assert server.config()[OPENAI][0]["api-key-entries"] == [
+            {"api-key": "sk-fan-key-0000000000"}
+        ]
 
     fixed = restart_on_same_port(c, port)
     try:
         a.reset_requests()
         b.reset_requests()
         retry = host.call("import", {**FAN, "targets": result["failed_targets"]})["result"]
-        assert retry["summary"] == {"total": 1, "succeeded": 1, "failed": 0} and retry["failed_targets"] == []
+        assert (
+            retry["summary"] == {"total": 1, "succeeded": 1, "failed": 0}
+            and retry["failed_targets"] == []
+        )
         assert [r["target"] for r in retry["results"]] == ["c"]
         assert a.requests == [] and b.requests == [], "the retry went only to the failed target"
         assert fixed.config()[OPENAI][0]["name"] == "Fan"
@@ -169,8 +203,13 @@ def test_fan_out_batch_with_one_target_down_then_retry_only_that_one(host, stand
     try:
         a.reset_requests()
         b.reset_requests()
-        retry = host.call("import.batch", {"items": items, "targets": result["failed_targets"]})["result"]
-        assert retry["failed_targets"] == [] and retry["results"][0]["result"]["summary"]["created"] == 1
+        retry = host.call("import.batch", {"items": items, "targets": result["failed_targets"]})[
+            "result"
+        ]
+        assert (
+            retry["failed_targets"] == []
+            and retry["results"][0]["result"]["summary"]["created"] == 1
+        )
         assert a.requests == [] and b.requests == []
         assert len(fixed.config()[OPENAI][0]["api-key-entries"]) == 2
     finally:
@@ -192,8 +231,13 @@ def test_fan_out_with_a_rejected_key_then_retry_after_fixing_it(host, trio):
     a.reset_requests()
     c.reset_requests()
     items = [FAN, {**FAN, "api_key": "sk-a-key-1111111111", "provider_type": CLAUDE}]
-    retry = host.call("import.batch", {"items": items, "targets": result["failed_targets"]})["result"]
-    assert retry["summary"]["succeeded"] == 1 and retry["results"][0]["result"]["summary"]["created"] == 2
+    retry = host.call("import.batch", {"items": items, "targets": result["failed_targets"]})[
+        "result"
+    ]
+    assert (
+        retry["summary"]["succeeded"] == 1
+        and retry["results"][0]["result"]["summary"]["created"] == 2
+    )
     assert a.requests == [] and c.requests == []
     assert len(b.requests) == 6
     assert b.config()[CLAUDE][0]["api-key"] == "sk-a-key-1111111111"
@@ -224,19 +268,32 @@ def test_a_write_answered_500_is_uncertain_but_reported_per_target(host, standin
 def test_drift_shows_which_target_lacks_which_key(host, drifted):
     result = host.call("providers.drift")["result"]
     assert result["targets"] == ["a", "b", "c"]
-    assert result["summary"] == {"targets": 3, "providers": 3, "in_sync": 0, "drifted": 3,
-                                 "missing_providers": 5, "missing_keys": 7}
+    assert result["summary"] == {
+        "targets": 3,
+        "providers": 3,
+        "in_sync": 0,
+        "drifted": 3,
+        "missing_providers": 5,
+        "missing_keys": 7,
+    }
     relay = next(r for r in result["lists"][OPENAI] if r["name"] == "Relay")
     assert relay["present_on"] == ["a", "b"] and relay["missing_on"] == ["c"]
     assert relay["names"] == {"a": "Relay", "b": "relay"}
     keys = {k["key_hint"]: (k["present_on"], k["missing_on"]) for k in relay["keys"]}
-    assert keys == {hint("sk-a-key-1111111111"): (["a", "b"], ["c"]), hint("sk-a-key-2222222222"): (["a"], ["b", "c"])}
+    assert keys == {
+        hint("sk-a-key-1111111111"): (["a", "b"], ["c"]),
+        hint("sk-a-key-2222222222"): (["a"], ["b", "c"]),
+    }
     only_b = next(r for r in result["lists"][OPENAI] if r["name"] == "OnlyB")
     assert only_b["missing_on"] == ["a", "c"]
     claude = result["lists"][CLAUDE][0]
-    assert claude["present_on"] == ["a"] and claude["keys"][0]["key_hint"] == hint("sk-claude-a-333333333")
+    assert claude["present_on"] == ["a"] and claude["keys"][0]["key_hint"] == hint(
+        "sk-claude-a-333333333"
+    )
     # key ids match providers.list's, so the page can point at them
-    listed = host.call("providers.list", {"target": "a", "list": OPENAI})["result"]["lists"][OPENAI][0]
+    listed = host.call("providers.list", {"target": "a", "list": OPENAI})["result"]["lists"][
+        OPENAI
+    ][0]
     assert {k["key_id"] for k in relay["keys"]} == set(listed["key_ids"])
     assert relay["entry_ids"]["a"] == listed["entry_id"]
     # two targets only
@@ -247,7 +304,9 @@ def test_drift_shows_which_target_lacks_which_key(host, drifted):
 def test_sync_copies_what_is_missing_never_deletes_and_is_undone_per_target(host, drifted):
     a, b, c = drifted["a"], drifted["b"], drifted["c"]
     b_before = kept_lists(b)
-    dry = host.call("providers.sync", {"from_target": "a", "to_targets": "all", "dry_run": True})["result"]
+    dry = host.call("providers.sync", {"from_target": "a", "to_targets": "all", "dry_run": True})[
+        "result"
+    ]
     assert dry["summary"] == {"total": 2, "succeeded": 2, "failed": 0}
     assert all(writes(s) == [] for s in drifted.values())
     b_dry = dry["results"][0]["result"]
@@ -259,14 +318,21 @@ def test_sync_copies_what_is_missing_never_deletes_and_is_undone_per_target(host
     assert writes(a) == [], "the source is only read"
     rb = result["results"][0]["result"]
     assert rb["lists"][OPENAI]["request"]["method"] == "PATCH"  # a key added to b's "relay"
-    assert rb["lists"][OPENAI]["outcome"] == "succeeded" and rb["lists"][CLAUDE]["outcome"] == "succeeded"
+    assert (
+        rb["lists"][OPENAI]["outcome"] == "succeeded"
+        and rb["lists"][CLAUDE]["outcome"] == "succeeded"
+    )
     b_relay, only_b = b.config()[OPENAI]
     assert b_relay["name"] == "relay" and [e["api-key"] for e in b_relay["api-key-entries"]] == [
-        "sk-a-key-1111111111", "sk-a-key-2222222222"]
+        "sk-a-key-1111111111",
+        "sk-a-key-2222222222",
+    ]
     assert b_relay["api-key-entries"][1].get("weight") == (None if "weight" in b.drops else 3)
     assert only_b == b_before[OPENAI][1], "never deletes or changes what the source lacks"
     # (compared as the servers keep them: "a" is only read, so its hand-written file is as it was)
-    assert kept_lists(c)[OPENAI][0] == kept_lists(a)[OPENAI][0], "a missing provider is copied with its settings"
+    assert kept_lists(c)[OPENAI][0] == kept_lists(a)[OPENAI][0], (
+        "a missing provider is copied with its settings"
+    )
     assert kept_lists(c)[CLAUDE] == kept_lists(a)[CLAUDE]
 
     after = host.call("providers.drift")["result"]
@@ -290,15 +356,22 @@ def test_sync_of_one_drift_row(host, drifted):
     a, b, c = drifted["a"], drifted["b"], drifted["c"]
     drift = host.call("providers.drift", {"list": CLAUDE})["result"]
     row = drift["lists"][CLAUDE][0]
-    result = host.call("providers.sync", {"from_target": "a", "to_targets": row["missing_on"],
-                                          "entry_ids": [row["entry_ids"]["a"]]})["result"]
+    result = host.call(
+        "providers.sync",
+        {"from_target": "a", "to_targets": row["missing_on"], "entry_ids": [row["entry_ids"]["a"]]},
+    )["result"]
     assert result["summary"]["succeeded"] == 2
     assert kept_lists(b)[CLAUDE] == kept_lists(c)[CLAUDE] == kept_lists(a)[CLAUDE]
     assert [p["name"] for p in b.config()[OPENAI]] == ["relay", "OnlyB"] and not c.config()[OPENAI]
-    missing = host.call("providers.sync", {"from_target": "a", "to_targets": ["b"], "entry_ids": ["0123456789ab"]})
+    missing = host.call(
+        "providers.sync", {"from_target": "a", "to_targets": ["b"], "entry_ids": ["0123456789ab"]}
+    )
     assert missing["error"]["code"] == "not_found"
     empty = host.call("providers.sync", {"from_target": "a", "to_targets": []})
-    assert empty["error"]["code"] == "invalid_request" and empty["error"]["details"]["field"] == "params.to_targets"
+    assert (
+        empty["error"]["code"] == "invalid_request"
+        and empty["error"]["details"]["field"] == "params.to_targets"
+    )
 
 
 def test_sync_with_a_failing_target_then_retry(host, standin_drifted):
@@ -312,32 +385,51 @@ def test_sync_with_a_failing_target_then_retry(host, standin_drifted):
     assert writes(c) == []
     c.faults.get_garbage = None
     b.reset_requests()
-    retry = host.call("providers.sync", {"from_target": "a", "to_targets": result["failed_targets"]})["result"]
+    retry = host.call(
+        "providers.sync", {"from_target": "a", "to_targets": result["failed_targets"]}
+    )["result"]
     assert retry["summary"]["succeeded"] == 1 and b.requests == []
     assert [p["name"] for p in c.config()[OPENAI]] == ["Relay"]
 
 
 def test_sync_reports_name_conflicts_per_key(host, cpa_factory):
     a = cpa_factory(initial_yaml=A_YAML)
-    b = cpa_factory(initial_yaml=A_YAML.replace("https://relay.example.invalid/v1", "https://elsewhere.invalid/v1"))
+    b = cpa_factory(
+        initial_yaml=A_YAML.replace(
+            "https://relay.example.invalid/v1", "https://elsewhere.invalid/v1"
+        )
+    )
     add_target(host, "a", a, default=True)
     add_target(host, "b", b)
-    result = host.call("providers.sync", {"from_target": "a", "to_targets": ["b"], "list": OPENAI})["result"]
+    result = host.call("providers.sync", {"from_target": "a", "to_targets": ["b"], "list": OPENAI})[
+        "result"
+    ]
     res = result["results"][0]["result"]
     assert res["summary"]["failed"] == 2
     assert {e["code"] for e in res["lists"][OPENAI]["errors"]} == {"name_conflict"}
     assert writes(b) == []
-    renamed = host.call("providers.sync", {"from_target": "a", "to_targets": ["b"], "list": OPENAI,
-                                           "on_name_conflict": "rename"})["result"]
+    renamed = host.call(
+        "providers.sync",
+        {"from_target": "a", "to_targets": ["b"], "list": OPENAI, "on_name_conflict": "rename"},
+    )["result"]
     assert renamed["results"][0]["result"]["summary"]["providers_created"] == 1
     assert [p["name"] for p in b.config()[OPENAI]] == ["Relay", "Relay-2"]
     assert_no_secret(host.replies)
 
 
 def test_sync_refuses_bad_targets(host, drifted):
-    assert host.call("providers.sync", {"from_target": "a", "to_targets": ["a"]})["error"]["code"] == "invalid_request"
-    assert host.call("providers.sync", {"from_target": "zz", "to_targets": "all"})["error"]["code"] == "not_found"
-    assert host.call("providers.sync", {"from_target": "a", "to_targets": ["zz"]})["error"]["code"] == "not_found"
+    assert (
+        host.call("providers.sync", {"from_target": "a", "to_targets": ["a"]})["error"]["code"]
+        == "invalid_request"
+    )
+    assert (
+        host.call("providers.sync", {"from_target": "zz", "to_targets": "all"})["error"]["code"]
+        == "not_found"
+    )
+    assert (
+        host.call("providers.sync", {"from_target": "a", "to_targets": ["zz"]})["error"]["code"]
+        == "not_found"
+    )
 
 
 def test_drift_with_an_unreachable_target_compares_the_others(host, standin_drifted):
@@ -356,7 +448,12 @@ def test_cli_targets_drift_and_sync(cli, host, cpa_factory):
     assert cli("targets", "add", "b", "--url", b.url, "--key", stdin=MGMT_KEY + "\n").code == 0
     assert cli("targets", "add", "spare", "--url", "http://127.0.0.1:9").code == 0
     listed = cli("targets", "list")
-    assert listed.code == 0 and "* a: " in listed.out and "  b: " in listed.out and MGMT_KEY not in listed.out
+    assert (
+        listed.code == 0
+        and "* a: " in listed.out
+        and "  b: " in listed.out
+        and MGMT_KEY not in listed.out
+    )
     as_json = cli("--json", "targets", "list").json()["result"]
     assert [t["name"] for t in as_json["targets"]] == ["a", "b", "spare"]
     assert cli("targets", "default", "b").code == 0

@@ -157,8 +157,20 @@ def register_host(e2e: E2EEnv, user_data_dir: Path) -> Path:
         raise HarnessError(f"install/install.py is missing ({installer})")
     env = {k: v for k, v in e2e.env.items() if not k.startswith("CPA_BRIDGE_")}
     done = subprocess.run(
-        [HOST_PYTHON, str(installer), "--no-venv", "--user-data-dir", str(user_data_dir), "--browser", "chromium"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            HOST_PYTHON,
+            str(installer),
+            "--no-venv",
+            "--user-data-dir",
+            str(user_data_dir),
+            "--browser",
+            "chromium",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         raise HarnessError(f"install.py failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -359,7 +371,12 @@ class Ext:
         return page
 
     def call(
-        self, page: Any, message_type: str, params: dict[str, Any] | None = None, *, timeout_ms: int = 30_000
+        self,
+        page: Any,
+        message_type: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout_ms: int = 30_000,
     ) -> dict[str, Any]:
         """Send one request to the host through the extension (as a page would); the reply envelope."""
         return page.evaluate(
@@ -409,11 +426,15 @@ class Ext:
 
 def messages(locale: str) -> dict[str, str]:
     """The extension's messages for a locale, placeholders left as $NAME$."""
-    data = json.loads((EXTENSION_DIR / "_locales" / locale / "messages.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        (EXTENSION_DIR / "_locales" / locale / "messages.json").read_text(encoding="utf-8")
+    )
     return {key: value["message"] for key, value in data.items()}
 
 
-def configure(ext: Ext, page: Any, cpa: Any, key: str = STANDIN_SECRET, target: str | None = None) -> dict[str, Any]:
+def configure(
+    ext: Ext, page: Any, cpa: Any, key: str = STANDIN_SECRET, target: str | None = None
+) -> dict[str, Any]:
     params: dict[str, Any] = {"management_url": cpa.url, "management_key": key}
     if target:
         params["target"] = target
@@ -422,7 +443,9 @@ def configure(ext: Ext, page: Any, cpa: Any, key: str = STANDIN_SECRET, target: 
     return reply["result"]
 
 
-def add_site_with_key(ext: Ext, page: Any, name: str, url: str, api_key: str, label: str = "") -> tuple[str, str]:
+def add_site_with_key(
+    ext: Ext, page: Any, name: str, url: str, api_key: str, label: str = ""
+) -> tuple[str, str]:
     site = ext.call(page, "sites.save", {"name": name, "url": url, "notes": ""})
     assert site["ok"], site
     site_id = site["result"]["site"]["id"]

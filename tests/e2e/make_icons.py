@@ -36,10 +36,7 @@ def inside_bridge(x: float, y: float) -> bool:
     if dy <= 0 and 0.20 <= r <= 0.29:
         return True
     # Pillars under the deck.
-    for px in (0.27, 0.73):
-        if abs(x - px) <= 0.045 and deck_bottom <= y <= 0.80:
-            return True
-    return False
+    return any(abs(x - px) <= 0.045 and deck_bottom <= y <= 0.8 for px in (0.27, 0.73))
 
 
 def pixel(size: int, px: int, py: int) -> tuple[int, int, int, int]:
@@ -57,7 +54,7 @@ def pixel(size: int, px: int, py: int) -> tuple[int, int, int, int]:
     if bg == 0:
         return (0, 0, 0, 0)
     t = fg / bg
-    rgb = tuple(round(b + (w - b) * t) for b, w in zip(BLUE, WHITE))
+    rgb = tuple(round(b + (w - b) * t) for b, w in zip(BLUE, WHITE, strict=False))
     return (*rgb, round(255 * bg / total))
 
 
@@ -70,7 +67,12 @@ def png(size: int) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def main() -> None:

@@ -21,7 +21,9 @@ def save_readme_shot(page: Any, name: str, *, max_height: int = 900, scale: floa
     clip = {"x": 0, "y": 0, "width": width, "height": min(height, max_height), "scale": scale}
     cdp = page.context.new_cdp_session(page)
     try:
-        shot = cdp.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True})
+        shot = cdp.send(
+            "Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True}
+        )
     finally:
         cdp.detach()
     png = base64.b64decode(shot["data"])

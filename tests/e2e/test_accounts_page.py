@@ -82,21 +82,44 @@ def test_wrong_token_shows_error_and_adds_nothing(ext: Ext, cpa: Any, site: Stan
     assert reply["result"]["accounts"] == []
 
 
-def test_all_api_hub_backup_asks_once_then_fetches_each_site(ext: Ext, cpa: Any, tmp_path: Any) -> None:
+def test_all_api_hub_backup_asks_once_then_fetches_each_site(
+    ext: Ext, cpa: Any, tmp_path: Any
+) -> None:
     import json
 
     from tests.accounts.aah_backup import backup_full, site_account
 
-    sites = [StandinRelay(family, access_token=TOKEN).start() for family in ("new-api", "one-api", "veloera")]
+    sites = [
+        StandinRelay(family, access_token=TOKEN).start()
+        for family in ("new-api", "one-api", "veloera")
+    ]
     try:
         for relay in sites:
             relay.add_tokens(2)
-        accounts = [site_account(id=f"a{i}", site_name=f"Site {i}", site_url=relay.url,
-                                 site_type={"new-api": "new-api", "one-api": "one-api", "veloera": "Veloera"}[relay.family],
-                                 auth_type="access_token", user_id=str(relay.user_id), access_token=TOKEN)
-                    for i, relay in enumerate(sites)]
-        accounts.append(site_account(id="c", site_name="Cookie", site_url="https://cookie.invalid",
-                                     site_type="new-api", auth_type="cookie", cookie="s=1"))
+        accounts = [
+            site_account(
+                id=f"a{i}",
+                site_name=f"Site {i}",
+                site_url=relay.url,
+                site_type={"new-api": "new-api", "one-api": "one-api", "veloera": "Veloera"}[
+                    relay.family
+                ],
+                auth_type="access_token",
+                user_id=str(relay.user_id),
+                access_token=TOKEN,
+            )
+            for i, relay in enumerate(sites)
+        ]
+        accounts.append(
+            site_account(
+                id="c",
+                site_name="Cookie",
+                site_url="https://cookie.invalid",
+                site_type="new-api",
+                auth_type="cookie",
+                cookie="s=1",
+            )
+        )
         path = tmp_path / "all-api-hub-backup.json"
         path.write_text(json.dumps(backup_full(accounts)), encoding="utf-8")
         page = ext.open("keys.html")
@@ -108,7 +131,9 @@ def test_all_api_hub_backup_asks_once_then_fetches_each_site(ext: Ext, cpa: Any,
         expect(page.locator("#progress-summary")).to_have_text("3 of 3 sites fetched")
         expect(page.locator('#progress-list .progress-status[data-status="ok"]')).to_have_count(3)
         page.locator("#progress-dialog button[value=close]").click()
-        expect(page.locator(".toast.toast-success")).to_contain_text("Cookie")  # needs an access token
+        expect(page.locator(".toast.toast-success")).to_contain_text(
+            "Cookie"
+        )  # needs an access token
         expect(page.locator(".site-card-account")).to_have_count(3)
         expect(page.locator(".site-card-account .key-row")).to_have_count(6)
     finally:
@@ -119,8 +144,9 @@ def test_all_api_hub_backup_asks_once_then_fetches_each_site(ext: Ext, cpa: Any,
 def test_clean_up_dead_keys_with_undo(ext: Ext, cpa: Any, site: StandinRelay) -> None:
     page = ext.open("keys.html")
     configure(ext, page, cpa)
-    assert ext.call(page, "accounts.add", {"site_url": site.url, "user_id": site.user_id,
-                                           "access_token": TOKEN})["ok"]
+    assert ext.call(
+        page, "accounts.add", {"site_url": site.url, "user_id": site.user_id, "access_token": TOKEN}
+    )["ok"]
     keys = ext.call(page, "keys.list")["result"]["sites"][0]["keys"]
     assert ext.call(page, "import.batch", {"items": [{"key_id": k["id"]} for k in keys[:2]]})["ok"]
     site.delete_token(keys[0]["remote"]["remote_id"])
@@ -133,23 +159,29 @@ def test_clean_up_dead_keys_with_undo(ext: Ext, cpa: Any, site: StandinRelay) ->
     card.locator(".account-cleanup").click()
     dialog = page.locator("#cleanup-dialog")
     expect(dialog.locator('.cleanup-item[data-held="true"]')).to_have_count(1)
-    assert len(cpa.config()["openai-compatibility"][0]["api-key-entries"]) == 2  # the dialog previews only
+    assert (
+        len(cpa.config()["openai-compatibility"][0]["api-key-entries"]) == 2
+    )  # the dialog previews only
     page.click("#cleanup-apply")
     toast = page.locator(".toast[data-action=cleanup]")
     expect(toast).to_contain_text("Removed 1 dead key(s)")
     assert [e["api-key"] for e in cpa.config()["openai-compatibility"][0]["api-key-entries"]] == [
-        site.full_key(keys[1]["remote"]["remote_id"])]
+        site.full_key(keys[1]["remote"]["remote_id"])
+    ]
     toast.locator(".toast-undo").click()
     expect(page.locator(".toast[data-action=undone]")).to_be_visible()
     assert len(cpa.config()["openai-compatibility"][0]["api-key-entries"]) == 2
 
 
-def test_import_usable_keys_of_an_account_in_one_batch(ext: Ext, cpa: Any, site: StandinRelay) -> None:
+def test_import_usable_keys_of_an_account_in_one_batch(
+    ext: Ext, cpa: Any, site: StandinRelay
+) -> None:
     site.add_token("spent", remain_quota=0)
     page = ext.open("keys.html")
     configure(ext, page, cpa)
-    assert ext.call(page, "accounts.add", {"site_url": site.url, "user_id": site.user_id,
-                                           "access_token": TOKEN})["ok"]
+    assert ext.call(
+        page, "accounts.add", {"site_url": site.url, "user_id": site.user_id, "access_token": TOKEN}
+    )["ok"]
     page.reload()
     card = page.locator(".site-card-account")
     expect(card.locator(".delete-site")).to_be_hidden()
@@ -158,11 +190,17 @@ def test_import_usable_keys_of_an_account_in_one_batch(ext: Ext, cpa: Any, site:
     button.click()
     expect(page.locator("#batch-items .batch-item")).to_have_count(25)
     page.click("#batch-apply")
-    expect(page.locator('#batch-items .batch-item[data-status="created"], '
-                        '#batch-items .batch-item[data-status="updated"]')).to_have_count(25)
+    expect(
+        page.locator(
+            '#batch-items .batch-item[data-status="created"], '
+            '#batch-items .batch-item[data-status="updated"]'
+        )
+    ).to_have_count(25)
     [provider] = cpa.config()["openai-compatibility"]
     assert len(provider["api-key-entries"]) == 25
-    assert site.reveal_calls == 1  # all 26 masked keys were revealed in one call, when the account was added
+    assert (
+        site.reveal_calls == 1
+    )  # all 26 masked keys were revealed in one call, when the account was added
 
 
 def test_test_button_checks_a_key_typed_in_by_hand(ext: Ext, cpa: Any, relay: Any) -> None:
@@ -171,24 +209,34 @@ def test_test_button_checks_a_key_typed_in_by_hand(ext: Ext, cpa: Any, relay: An
 
     page = ext.open("keys.html")
     site_id, _ = add_site_with_key(ext, page, "Typed", relay.url, UPSTREAM_KEY, "typed")
-    assert ext.call(page, "keys.save", {"site_id": site_id, "label": "wrong",
-                                        "api_key": "sk-not-the-right-key-0000"})["ok"]
+    assert ext.call(
+        page,
+        "keys.save",
+        {"site_id": site_id, "label": "wrong", "api_key": "sk-not-the-right-key-0000"},
+    )["ok"]
     page.reload()
     rows = page.locator(".key-row")
     expect(rows).to_have_count(2)
     rows.nth(0).locator(".key-test").click()
     expect(rows.nth(0).locator('.key-check[data-check="valid"]')).to_be_visible()
     page.locator(".key-row").nth(1).locator(".key-test").click()
-    expect(page.locator(".key-row").nth(1).locator('.key-check[data-check="rejected"]')).to_be_visible()
+    expect(
+        page.locator(".key-row").nth(1).locator('.key-check[data-check="rejected"]')
+    ).to_be_visible()
 
 
-def test_batch_tests_keys_first_and_skips_the_rejected(ext: Ext, cpa: Any, site: StandinRelay) -> None:
+def test_batch_tests_keys_first_and_skips_the_rejected(
+    ext: Ext, cpa: Any, site: StandinRelay
+) -> None:
     page = ext.open("keys.html")
     configure(ext, page, cpa)
-    assert ext.call(page, "accounts.add", {"site_url": site.url, "user_id": site.user_id,
-                                           "access_token": TOKEN})["ok"]
+    assert ext.call(
+        page, "accounts.add", {"site_url": site.url, "user_id": site.user_id, "access_token": TOKEN}
+    )["ok"]
     keys = ext.call(page, "keys.list")["result"]["sites"][0]["keys"][:2]
-    site.set_status(keys[1]["remote"]["remote_id"], 2)  # the site refuses it; the page does not know yet
+    site.set_status(
+        keys[1]["remote"]["remote_id"], 2
+    )  # the site refuses it; the page does not know yet
     page.reload()
     for key in keys:
         page.locator(f'.key-row[data-key-id="{key["id"]}"] .key-select').check()
@@ -199,4 +247,6 @@ def test_batch_tests_keys_first_and_skips_the_rejected(ext: Ext, cpa: Any, site:
     expect(page.locator('#batch-items .batch-item[data-status="skipped"]')).to_have_count(1)
     expect(page.locator('#batch-items .batch-item[data-status="created"]')).to_have_count(1)
     [provider] = cpa.config()["openai-compatibility"]
-    assert [e["api-key"] for e in provider["api-key-entries"]] == [site.full_key(keys[0]["remote"]["remote_id"])]
+    assert [e["api-key"] for e in provider["api-key-entries"]] == [
+        site.full_key(keys[0]["remote"]["remote_id"])
+    ]

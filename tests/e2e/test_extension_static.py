@@ -18,7 +18,15 @@ KEY = (
     "wTb1HiDpUN/lF3Yl1q+mDu04bbsnGROq0YrAS6x8JR7OFPAWl2wIDAQAB"
 )
 # Message names built at run time from a prefix and an id (see lib/errors.js, lib/results.js …).
-DYNAMIC_PREFIXES = ("error_", "hint_", "provider_", "list_", "action_", "status_would_", "toast_import_")
+DYNAMIC_PREFIXES = (
+    "error_",
+    "hint_",
+    "provider_",
+    "list_",
+    "action_",
+    "status_would_",
+    "toast_import_",
+)
 
 
 def scripts() -> list[Path]:
@@ -50,7 +58,10 @@ def test_manifest_identity_and_policy() -> None:
     assert set(manifest["permissions"]) <= {"nativeMessaging", "storage"}
     assert "nativeMessaging" in manifest["permissions"]
     assert manifest["default_locale"] == "en"
-    assert manifest["content_security_policy"]["extension_pages"] == "script-src 'self'; object-src 'self'"
+    assert (
+        manifest["content_security_policy"]["extension_pages"]
+        == "script-src 'self'; object-src 'self'"
+    )
     assert manifest["options_ui"] == {"page": "options.html", "open_in_tab": True}
     for size in ("16", "32", "48", "128"):
         icon = EXT / manifest["icons"][size]
@@ -68,7 +79,9 @@ def test_locales_have_the_same_messages_and_placeholders() -> None:
         assert set(other) == set(english), f"{locale}: {set(other) ^ set(english)}"
         for name, entry in english.items():
             assert other[name]["message"].strip(), f"{locale}:{name} is empty"
-            assert set(other[name].get("placeholders", {})) == set(entry.get("placeholders", {})), name
+            assert set(other[name].get("placeholders", {})) == set(entry.get("placeholders", {})), (
+                name
+            )
             used = {p.lower() for p in re.findall(r"\$(\w+)\$", other[name]["message"])}
             assert used == set(entry.get("placeholders", {})), f"{locale}:{name} uses {used}"
 
@@ -88,7 +101,11 @@ def test_every_message_name_used_exists() -> None:
     messages = load_messages("en")
     used: set[str] = set()
     for page in pages():
-        used |= set(re.findall(r'data-i18n(?:-[a-z-]+)?="([A-Za-z0-9_]+)"', page.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(
+                r'data-i18n(?:-[a-z-]+)?="([A-Za-z0-9_]+)"', page.read_text(encoding="utf-8")
+            )
+        )
     for script in scripts():
         text = script.read_text(encoding="utf-8")
         used |= set(re.findall(r"\bt\(\s*'([A-Za-z0-9_]+)'", text))
@@ -112,13 +129,17 @@ def test_code_rules() -> None:
         text = script.read_text(encoding="utf-8")
         name = script.relative_to(EXT).as_posix()
         assert not re.search(r"\bvar\s", text), f"{name}: var"
-        assert not re.search(r"\.(inner|outer)HTML\b|insertAdjacentHTML|document\.write", text), f"{name}: HTML"
+        assert not re.search(r"\.(inner|outer)HTML\b|insertAdjacentHTML|document\.write", text), (
+            f"{name}: HTML"
+        )
 
         assert not re.search(r"\beval\(|new Function\(", text), f"{name}: eval"
         if name != "lib/host.js":
             assert "connectNative" not in text, f"{name}: only lib/host.js may call connectNative"
         if name != "lib/browser.js":
-            assert not re.search(r"globalThis\.(browser|chrome)\b", text), f"{name}: use lib/browser.js"
+            assert not re.search(r"globalThis\.(browser|chrome)\b", text), (
+                f"{name}: use lib/browser.js"
+            )
     assert "connectNative" in (EXT / "lib" / "host.js").read_text(encoding="utf-8")
 
 
@@ -136,6 +157,11 @@ def test_every_page_has_the_same_navigation(page: str) -> None:
     shell = (EXT / "lib" / "page-shell.js").read_text(encoding="utf-8")
     nav = re.search(r"const PAGES = \[(.*?)\];", shell, flags=re.S).group(1)
     links = re.findall(r"\['([a-z]+\.html)', '(\w+)'\]", nav)
-    assert [href for href, _ in links] == ["keys.html", "providers.html", "history.html", "options.html"]
+    assert [href for href, _ in links] == [
+        "keys.html",
+        "providers.html",
+        "history.html",
+        "options.html",
+    ]
     current = re.findall(r'<header class="app-header" data-page="([a-z]+\.html)"', text)
     assert current == [page]

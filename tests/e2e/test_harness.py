@@ -10,8 +10,8 @@ timing out later on a status pill that never turns green.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -91,11 +91,15 @@ def test_an_intact_registration_is_ready(pw: Any, tmp_path: Path) -> None:
 def test_a_broken_manifest_is_reported_readably(breakage: str, pw: Any, tmp_path: Path) -> None:
     e2e, udd, manifest = registered(tmp_path)
     breaker, browser_says, manifest_says = BREAKAGES[breakage]
-    manifest.write_text(breaker(json.loads(manifest.read_text(encoding="utf-8")), tmp_path), encoding="utf-8")
+    manifest.write_text(
+        breaker(json.loads(manifest.read_text(encoding="utf-8")), tmp_path), encoding="utf-8"
+    )
 
     browser = launch(pw, e2e, udd)
     try:
-        with pytest.raises(HarnessError, match=r"^native host not reachable from the extension: ") as caught:
+        with pytest.raises(
+            HarnessError, match=r"^native host not reachable from the extension: "
+        ) as caught:
             check_host_ready(browser, timeout_ms=15_000)
     finally:
         browser.context.close()
@@ -112,7 +116,7 @@ def test_the_fixture_turns_a_broken_manifest_into_a_readable_test_failure(tmp_pa
     test_file = tmp_path / "test_broken_host.py"
     test_file.write_text(
         textwrap.dedent(
-            f"""
+            """
             import json
             from pathlib import Path
 
@@ -144,9 +148,26 @@ def test_the_fixture_turns_a_broken_manifest_into_a_readable_test_failure(tmp_pa
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), "-o", "addopts=", "-W", "ignore::DeprecationWarning"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(test_file),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-o",
+            "addopts=",
+            "-W",
+            "ignore::DeprecationWarning",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output

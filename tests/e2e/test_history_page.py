@@ -17,8 +17,17 @@ def names(cpa: Any) -> list[str]:
 
 
 def do_import(ext: Ext, page: Any, name: str, **extra: Any) -> dict[str, Any]:
-    reply = ext.call(page, "import", {"site_name": name, "site_url": f"https://{name.lower()}.example.invalid",
-                                      "api_key": f"sk-{name.lower()}-000000000000", "models": [{"name": "m"}], **extra})
+    reply = ext.call(
+        page,
+        "import",
+        {
+            "site_name": name,
+            "site_url": f"https://{name.lower()}.example.invalid",
+            "api_key": f"sk-{name.lower()}-000000000000",
+            "models": [{"name": "m"}],
+            **extra,
+        },
+    )
     assert reply["ok"], reply
     return reply["result"]
 
@@ -44,7 +53,9 @@ def test_history_lists_writes_and_undoes_one(ext: Ext, cpa: Any) -> None:
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text(EN["history_op_import"])
     expect(rows.first).to_contain_text("sk-be…0000")  # masked
-    expect(page.locator("#history-status")).to_have_text(EN["history_count"].replace("$COUNT$", "2"))
+    expect(page.locator("#history-status")).to_have_text(
+        EN["history_count"].replace("$COUNT$", "2")
+    )
 
     # Undo the newest (Beta): the list is back to Alpha only; the undo is itself listed.
     rows.first.locator(".history-undo").click()

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import ARTIFACTS, Browser, E2EEnv, Ext, artifact_dir, launch, make_env, messages
+from tests.e2e.harness import (
+    ARTIFACTS,
+    Browser,
+    E2EEnv,
+    Ext,
+    artifact_dir,
+    launch,
+    make_env,
+    messages,
+)
 
 EN = messages("en")
 SYSTEM_MANIFEST = Path("/etc/chromium/native-messaging-hosts/io.cpabridge.host.json")
@@ -91,13 +100,15 @@ def test_a_host_that_dies_gets_its_own_banner(bare: Ext, tmp_path: Path) -> None
     manifest_dir.mkdir(parents=True, exist_ok=True)
     manifest = manifest_dir / "io.cpabridge.host.json"
     manifest.write_text(
-        json.dumps({
-            "name": "io.cpabridge.host",
-            "description": "test double: exits at once",
-            "path": str(script),
-            "type": "stdio",
-            "allowed_origins": ["chrome-extension://jfnngfphkbinbcdgkkoakjbddhegofmn/"],
-        }),
+        json.dumps(
+            {
+                "name": "io.cpabridge.host",
+                "description": "test double: exits at once",
+                "path": str(script),
+                "type": "stdio",
+                "allowed_origins": ["chrome-extension://jfnngfphkbinbcdgkkoakjbddhegofmn/"],
+            }
+        ),
         encoding="utf-8",
     )
     try:

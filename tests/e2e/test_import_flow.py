@@ -6,8 +6,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.masks import hint
 from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, messages
+from tests.masks import hint
 from tests.standin.plugin import DEFAULT_YAML, STANDIN_SECRET, UPSTREAM_KEY
 
 EN = messages("en")
@@ -18,7 +18,9 @@ def providers(cpa: Any) -> list[dict[str, Any]]:
     return cpa.config().get("openai-compatibility") or []
 
 
-def setup_page(ext: Ext, cpa: Any, relay: Any, site: str = "Relay Import", url: str | None = None) -> tuple[Any, str]:
+def setup_page(
+    ext: Ext, cpa: Any, relay: Any, site: str = "Relay Import", url: str | None = None
+) -> tuple[Any, str]:
     page = ext.open("keys.html")
     configure(ext, page, cpa)
     _, key_id = add_site_with_key(ext, page, site, url or relay.url, UPSTREAM_KEY, "main")
@@ -134,7 +136,10 @@ def test_name_conflict_import_under_a_new_name(ext: Ext, cpa: Any, relay: Any) -
     page.click("#imp-apply")
     expect(page.locator(".toast.toast-success[data-action=created]")).to_contain_text(new_name)
     names = {p["name"]: p["base-url"] for p in providers(cpa)}
-    assert names == {"Conflict Relay": "https://elsewhere.example.com/v1", new_name: relay.url + "/v1"}
+    assert names == {
+        "Conflict Relay": "https://elsewhere.example.com/v1",
+        new_name: relay.url + "/v1",
+    }
 
 
 def test_name_conflict_add_to_the_existing_provider(ext: Ext, cpa: Any, relay: Any) -> None:
@@ -146,17 +151,24 @@ def test_name_conflict_add_to_the_existing_provider(ext: Ext, cpa: Any, relay: A
     conflict = page.locator("#imp-conflict")
     expect(conflict).to_be_visible()
     conflict.get_by_role("button", name=EN["conflict_use_existing"]).click()
-    expect(page.locator(".toast.toast-success[data-action=updated]")).to_contain_text("Conflict Relay")
+    expect(page.locator(".toast.toast-success[data-action=updated]")).to_contain_text(
+        "Conflict Relay"
+    )
     [provider] = providers(cpa)
     assert provider["base-url"] == "https://elsewhere.example.com/v1"
-    assert [e["api-key"] for e in provider["api-key-entries"]] == ["sk-elsewhere-0123456789abcdef", UPSTREAM_KEY]
+    assert [e["api-key"] for e in provider["api-key-entries"]] == [
+        "sk-elsewhere-0123456789abcdef",
+        UPSTREAM_KEY,
+    ]
 
 
 def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
     page = ext.open("keys.html")
     configure(ext, page, cpa)
     _, first = add_site_with_key(ext, page, "Batch One", relay.url, UPSTREAM_KEY)
-    _, second = add_site_with_key(ext, page, "Batch Two", relay.url + "/two", "sk-batch-two-0123456789abcdef")
+    _, second = add_site_with_key(
+        ext, page, "Batch Two", relay.url + "/two", "sk-batch-two-0123456789abcdef"
+    )
     page.reload()
     for key_id in (first, second):
         page.locator(f'.key-row[data-key-id="{key_id}"] .key-select').check()
@@ -173,7 +185,8 @@ def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
     two = dialog.locator(f'.batch-item[data-key-id="{second}"]')
     expect(two.locator(".batch-warnings")).to_contain_text(EN["warning_model_list_404"])
     expect(two.locator(".batch-warnings")).to_contain_text(
-        EN["warning_provider_without_models"].replace("$PROVIDER$", "Batch Two"))
+        EN["warning_provider_without_models"].replace("$PROVIDER$", "Batch Two")
+    )
     expect(dialog.locator(f'.batch-item[data-key-id="{first}"] .batch-warnings')).to_have_count(0)
 
     page.click("#batch-apply")
@@ -191,7 +204,9 @@ def test_a_site_without_a_model_list_is_not_said_to_refuse(ext: Ext, cpa: Any, r
     page.click("#imp-preview-btn")
     warnings = page.locator("#pv-warnings")
     expect(warnings).to_contain_text(EN["warning_model_list_404"])
-    expect(warnings).to_contain_text(EN["warning_provider_without_models"].replace("$PROVIDER$", "No List"))
+    expect(warnings).to_contain_text(
+        EN["warning_provider_without_models"].replace("$PROVIDER$", "No List")
+    )
     assert "refused" not in (dialog.text_content() or "")
 
 
@@ -224,7 +239,9 @@ def test_fan_out_to_all_servers(ext: Ext, cpa: Any, relay: Any, standin: Any) ->
     page = ext.open("keys.html")
     configure(ext, page, cpa)
     second = ext.call(
-        page, "settings.set", {"target": "second", "management_url": standin.url, "management_key": STANDIN_SECRET}
+        page,
+        "settings.set",
+        {"target": "second", "management_url": standin.url, "management_key": STANDIN_SECRET},
     )
     assert second["ok"], second
     _, key_id = add_site_with_key(ext, page, "Fan Relay", relay.url, UPSTREAM_KEY)
@@ -240,7 +257,9 @@ def test_fan_out_to_all_servers(ext: Ext, cpa: Any, relay: Any, standin: Any) ->
     assert [p["name"] for p in standin.config().get("openai-compatibility") or []] == ["Fan Relay"]
 
 
-def test_fan_out_with_one_failing_server_then_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any) -> None:
+def test_fan_out_with_one_failing_server_then_retry_failed(
+    ext: Ext, cpa: Any, relay: Any, standin: Any
+) -> None:
     page = ext.open("keys.html")
     configure(ext, page, cpa)
     configure(ext, page, standin, key="wrong-management-key-0000", target="second")
@@ -277,7 +296,9 @@ def test_fan_out_with_one_failing_server_then_retry_failed(ext: Ext, cpa: Any, r
     assert cpa.requests == []  # the server that had it was left alone
 
 
-def test_fan_out_failing_everywhere_offers_retry(ext: Ext, cpa: Any, relay: Any, standin: Any) -> None:
+def test_fan_out_failing_everywhere_offers_retry(
+    ext: Ext, cpa: Any, relay: Any, standin: Any
+) -> None:
     page = ext.open("keys.html")
     configure(ext, page, cpa, key="wrong-management-key-0000")
     configure(ext, page, standin, key="wrong-management-key-0000", target="second")
@@ -299,7 +320,9 @@ def test_batch_fan_out_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any
     configure(ext, page, cpa)
     configure(ext, page, standin, key="wrong-management-key-0000", target="second")
     _, first = add_site_with_key(ext, page, "Batch One", relay.url, UPSTREAM_KEY)
-    _, second = add_site_with_key(ext, page, "Batch Two", relay.url + "/two", "sk-batch-two-0123456789abcdef")
+    _, second = add_site_with_key(
+        ext, page, "Batch Two", relay.url + "/two", "sk-batch-two-0123456789abcdef"
+    )
     page.reload()
     for key_id in (first, second):
         page.locator(f'.key-row[data-key-id="{key_id}"] .key-select').check()
@@ -316,7 +339,10 @@ def test_batch_fan_out_retry_failed(ext: Ext, cpa: Any, relay: Any, standin: Any
     retried = page.locator(".toast.toast-warning[data-action=created]")  # "Batch Two" has no models
     expect(retried).to_contain_text("Imported 2 of 2 keys")
     expect(retried).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
-    assert sorted(p["name"] for p in standin.config()["openai-compatibility"]) == ["Batch One", "Batch Two"]
+    assert sorted(p["name"] for p in standin.config()["openai-compatibility"]) == [
+        "Batch One",
+        "Batch Two",
+    ]
 
 
 def test_provider_options_are_checked_then_imported(ext: Ext, cpa: Any, relay: Any) -> None:
@@ -338,6 +364,10 @@ def test_provider_options_are_checked_then_imported(ext: Ext, cpa: Any, relay: A
     page.click("#imp-apply")
     expect(page.locator(".toast.toast-success[data-action=created]")).to_be_visible()
     [provider] = providers(cpa)
-    assert (provider["prefix"], provider["priority"], provider["headers"]) == ("team", 4, {"X-Org": "org-secret-value"})
+    assert (provider["prefix"], provider["priority"], provider["headers"]) == (
+        "team",
+        4,
+        {"X-Org": "org-secret-value"},
+    )
     assert provider["api-key-entries"][0]["weight"] == 6
     assert "org-secret-value" not in page.content()

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.masks import hint
 from tests.e2e.harness import Ext, add_site_with_key, messages
+from tests.masks import hint
 
 EN = messages("en")
 API_KEY = "sk-e2e-site-key-0123456789abcdef"
@@ -137,7 +137,9 @@ def test_import_all_api_hub_backup(ext: Ext, tmp_path: Path) -> None:
     # The same backup again adds nothing.
     page.locator(".toast-close").first.click()
     page.set_input_files("#backup-file", str(path))
-    expect(page.locator(".toast.toast-success[data-action=backup]")).to_contain_text("keys skipped: 1")
+    expect(page.locator(".toast.toast-success[data-action=backup]")).to_contain_text(
+        "keys skipped: 1"
+    )
     expect(page.locator(".site-card")).to_have_count(1)
 
 

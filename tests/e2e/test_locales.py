@@ -14,8 +14,16 @@ import pytest
 from playwright.sync_api import expect
 
 from cpa_bridge.errors import ErrorCode
-
-from tests.e2e.harness import ARTIFACTS, Ext, add_site_with_key, configure, make_env, messages, open_browser, register_host
+from tests.e2e.harness import (
+    ARTIFACTS,
+    Ext,
+    add_site_with_key,
+    configure,
+    make_env,
+    messages,
+    open_browser,
+    register_host,
+)
 from tests.e2e.readme_shots import save_readme_shot
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
@@ -31,11 +39,18 @@ COUNTED_JS = """async () => {
     return describeError({ code: 'unauthorized', message: 'HOST ENGLISH', details }).hint;
 }"""
 ALL_CODES = [code.value for code in ErrorCode] + [
-    "host_not_found", "host_forbidden", "host_exited", "request_timeout", "extension_error"]
+    "host_not_found",
+    "host_forbidden",
+    "host_exited",
+    "request_timeout",
+    "extension_error",
+]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_CN", "ja"])
-def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: Any, tmp_path: Any) -> None:
+def test_pages_in_locale(
+    locale: str, pw: Any, cpa: Any, relay: Any, standin: Any, tmp_path: Any
+) -> None:
     text = messages(locale)
     cpa.config_path.write_text(DEFAULT_YAML, encoding="utf-8")
     cpa.restart()
@@ -49,14 +64,26 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
     try:
         page = ext.open("keys.html")
         configure(ext, page, cpa)
-        _, key_id = add_site_with_key(ext, page, "Relay Example", relay.url, UPSTREAM_KEY, "default")
-        add_site_with_key(ext, page, "Backup relay", "https://backup-relay.example.com/api", "sk-backup-0123456789abcdef")
+        _, key_id = add_site_with_key(
+            ext, page, "Relay Example", relay.url, UPSTREAM_KEY, "default"
+        )
+        add_site_with_key(
+            ext,
+            page,
+            "Backup relay",
+            "https://backup-relay.example.com/api",
+            "sk-backup-0123456789abcdef",
+        )
         page.reload()
 
         expect(page.locator("h1")).to_have_text(text["keys_title"])
         expect(page.locator("#add-site")).to_have_text(text["add_site"])
-        expect(page.locator(".cpa-import").first).to_have_attribute("aria-label", text["import_to_cpa"])
-        assert page.evaluate("document.documentElement.lang").replace("-", "_").startswith(locale[:2])
+        expect(page.locator(".cpa-import").first).to_have_attribute(
+            "aria-label", text["import_to_cpa"]
+        )
+        assert (
+            page.evaluate("document.documentElement.lang").replace("-", "_").startswith(locale[:2])
+        )
         page.screenshot(path=str(out / "keys.png"), full_page=True)
         if locale == "en":
             save_readme_shot(page, "keys")
@@ -78,7 +105,9 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         history = ext.open("history.html")
         expect(history.locator("h1")).to_have_text(text["history_title"])
         expect(history.locator("tr.history-entry")).to_have_count(1)
-        expect(history.locator("tr.history-entry .history-operation")).to_have_text(text["history_op_import"])
+        expect(history.locator("tr.history-entry .history-operation")).to_have_text(
+            text["history_op_import"]
+        )
         history.screenshot(path=str(out / "history.png"), full_page=True)
         history.set_viewport_size({"width": 400, "height": 860})
         assert history.evaluate(OVERFLOW) <= 0, "history.html scrolls sideways at 400 px"
@@ -100,18 +129,25 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         options.fill("#mgmt-url", cpa.management_url + "/openai-compatibility")
         options.click("#save-settings")
         expect(options.locator("#settings-warnings li")).to_have_text(
-            text["warning_url_suffix_removed"].replace("$SUFFIX$", "openai-compatibility"))
+            text["warning_url_suffix_removed"].replace("$SUFFIX$", "openai-compatibility")
+        )
         # Every error code has a localised hint, never the host's English message.
         hints = options.evaluate(HINTS_JS, ALL_CODES)
-        for code, hint in zip(ALL_CODES, hints):
-            assert hint["hint"] and hint["hint"] != "HOST ENGLISH" and "$" not in hint["hint"], (code, hint)
+        for code, hint in zip(ALL_CODES, hints, strict=False):
+            assert hint["hint"] and hint["hint"] != "HOST ENGLISH" and "$" not in hint["hint"], (
+                code,
+                hint,
+            )
             assert hint["title"] != text["error_unknown"], code
         # The ban rule is always explained; a count only when the host counted.
         rule = options.evaluate(HINTS_JS, ["unauthorized"])[0]["hint"]
-        assert rule == text["hint_unauthorized"].replace("$FAILURES$", "5").replace("$MINUTES$", "30")
+        assert rule == text["hint_unauthorized"].replace("$FAILURES$", "5").replace(
+            "$MINUTES$", "30"
+        )
         counted = options.evaluate(COUNTED_JS)
         assert counted.startswith(rule) and counted.endswith(
-            text["hint_failures_seen"].replace("$COUNT$", "3").replace("$MINUTES$", "30"))
+            text["hint_failures_seen"].replace("$COUNT$", "3").replace("$MINUTES$", "30")
+        )
         options.click("#test-connection")
         expect(options.locator("#connection-result")).to_be_visible()
         options.screenshot(path=str(out / "options.png"), full_page=True)
@@ -125,22 +161,28 @@ def test_pages_in_locale(locale: str, pw: Any, cpa: Any, relay: Any, standin: An
         options.reload()
         expect(options.locator("#targets .target-row")).to_have_count(2)
         expect(options.locator("#add-target")).to_have_text(text["target_add"])
-        expect(options.locator('.target-row[data-target="default"] .target-default-badge')).to_have_text(
-            text["target_default"]
-        )
+        expect(
+            options.locator('.target-row[data-target="default"] .target-default-badge')
+        ).to_have_text(text["target_default"])
         options.screenshot(path=str(out / "options-targets.png"), full_page=True)
         if locale == "en":
             save_readme_shot(options, "options")
         options.set_viewport_size({"width": 400, "height": 860})
-        assert options.evaluate(OVERFLOW) <= 0, "options.html (two servers) scrolls sideways at 400 px"
+        assert options.evaluate(OVERFLOW) <= 0, (
+            "options.html (two servers) scrolls sideways at 400 px"
+        )
         options.screenshot(path=str(out / "options-targets-400.png"), full_page=True)
 
         # The CLIProxyAPI tab: one server, then all servers compared.
         providers = ext.open("providers.html")
         expect(providers.locator("h1")).to_have_text(text["providers_title"])
-        expect(providers.locator('.app-nav a[aria-current="page"]')).to_have_text(text["nav_providers"])
+        expect(providers.locator('.app-nav a[aria-current="page"]')).to_have_text(
+            text["nav_providers"]
+        )
         expect(providers.locator(".provider-card")).to_have_count(1)
-        expect(providers.locator(".provider-card .provider-show")).to_have_text(text["provider_details"])
+        expect(providers.locator(".provider-card .provider-show")).to_have_text(
+            text["provider_details"]
+        )
         providers.screenshot(path=str(out / "providers.png"), full_page=True)
         if locale == "en":
             save_readme_shot(providers, "providers")

@@ -21,8 +21,12 @@ def test_profile_holds_no_key_after_a_full_flow(ext: Ext, cpa: Any, relay: Any) 
     expect(page.locator(".toast.toast-success[data-action=saved]")).to_be_visible()
 
     keys = ext.open("keys.html")
-    site = ext.call(keys, "sites.save", {"name": "Relay", "url": relay.url, "notes": ""})["result"]["site"]
-    key = ext.call(keys, "keys.save", {"site_id": site["id"], "label": "k", "api_key": UPSTREAM_KEY})["result"]["key"]
+    site = ext.call(keys, "sites.save", {"name": "Relay", "url": relay.url, "notes": ""})["result"][
+        "site"
+    ]
+    key = ext.call(
+        keys, "keys.save", {"site_id": site["id"], "label": "k", "api_key": UPSTREAM_KEY}
+    )["result"]["key"]
     assert ext.call(keys, "keys.reveal", {"id": key["id"]})["result"]["api_key"] == UPSTREAM_KEY
     keys.reload()
     keys.click(f'button.cpa-import[data-key-id="{key["id"]}"]')

@@ -7,8 +7,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
+from tests.masks import hint
 from tests.standin.plugin import STANDIN_SECRET
 
 EN = messages("en")
@@ -37,7 +37,9 @@ def open_options(ext: Ext) -> Any:
     return page
 
 
-def test_test_connection_on_a_new_profile_saves_what_is_typed_then_tests(ext: Ext, cpa: Any) -> None:
+def test_test_connection_on_a_new_profile_saves_what_is_typed_then_tests(
+    ext: Ext, cpa: Any
+) -> None:
     page = open_options(ext)
     expect(page.locator("#test-connection")).to_have_text(EN["test_connection"])
     page.fill("#mgmt-url", cpa.url)  # the server's address alone, as the README says
@@ -71,7 +73,11 @@ def test_a_failed_test_keeps_what_is_typed(ext: Ext, cpa: Any) -> None:
     page.click("#test-connection")
     expect(page.locator('.toast.toast-error[data-code="unauthorized"]')).to_be_visible()
     expect(page.locator("#mgmt-url")).to_have_value(cpa.management_url)
-    expect(page.locator('.toast[data-code="unauthorized"]').get_by_role("button", name=EN["open_options"])).to_have_count(0)
+    expect(
+        page.locator('.toast[data-code="unauthorized"]').get_by_role(
+            "button", name=EN["open_options"]
+        )
+    ).to_have_count(0)
 
 
 def test_an_empty_url_is_refused_and_the_stored_one_kept(ext: Ext, cpa: Any) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
+from tests.masks import hint
 from tests.standin.plugin import STANDIN_SECRET
 
 EN = messages("en")
@@ -135,7 +135,9 @@ def test_request_timeout_then_the_port_still_works(ext: Ext, cpa: Any) -> None:
 
 
 def config_reads(server: Any) -> int:
-    return sum(1 for method, path in server.requests if method == "GET" and path.endswith("/config"))
+    return sum(
+        1 for method, path in server.requests if method == "GET" and path.endswith("/config")
+    )
 
 
 def test_one_server_is_just_the_form(ext: Ext, cpa: Any) -> None:
@@ -164,7 +166,9 @@ def test_add_a_second_server_make_it_default_and_test_it(ext: Ext, cpa: Any, sta
     page.fill("#mgmt-url", standin.url)
     page.fill("#mgmt-key", STANDIN_SECRET)
     page.click("#save-settings")
-    expect(page.locator(".toast.toast-success[data-action=saved]")).to_contain_text("Added server office")
+    expect(page.locator(".toast.toast-success[data-action=saved]")).to_contain_text(
+        "Added server office"
+    )
 
     rows = page.locator("#targets .target-row")
     expect(rows).to_have_count(2)
@@ -181,16 +185,23 @@ def test_add_a_second_server_make_it_default_and_test_it(ext: Ext, cpa: Any, sta
     expect(page.locator("#mgmt-url")).to_have_value(standin.management_url)
 
     office.get_by_role("button", name="Make office the default server").click()
-    expect(page.locator(".toast.toast-success[data-action=default]")).to_contain_text("office is now the default")
+    expect(page.locator(".toast.toast-success[data-action=default]")).to_contain_text(
+        "office is now the default"
+    )
     expect(office.locator(".target-default-badge")).to_be_visible()
     expect(first.locator(".target-default-badge")).to_have_count(0)
     settings = ext.call(page, "settings.get")["result"]
     assert settings["default_target"] == "office"
-    assert [(t["name"], t["default"]) for t in settings["targets"]] == [("default", False), ("office", True)]
+    assert [(t["name"], t["default"]) for t in settings["targets"]] == [
+        ("default", False),
+        ("office", True),
+    ]
 
     cpa.reset_requests()
     office.get_by_role("button", name="Test the connection to office").click()
-    expect(page.locator(".toast.toast-success[data-action=connected]")).to_contain_text("Connected to “office”")
+    expect(page.locator(".toast.toast-success[data-action=connected]")).to_contain_text(
+        "Connected to “office”"
+    )
     expect(page.locator("#connection-result")).to_be_visible()
     expect(page.locator("#connection-target")).to_have_text("office")
     expect(page.locator("#connection-url")).to_have_text(standin.management_url)
@@ -246,7 +257,9 @@ def test_server_name_rules_key_rejected_and_remove(ext: Ext, cpa: Any, standin: 
     expect(lab).to_be_visible()
     lab.get_by_role("button", name="Remove server lab").click()
     page.click("#confirm-ok")
-    expect(page.locator(".toast.toast-success[data-action=removed]")).to_contain_text("Removed server lab")
+    expect(page.locator(".toast.toast-success[data-action=removed]")).to_contain_text(
+        "Removed server lab"
+    )
     expect(page.locator("#targets")).to_be_hidden()  # one server left: the plain form again
     expect(page.locator("#mgmt-url")).to_have_value(cpa.management_url)
     assert [t["name"] for t in ext.call(page, "settings.get")["result"]["targets"]] == ["default"]

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.masks import hint
 from tests.e2e.harness import Ext, configure, messages
+from tests.masks import hint
 from tests.standin.plugin import DEFAULT_YAML, UPSTREAM_KEY
 
 EN = messages("en")
@@ -83,7 +83,9 @@ def test_lists_providers_with_masked_keys(ext: Ext, cpa: Any) -> None:
     expect(page.locator("h1")).to_have_text(EN["providers_title"])
     expect(page.locator('.app-nav a[aria-current="page"]')).to_have_text(EN["nav_providers"])
     expect(page.locator("#target-select")).to_have_value("default")
-    expect(page.locator("#view-status")).to_have_text("Providers on “default”: 3 · 1 without models · server " + cpa.version)
+    expect(page.locator("#view-status")).to_have_text(
+        "Providers on “default”: 3 · 1 without models · server " + cpa.version
+    )
     expect(page.locator('.plist[data-list="openai-compatibility"] .provider-card')).to_have_count(2)
     expect(page.locator('.plist[data-list="claude-api-key"] .provider-card')).to_have_count(1)
     relay = card(page, "Relay Two")
@@ -107,7 +109,9 @@ def test_lists_providers_with_masked_keys(ext: Ext, cpa: Any) -> None:
     expect(dialog).to_be_visible()
     expect(dialog.locator(".details-keys tbody tr")).to_have_count(2)
     expect(dialog.locator(".details-keys tbody tr").first).to_contain_text(hint(RELAY_KEY_1))
-    expect(dialog.locator(".details-keys tbody tr").first).to_contain_text("socks5://127.0.0.1:1080")
+    expect(dialog.locator(".details-keys tbody tr").first).to_contain_text(
+        "socks5://127.0.0.1:1080"
+    )
     expect(dialog.locator(".details-models tbody tr")).to_have_count(2)
     expect(dialog).to_contain_text("X-Custom")
     assert HEADER_SECRET not in page.content()
@@ -159,7 +163,9 @@ def test_remove_key_disable_and_edit_models(ext: Ext, cpa: Any) -> None:
     expect(page.locator(".toast.toast-success[data-action=key-removed]")).to_be_visible()
     expect(relay.locator(".provider-key code")).to_have_text([hint(RELAY_KEY_1)])
     entries = by_name(cpa, "Relay Two")["api-key-entries"]
-    assert entries == [{"api-key": RELAY_KEY_1, "weight": 3, "proxy-url": "socks5://127.0.0.1:1080"}]
+    assert entries == [
+        {"api-key": RELAY_KEY_1, "weight": 3, "proxy-url": "socks5://127.0.0.1:1080"}
+    ]
 
     # Disable, then enable (no confirmation: Undo is there).
     relay.get_by_role("button", name="Disable Relay Two").click()
@@ -208,14 +214,18 @@ def test_a_provider_changed_meanwhile_is_reported(ext: Ext, cpa: Any) -> None:
     use_config(cpa, DEFAULT_YAML)
     relay.get_by_role("button", name="Disable Relay Two").click()
     expect(page.locator('.toast.toast-error[data-code="not_found"]')).to_be_visible()
-    expect(page.locator("#view-status")).to_have_text("“default” has no providers yet.")  # read again
+    expect(page.locator("#view-status")).to_have_text(
+        "“default” has no providers yet."
+    )  # read again
 
 
 def test_not_configured_points_to_settings(ext: Ext) -> None:
     page = ext.open("providers.html")
     expect(page.locator("#setup-hint")).to_be_visible()
     expect(page.locator("#setup-hint")).to_contain_text(EN["providers_not_configured_title"])
-    expect(page.locator("#setup-hint").get_by_role("button", name=EN["open_options"])).to_be_visible()
+    expect(
+        page.locator("#setup-hint").get_by_role("button", name=EN["open_options"])
+    ).to_be_visible()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,7 +252,9 @@ def shared_yaml(*keys: str) -> str:
     )
 
 
-def test_drift_shows_a_missing_key_and_sync_fixes_it(ext: Ext, cpa: Any, standin_factory: Any) -> None:
+def test_drift_shows_a_missing_key_and_sync_fixes_it(
+    ext: Ext, cpa: Any, standin_factory: Any
+) -> None:
     use_config(cpa, shared_yaml(SHARED_KEY_1, SHARED_KEY_2))
     second = standin_factory(initial_yaml=shared_yaml(SHARED_KEY_1))
     page = ext.open("keys.html")
@@ -257,11 +269,17 @@ def test_drift_shows_a_missing_key_and_sync_fixes_it(ext: Ext, cpa: Any, standin
     expect(row.locator('td[data-target="default"]')).to_have_attribute("data-state", "present")
     expect(row.locator('td[data-target="second"]')).to_have_attribute("data-state", "present")
     missing_key = page.locator("tr.drift-key").filter(has_text=hint(SHARED_KEY_2))
-    expect(missing_key.locator('td[data-target="default"]')).to_have_attribute("data-state", "present")
-    expect(missing_key.locator('td[data-target="second"]')).to_have_attribute("data-state", "missing")
+    expect(missing_key.locator('td[data-target="default"]')).to_have_attribute(
+        "data-state", "present"
+    )
+    expect(missing_key.locator('td[data-target="second"]')).to_have_attribute(
+        "data-state", "missing"
+    )
     expect(missing_key.locator('td[data-target="second"]')).to_have_text(EN["drift_missing"])
     present_key = page.locator("tr.drift-key").filter(has_text=hint(SHARED_KEY_1))
-    expect(present_key.locator('td[data-target="second"]')).to_have_attribute("data-state", "present")
+    expect(present_key.locator('td[data-target="second"]')).to_have_attribute(
+        "data-state", "present"
+    )
     assert page.url.endswith("providers.html#all")
 
     row.get_by_role("button", name="Sync Shared to other servers").click()
@@ -281,21 +299,31 @@ def test_drift_shows_a_missing_key_and_sync_fixes_it(ext: Ext, cpa: Any, standin
     expect(toast).to_contain_text("Synced to 1 of 1 servers")
     expect(toast).to_contain_text("keys added: 1")
     expect(dialog).to_be_hidden()
-    assert [e["api-key"] for e in by_name(second, "Shared")["api-key-entries"]] == [SHARED_KEY_1, SHARED_KEY_2]
-    assert [e["api-key"] for e in by_name(cpa, "Shared")["api-key-entries"]] == [SHARED_KEY_1, SHARED_KEY_2]
+    assert [e["api-key"] for e in by_name(second, "Shared")["api-key-entries"]] == [
+        SHARED_KEY_1,
+        SHARED_KEY_2,
+    ]
+    assert [e["api-key"] for e in by_name(cpa, "Shared")["api-key-entries"]] == [
+        SHARED_KEY_1,
+        SHARED_KEY_2,
+    ]
     expect(page.locator("#view-status")).to_have_text(EN["drift_all_in_sync"])
     expect(page.locator("tr.drift-provider")).to_have_count(0)
 
     # "Same everywhere" rows can be shown too.
     page.locator("#drift-show-all").check()
     expect(row.locator(".badge")).to_have_text(EN["drift_in_sync"])
-    expect(missing_key.locator('td[data-target="second"]')).to_have_attribute("data-state", "present")
+    expect(missing_key.locator('td[data-target="second"]')).to_have_attribute(
+        "data-state", "present"
+    )
 
     # Undo takes the key off the second server again.
     toast.get_by_role("button", name=EN["undo"]).click()
     expect(page.locator(".toast.toast-success[data-action=undone]")).to_be_visible()
     assert [e["api-key"] for e in by_name(second, "Shared")["api-key-entries"]] == [SHARED_KEY_1]
-    expect(missing_key.locator('td[data-target="second"]')).to_have_attribute("data-state", "missing")
+    expect(missing_key.locator('td[data-target="second"]')).to_have_attribute(
+        "data-state", "missing"
+    )
 
 
 def test_sync_all_creates_missing_providers_and_reports_a_failing_server(
@@ -311,9 +339,9 @@ def test_sync_all_creates_missing_providers_and_reports_a_failing_server(
     page = open_providers(ext, cpa, hash_="#all")
     expect(page.locator("#target-select")).to_have_value("*all*")
     expect(page.locator("#drift-summary")).to_contain_text("Servers compared: 3 ·")
-    expect(page.locator('tr.drift-provider[data-name="Relay Two"] td[data-target="third"]')).to_have_attribute(
-        "data-state", "missing"
-    )
+    expect(
+        page.locator('tr.drift-provider[data-name="Relay Two"] td[data-target="third"]')
+    ).to_have_attribute("data-state", "missing")
 
     third.stop()  # unreachable from now on
     page.click("#sync-all")
@@ -327,8 +355,12 @@ def test_sync_all_creates_missing_providers_and_reports_a_failing_server(
     expect(toast).to_contain_text(f"third failed: {EN['error_unreachable']}")
     expect(toast.get_by_role("button", name=EN["retry_failed"])).to_be_visible()
     # The dialog stays open with the result per server.
-    expect(dialog.locator('.sync-result[data-target="second"]')).to_have_attribute("data-status", "ok")
-    expect(dialog.locator('.sync-result[data-target="third"]')).to_have_attribute("data-status", "failed")
+    expect(dialog.locator('.sync-result[data-target="second"]')).to_have_attribute(
+        "data-status", "ok"
+    )
+    expect(dialog.locator('.sync-result[data-target="third"]')).to_have_attribute(
+        "data-status", "failed"
+    )
     assert sorted(p["name"] for p in openai(second)) == ["Keep Me", "Relay Two"]
     assert [e["api-key"] for e in second.config()["claude-api-key"]] == [CLAUDE_KEY]
 
@@ -339,7 +371,9 @@ def test_reachable_from_the_nav_and_usable_with_the_keyboard(ext: Ext, cpa: Any)
     configure(ext, keys, cpa)
     keys.get_by_role("link", name=EN["nav_providers"]).click()
     # The page then records the server it shows in the fragment (#target=default): either is right.
-    expect(keys).to_have_url(re.compile(re.escape(ext.browser.url("providers.html")) + r"(#target=default)?$"))
+    expect(keys).to_have_url(
+        re.compile(re.escape(ext.browser.url("providers.html")) + r"(#target=default)?$")
+    )
     page = keys
     expect(page.locator("#main")).to_have_attribute("data-state", "ready")
     delete = card(page, "Keep Me").get_by_role("button", name="Delete Keep Me")
@@ -357,15 +391,25 @@ def test_reachable_from_the_nav_and_usable_with_the_keyboard(ext: Ext, cpa: Any)
     assert [p["name"] for p in openai(cpa)] == ["Keep Me", "Relay Two"]
 
 
-def test_models_dialog_suggests_the_sites_models_and_focuses_the_alias(ext: Ext, cpa: Any, relay: Any) -> None:
-    use_config(cpa, DEFAULT_YAML.replace("openai-compatibility: []", f"""openai-compatibility:
+def test_models_dialog_suggests_the_sites_models_and_focuses_the_alias(
+    ext: Ext, cpa: Any, relay: Any
+) -> None:
+    use_config(
+        cpa,
+        DEFAULT_YAML.replace(
+            "openai-compatibility: []",
+            f"""openai-compatibility:
   - name: Live Relay
     base-url: {relay.url}/v1
     api-key-entries:
       - api-key: {UPSTREAM_KEY}
-"""))
+""",
+        ),
+    )
     page = open_providers(ext, cpa)
-    card(page, "Live Relay").get_by_role("button", name="Edit the model mappings of Live Relay").click()
+    card(page, "Live Relay").get_by_role(
+        "button", name="Edit the model mappings of Live Relay"
+    ).click()
     dialog = page.locator("#models-dialog")
     chip = dialog.locator('#models-suggestions .chip[data-model="gpt-4o-mini"]')
     expect(chip).to_be_visible()  # the host asked the site with the provider's own key
@@ -388,11 +432,17 @@ def test_models_dialog_suggests_the_sites_models_and_focuses_the_alias(ext: Ext,
 
 
 def test_providers_without_models_are_flagged(ext: Ext, cpa: Any) -> None:
-    use_config(cpa, MANAGED_YAML)  # "Keep Me" has no models; "Relay Two" has two; the Claude key serves its defaults
+    use_config(
+        cpa, MANAGED_YAML
+    )  # "Keep Me" has no models; "Relay Two" has two; the Claude key serves its defaults
     page = open_providers(ext, cpa)
     keep = card(page, "Keep Me")
     expect(keep.locator(".provider-no-models-badge")).to_have_text(EN["provider_serves_nothing"])
     expect(keep.locator(".provider-models-line")).to_have_text(EN["provider_serves_nothing_text"])
     expect(card(page, "Relay Two").locator(".provider-no-models-badge")).to_have_count(0)
-    expect(page.locator('.plist[data-list="claude-api-key"] .provider-no-models-badge')).to_have_count(0)
-    expect(page.locator("#view-status")).to_contain_text(EN["providers_serving_nothing"].replace("$COUNT$", "1"))
+    expect(
+        page.locator('.plist[data-list="claude-api-key"] .provider-no-models-badge')
+    ).to_have_count(0)
+    expect(page.locator("#view-status")).to_contain_text(
+        EN["providers_serving_nothing"].replace("$COUNT$", "1")
+    )

@@ -30,8 +30,12 @@ def insecure_save(page: Any) -> Any:
 
 
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
-    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 def test_toasts_stay_clear_of_the_navigation(ext: Ext) -> None:
@@ -40,7 +44,9 @@ def test_toasts_stay_clear_of_the_navigation(ext: Ext) -> None:
         expect(page.locator("#mgmt-url")).to_be_enabled()
         toast = insecure_save(page)
         nav = page.locator(".app-header").bounding_box()
-        assert nav and not overlaps(toast.bounding_box(), nav), f"the toast covers the header at {width} px"
+        assert nav and not overlaps(toast.bounding_box(), nav), (
+            f"the toast covers the header at {width} px"
+        )
         page.get_by_role("link", name=EN["nav_keys"]).click()  # still clickable
         expect(page).to_have_url(ext.browser.url("keys.html"))
 
@@ -66,7 +72,9 @@ def test_error_toasts_dismiss_themselves_but_not_while_hovered(ext: Ext) -> None
     expect(toast).to_have_count(0)
 
 
-def test_a_repeated_error_replaces_the_open_one_and_success_clears_errors(ext: Ext, cpa: Any) -> None:
+def test_a_repeated_error_replaces_the_open_one_and_success_clears_errors(
+    ext: Ext, cpa: Any
+) -> None:
     page = ext.open("options.html")
     expect(page.locator("#mgmt-url")).to_be_enabled()
     insecure_save(page)

@@ -68,11 +68,21 @@ def test_settings_round_trip_never_returns_the_key(host, isolated_home):
     [
         ("http://127.0.0.1:8317", "http://127.0.0.1:8317/v0/management", None),
         ("http://127.0.0.1:8317/v0/management/", "http://127.0.0.1:8317/v0/management", None),
-        ("http://127.0.0.1:8317/v0/management/openai-compatibility", "http://127.0.0.1:8317/v0/management",
-         "/openai-compatibility"),
-        ("http://localhost:8317/management.html", "http://localhost:8317/v0/management", "/management.html"),
-        ("https://cpa.example.invalid/v0/management/claude-api-key/", "https://cpa.example.invalid/v0/management",
-         "/claude-api-key"),
+        (
+            "http://127.0.0.1:8317/v0/management/openai-compatibility",
+            "http://127.0.0.1:8317/v0/management",
+            "/openai-compatibility",
+        ),
+        (
+            "http://localhost:8317/management.html",
+            "http://localhost:8317/v0/management",
+            "/management.html",
+        ),
+        (
+            "https://cpa.example.invalid/v0/management/claude-api-key/",
+            "https://cpa.example.invalid/v0/management",
+            "/claude-api-key",
+        ),
     ],
 )
 def test_management_url_is_normalised_with_a_warning(host, pasted, normalised, warning):
@@ -107,11 +117,15 @@ def test_bad_management_urls_are_refused(host, url, code):
 @pytest.mark.parametrize("blank", ["", "   "])
 def test_an_empty_url_never_replaces_a_stored_one(host, blank):
     stored = _set(host, management_url="http://127.0.0.1:8317")["management_url"]
-    reply = host.call("settings.set", {"management_url": blank, "management_key": "another-key-0123456"})
+    reply = host.call(
+        "settings.set", {"management_url": blank, "management_key": "another-key-0123456"}
+    )
     assert reply["error"]["code"] == "invalid_url"
     assert reply["error"]["details"]["field"] == "params.management_url"
     after = host.call("settings.get")["result"]
-    assert after["management_url"] == stored and after["has_key"] is False  # nothing of the change was kept
+    assert (
+        after["management_url"] == stored and after["has_key"] is False
+    )  # nothing of the change was kept
 
 
 def test_insecure_http_is_allowed_when_the_user_says_so(host):
@@ -125,12 +139,14 @@ def test_connection_test_not_configured(host):
 
 
 def test_connection_test_ok_reports_version_and_counts(host, cpa_factory):
-    server = cpa_factory(initial_yaml=(
-        "openai-compatibility:\n"
-        "  - name: a\n    base-url: https://a.example.invalid/v1\n    api-key-entries: [{api-key: sk-a}]\n"
-        "  - name: b\n    base-url: https://b.example.invalid/v1\n"
-        "claude-api-key:\n  - api-key: sk-c\n"
-    ))
+    server = cpa_factory(
+        initial_yaml=(
+            "openai-compatibility:\n"
+            "  - name: a\n    base-url: https://a.example.invalid/v1\n    api-key-entries: [{api-key: sk-a}]\n"
+            "  - name: b\n    base-url: https://b.example.invalid/v1\n"
+            "claude-api-key:\n  - api-key: sk-c\n"
+        )
+    )
     _set(host, management_url=server.url, management_key=MGMT_KEY)
     result = host.call("connection.test")["result"]
     assert result["server_version"] == getattr(server, "announced_version", "v7.2.140")
@@ -171,7 +187,9 @@ def test_unauthorized_says_which_and_then_stops_trying(host, cpa, key, reason):
     assert host.call("connection.test")["ok"]
 
 
-def reverse_proxy(target_url: str, *, drop_authorization: bool = False, forwarded_for: str | None = None):
+def reverse_proxy(
+    target_url: str, *, drop_authorization: bool = False, forwarded_for: str | None = None
+):
     """A reverse proxy on 127.0.0.1 in front of ``target_url``, as users put nginx before CLIProxyAPI."""
     import httpx
 
@@ -182,7 +200,11 @@ def reverse_proxy(target_url: str, *, drop_authorization: bool = False, forwarde
             if forwarded_for:
                 headers["X-Forwarded-For"] = forwarded_for
             upstream = httpx.get(target_url + self.path, headers=headers)
-            kept = {n: upstream.headers[n] for n in ("Content-Type", "X-CPA-VERSION") if n in upstream.headers}
+            kept = {
+                n: upstream.headers[n]
+                for n in ("Content-Type", "X-CPA-VERSION")
+                if n in upstream.headers
+            }
             self.reply(upstream.status_code, upstream.content, kept)
 
     yield from serve(Handler)
@@ -260,7 +282,9 @@ def test_slow_server_past_the_timeout(host_factory, standin):
 def html_server():
     class Handler(QuietHandler):
         def do_GET(self):
-            self.reply(200, b"<html><body>Please log in</body></html>", {"Content-Type": "text/html"})
+            self.reply(
+                200, b"<html><body>Please log in</body></html>", {"Content-Type": "text/html"}
+            )
 
     yield from serve(Handler)
 
@@ -277,10 +301,16 @@ def test_models_list_from_the_upstream(host, upstream):
     assert reply["result"]["source"].endswith("/v1/models")
 
 
-def test_models_list_for_a_provider_in_cliproxyapi_uses_its_key_without_showing_it(host, standin_factory, upstream):
+def test_models_list_for_a_provider_in_cliproxyapi_uses_its_key_without_showing_it(
+    host, standin_factory, upstream
+):
     from tests.standin.plugin import DEFAULT_YAML
 
-    cpa = standin_factory(secret=MGMT_KEY, initial_yaml=DEFAULT_YAML.replace("openai-compatibility: []", f"""\
+    cpa = standin_factory(
+        secret=MGMT_KEY,
+        initial_yaml=DEFAULT_YAML.replace(
+            "openai-compatibility: []",
+            f"""\
 openai-compatibility:
   - name: Live
     base-url: {upstream.url}/v1
@@ -288,9 +318,13 @@ openai-compatibility:
       - api-key: {UPSTREAM_KEY}
   - name: Keyless
     base-url: {upstream.url}/v1
-"""))
+""",
+        ),
+    )
     _set(host, management_url=cpa.url, management_key=MGMT_KEY)
-    listing = host.call("providers.list", {"list": "openai-compatibility"})["result"]["lists"]["openai-compatibility"]
+    listing = host.call("providers.list", {"list": "openai-compatibility"})["result"]["lists"][
+        "openai-compatibility"
+    ]
     ids = {p["name"]: p["entry_id"] for p in listing}
     reply = host.call("models.list", {"entry_id": ids["Live"]})
     assert reply["ok"], reply
@@ -298,7 +332,10 @@ openai-compatibility:
     assert UPSTREAM_KEY not in str(reply)
     assert host.call("models.list", {"entry_id": "000000000000"})["error"]["code"] == "not_found"
     keyless = host.call("models.list", {"entry_id": ids["Keyless"]})
-    assert keyless["error"]["code"] == "invalid_request" and keyless["error"]["details"]["field"] == "params.entry_id"
+    assert (
+        keyless["error"]["code"] == "invalid_request"
+        and keyless["error"]["details"]["field"] == "params.entry_id"
+    )
 
 
 def test_models_list_falls_back_to_models_for_versioned_bases(host, upstream_factory):
@@ -308,7 +345,9 @@ def test_models_list_falls_back_to_models_for_versioned_bases(host, upstream_fac
 
 
 def test_models_list_wrong_key_is_upstream_error_without_the_key(host, upstream):
-    reply = host.call("models.list", {"base_url": upstream.url, "api_key": "sk-wrong-key-abcdef123456"})
+    reply = host.call(
+        "models.list", {"base_url": upstream.url, "api_key": "sk-wrong-key-abcdef123456"}
+    )
     assert reply["error"]["code"] == "upstream_error"
     assert reply["error"]["details"]["status"] == 401
     assert "sk-wrong-key-abcdef123456" not in str(reply)
@@ -321,8 +360,26 @@ def self_signed_https(tmp_path):
     import subprocess
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     class Handler(QuietHandler):
         def do_GET(self):

@@ -8,7 +8,13 @@ import struct
 import nativemessaging
 import pytest
 
-from cpa_bridge.wire.framing import MAX_REPLY_BYTES, FrameError, FrameTooLarge, encode_frame, read_frame
+from cpa_bridge.wire.framing import (
+    MAX_REPLY_BYTES,
+    FrameError,
+    FrameTooLarge,
+    encode_frame,
+    read_frame,
+)
 
 
 class Trickle(io.RawIOBase):

@@ -69,7 +69,10 @@ def test_a_large_request_under_the_cap_is_read(host):
 
 def test_a_2_mib_reply_becomes_too_large(host):
     for i in range(2):
-        r = host.call("sites.save", {"name": f"site{i}", "url": f"https://s{i}.example.invalid", "notes": "n" * 2000})
+        r = host.call(
+            "sites.save",
+            {"name": f"site{i}", "url": f"https://s{i}.example.invalid", "notes": "n" * 2000},
+        )
         assert r["ok"], r
     big = host.call("keys.list")
     assert big["ok"]
@@ -78,8 +81,10 @@ def test_a_2_mib_reply_becomes_too_large(host):
     from cpa_bridge.store import keystore
 
     inventory = keystore.load()
-    inventory.sites.extend(keystore.Site(name=f"site{i}", url=f"https://s{i}.example.invalid", notes="n" * 2000)
-                           for i in range(2, 1050))
+    inventory.sites.extend(
+        keystore.Site(name=f"site{i}", url=f"https://s{i}.example.invalid", notes="n" * 2000)
+        for i in range(2, 1050)
+    )
     keystore.save(inventory)
     reply = host.call("keys.list")
     assert reply["ok"] is False and reply["error"]["code"] == "too_large"
@@ -94,13 +99,24 @@ def test_a_2_mib_reply_becomes_too_large(host):
         pytest.param({"v": 1, "id": "a", "type": "nope"}, "type", id="unknown-type"),
         pytest.param({"v": 1, "id": "a"}, "type", id="missing-type"),
         pytest.param({"v": 2, "id": "a", "type": "ping"}, "v", id="wrong-version"),
-        pytest.param({"v": 1, "id": "a", "type": "ping", "params": []}, "params", id="params-not-object"),
-        pytest.param({"v": 1, "id": "a", "type": "settings.set", "params": {"management_url": 5}},
-                     "params.management_url", id="wrong-field-type"),
-        pytest.param({"v": 1, "id": "a", "type": "settings.set", "params": {"bogus": 1}}, "params.bogus",
-                     id="unknown-field"),
-        pytest.param({"v": 1, "id": "a", "type": "models.list", "params": {"api_key": "k"}}, "params.base_url",
-                     id="missing-field"),
+        pytest.param(
+            {"v": 1, "id": "a", "type": "ping", "params": []}, "params", id="params-not-object"
+        ),
+        pytest.param(
+            {"v": 1, "id": "a", "type": "settings.set", "params": {"management_url": 5}},
+            "params.management_url",
+            id="wrong-field-type",
+        ),
+        pytest.param(
+            {"v": 1, "id": "a", "type": "settings.set", "params": {"bogus": 1}},
+            "params.bogus",
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"v": 1, "id": "a", "type": "models.list", "params": {"api_key": "k"}},
+            "params.base_url",
+            id="missing-field",
+        ),
     ],
 )
 def test_invalid_requests_name_the_field(host, message, field):
@@ -116,8 +132,13 @@ def test_invalid_requests_name_the_field(host, message, field):
     [
         pytest.param((EXTENSION_ORIGIN,), id="chromium"),
         pytest.param((EXTENSION_ORIGIN, "--parent-window=0"), id="windows"),
-        pytest.param(("/home/u/.mozilla/native-messaging-hosts/io.cpabridge.host.json", "cpa-bridge@cpabridge.io"),
-                     id="firefox"),
+        pytest.param(
+            (
+                "/home/u/.mozilla/native-messaging-hosts/io.cpabridge.host.json",
+                "cpa-bridge@cpabridge.io",
+            ),
+            id="firefox",
+        ),
         pytest.param((), id="no-args"),
     ],
 )
@@ -132,8 +153,12 @@ def test_argv_is_parsed_leniently(host_factory, argv):
 @pytest.mark.parametrize(
     "argv",
     [
-        pytest.param(("chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/",), id="other-chromium-extension"),
-        pytest.param(("/x/io.cpabridge.host.json", "evil@example.invalid"), id="other-firefox-addon"),
+        pytest.param(
+            ("chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/",), id="other-chromium-extension"
+        ),
+        pytest.param(
+            ("/x/io.cpabridge.host.json", "evil@example.invalid"), id="other-firefox-addon"
+        ),
     ],
 )
 def test_other_callers_are_refused(host_factory, argv):

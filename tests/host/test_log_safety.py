@@ -15,7 +15,7 @@ def raw_frame(body: str) -> bytes:
 
 def test_cr_lf_and_lone_surrogates_cannot_forge_log_lines(host):
     forged = "x\\r\\n2026-01-01 00:00:00,000 1 INFO ok type=forged id=1"
-    host.send_raw(raw_frame('{"v":1,"id":"a\\nb","type":"%s"}' % forged))
+    host.send_raw(raw_frame(f'{{"v":1,"id":"a\\nb","type":"{forged}"}}'))
     assert host.read_reply()["error"]["code"] == "invalid_request"
     host.send_raw(raw_frame('{"v":1,"id":"s\\ud800","type":"lone\\udc00surrogate"}'))
     assert host.read_reply()["error"]["code"] == "invalid_request"

@@ -96,7 +96,9 @@ def go_available() -> bool:
 
 def _go(args: list[str], cwd: Path | None = None) -> str:
     env = dict(_REAL_ENV, CGO_ENABLED="0")
-    result = subprocess.run(["go", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["go", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
         raise BuildError(f"go {' '.join(args[:2])} failed ({result.returncode}):\n{tail}")
@@ -118,17 +120,35 @@ def build(spec: ServerSpec, cache: Path | None = None) -> Path:
         source = Path(info["Dir"])
         ldflags = ["-s", "-w"]
         if spec.build == "release":
-            ldflags += [f"-X main.Version={spec.version}", f"-X main.Commit={info.get('Origin', {}).get('Hash', 'none')[:12]}"]
+            ldflags += [
+                f"-X main.Version={spec.version}",
+                f"-X main.Commit={info.get('Origin', {}).get('Hash', 'none')[:12]}",
+            ]
         partial = target.with_suffix(".partial")
-        _go(["build", "-trimpath", "-buildvcs=false", "-ldflags", " ".join(ldflags), "-o", str(partial), "./cmd/server"],
-            cwd=source)
+        _go(
+            [
+                "build",
+                "-trimpath",
+                "-buildvcs=false",
+                "-ldflags",
+                " ".join(ldflags),
+                "-o",
+                str(partial),
+                "./cmd/server",
+            ],
+            cwd=source,
+        )
         partial.replace(target)
     return target
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.real.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true", help="print the cached binaries, build nothing")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.real.build", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="print the cached binaries, build nothing"
+    )
     args = parser.parse_args(argv)
     failed = 0
     for spec in pinned():

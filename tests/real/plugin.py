@@ -49,8 +49,10 @@ def _in_ci() -> bool:
 def pytest_report_header(config: pytest.Config) -> str:
     if go_available():
         return "real CLIProxyAPI servers: " + ", ".join(spec.id for spec in SPECS)
-    return ("!!! real CLIProxyAPI servers: Go is not installed, the real-server tests are SKIPPED "
-            "(install Go, or run under CI=true to make this an error) !!!")
+    return (
+        "!!! real CLIProxyAPI servers: Go is not installed, the real-server tests are SKIPPED "
+        "(install Go, or run under CI=true to make this an error) !!!"
+    )
 
 
 def real_binary(spec: ServerSpec) -> Path:
@@ -79,7 +81,9 @@ def without_dropped(server: Any, config: dict[str, Any]) -> dict[str, Any]:
             return {k: strip(v) for k, v in value.items() if k not in drops}
         return value
 
-    return {name: strip(value) if name in PROVIDER_LISTS else value for name, value in config.items()}
+    return {
+        name: strip(value) if name in PROVIDER_LISTS else value for name, value in config.items()
+    }
 
 
 def kept_lists(server: Any) -> dict[str, Any]:
@@ -107,20 +111,35 @@ def cpa_factory(cpa_kind: str, standin_factory: Any, tmp_path: Path) -> Iterator
     spec = next((s for s in SPECS if s.id == cpa_kind), None)
     binary = real_binary(spec) if spec is not None else None
 
-    def make(*, initial_yaml: str = DEFAULT_YAML, secret: str | None = STANDIN_SECRET,
-             allow_remote: bool = False, env_password: str | None = None) -> Any:
+    def make(
+        *,
+        initial_yaml: str = DEFAULT_YAML,
+        secret: str | None = STANDIN_SECRET,
+        allow_remote: bool = False,
+        env_password: str | None = None,
+    ) -> Any:
         if spec is None:
-            server = standin_factory(initial_yaml=initial_yaml, secret=secret, allow_remote=allow_remote,
-                                     env_password=env_password)
+            server = standin_factory(
+                initial_yaml=initial_yaml,
+                secret=secret,
+                allow_remote=allow_remote,
+                env_password=env_password,
+            )
             server.kind = "standin"
             server.drops = frozenset()
             return server
         folder = tmp_path / f"real-{spec.id}-{next(counter)}"
         folder.mkdir(parents=True)
         assert binary is not None
-        real = RealCLIProxyAPI(binary, folder / "config.yaml", initial_yaml=initial_yaml, secret=secret,
-                               allow_remote=allow_remote, env_password=env_password,
-                               version=spec.announced_version)
+        real = RealCLIProxyAPI(
+            binary,
+            folder / "config.yaml",
+            initial_yaml=initial_yaml,
+            secret=secret,
+            allow_remote=allow_remote,
+            env_password=env_password,
+            version=spec.announced_version,
+        )
         started.append(real)
         real.start()
         real.kind = spec.id  # type: ignore[attr-defined]

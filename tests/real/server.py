@@ -36,8 +36,18 @@ from tests.standin.serving import BackgroundServer
 
 MANAGEMENT_PREFIX = "/v0/management"
 START_TIMEOUT = 30.0
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                        "proxy-connection", "content-length"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+        "content-length",
+    }
+)
 
 
 def free_port() -> int:
@@ -46,8 +56,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def minimal_config(initial_yaml: str, *, port: int, auth_dir: Path, secret: str | None,
-                   allow_remote: bool = False) -> str:
+def minimal_config(
+    initial_yaml: str, *, port: int, auth_dir: Path, secret: str | None, allow_remote: bool = False
+) -> str:
     """``initial_yaml`` with the settings a test server needs put in front of it.
 
     Keys the test's YAML sets itself win (it is appended after ours, and YAML's last key wins in
@@ -62,18 +73,34 @@ def minimal_config(initial_yaml: str, *, port: int, auth_dir: Path, secret: str 
     if not any(line.startswith("api-keys:") for line in initial_yaml.splitlines()):
         head.append('api-keys: ["test-client-key-not-a-template"]')
     if "remote-management:" not in initial_yaml:
-        head += ["remote-management:", f"  allow-remote: {'true' if allow_remote else 'false'}",
-                 f'  secret-key: "{secret or ""}"', "  disable-control-panel: true"]
-    body = "\n".join(line for line in initial_yaml.splitlines()
-                     if not line.startswith(("host:", "port:", "auth-dir:")))
+        head += [
+            "remote-management:",
+            f"  allow-remote: {'true' if allow_remote else 'false'}",
+            f'  secret-key: "{secret or ""}"',
+            "  disable-control-panel: true",
+        ]
+    body = "\n".join(
+        line
+        for line in initial_yaml.splitlines()
+        if not line.startswith(("host:", "port:", "auth-dir:"))
+    )
     return "\n".join(head) + "\n" + body.rstrip("\n") + "\n"
 
 
 class RealCLIProxyAPI:
     """One real server process plus its request recorder."""
 
-    def __init__(self, binary: Path, config_path: Path, *, initial_yaml: str, secret: str | None,
-                 allow_remote: bool = False, env_password: str | None = None, version: str = "") -> None:
+    def __init__(
+        self,
+        binary: Path,
+        config_path: Path,
+        *,
+        initial_yaml: str,
+        secret: str | None,
+        allow_remote: bool = False,
+        env_password: str | None = None,
+        version: str = "",
+    ) -> None:
         self.binary = Path(binary)
         self.config_path = Path(config_path)
         self.announced_version = version
@@ -90,15 +117,22 @@ class RealCLIProxyAPI:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> "RealCLIProxyAPI":
+    def start(self) -> RealCLIProxyAPI:
         last_error = ""
         for _attempt in range(5):  # a free port can be taken by another process before we bind it
             self.port = free_port()
             auth_dir = self.config_path.parent / "auths"
             auth_dir.mkdir(parents=True, exist_ok=True)
-            self.config_path.write_text(minimal_config(self._initial_yaml, port=self.port, auth_dir=auth_dir,
-                                                       secret=self._secret, allow_remote=self._allow_remote),
-                                        encoding="utf-8")
+            self.config_path.write_text(
+                minimal_config(
+                    self._initial_yaml,
+                    port=self.port,
+                    auth_dir=auth_dir,
+                    secret=self._secret,
+                    allow_remote=self._allow_remote,
+                ),
+                encoding="utf-8",
+            )
             self._spawn()
             if self._wait_ready():
                 self.recorder.start()
@@ -113,9 +147,14 @@ class RealCLIProxyAPI:
         if self._env_password:
             env["MANAGEMENT_PASSWORD"] = self._env_password
         with self._log_path.open("ab") as log:
-            self._process = subprocess.Popen([str(self.binary), "-config", str(self.config_path)],
-                                             cwd=self.config_path.parent, env=env, stdout=log,
-                                             stderr=subprocess.STDOUT, start_new_session=True)
+            self._process = subprocess.Popen(
+                [str(self.binary), "-config", str(self.config_path)],
+                cwd=self.config_path.parent,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + START_TIMEOUT

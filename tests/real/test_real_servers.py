@@ -12,8 +12,8 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import MGMT_KEY
 from cpa_bridge.core.lists import PROVIDER_LISTS
+from tests.conftest import MGMT_KEY
 from tests.real.plugin import SPECS, kept_lists
 
 OPENAI = "openai-compatibility"
@@ -69,12 +69,19 @@ def _configure(host, server) -> None:
 def _put_unchanged(server, list_name: str) -> None:
     """Make the server save its file once in its own way (its canonical form), changing nothing."""
     headers = {"Authorization": f"Bearer {MGMT_KEY}"}
-    items = httpx.get(f"{server.direct_url}/v0/management/{list_name}", headers=headers).json()[list_name]
+    items = httpx.get(f"{server.direct_url}/v0/management/{list_name}", headers=headers).json()[
+        list_name
+    ]
     for item in items:
         item.pop("auth-index", None)
         for entry in item.get("api-key-entries") or []:
             entry.pop("auth-index", None)
-    assert httpx.put(f"{server.direct_url}/v0/management/{list_name}", headers=headers, json=items).status_code == 200
+    assert (
+        httpx.put(
+            f"{server.direct_url}/v0/management/{list_name}", headers=headers, json=items
+        ).status_code
+        == 200
+    )
 
 
 def _wait_reloaded(server, list_name: str) -> None:
@@ -82,25 +89,37 @@ def _wait_reloaded(server, list_name: str) -> None:
     headers = {"Authorization": f"Bearer {MGMT_KEY}"}
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        items = httpx.get(f"{server.direct_url}/v0/management/{list_name}", headers=headers).json()[list_name]
-        if all("auth-index" in item or any("auth-index" in e for e in item.get("api-key-entries") or [])
-               for item in items if not item.get("disabled")):
+        items = httpx.get(f"{server.direct_url}/v0/management/{list_name}", headers=headers).json()[
+            list_name
+        ]
+        if all(
+            "auth-index" in item
+            or any("auth-index" in e for e in item.get("api-key-entries") or [])
+            for item in items
+            if not item.get("disabled")
+        ):
             return
         time.sleep(0.05)
     raise AssertionError(f"{list_name} was not reloaded within 10 s")
 
 
-def test_hand_written_config_keeps_comments_and_other_sections_after_import_and_undo(host, cpa_factory):
+def test_hand_written_config_keeps_comments_and_other_sections_after_import_and_undo(
+    host, cpa_factory
+):
     server = cpa_factory(initial_yaml=HAND_WRITTEN)
     _configure(host, server)
     _put_unchanged(server, "gemini-api-key")  # the server's own first save (it adds its defaults)
     baseline = server.yaml_text()
     comments = [line.split("#", 1)[1].strip() for line in HAND_WRITTEN.splitlines() if "#" in line]
     kept = [line.split("#", 1)[1].strip() for line in baseline.splitlines() if "#" in line]
-    assert set(comments) <= set(kept), "the server itself keeps every comment (it re-spaces inline ones)"
+    assert set(comments) <= set(kept), (
+        "the server itself keeps every comment (it re-spaces inline ones)"
+    )
 
-    result = host.call("import", {"site_name": "Relay", "site_url": "https://relay.example.invalid",
-                                  "api_key": NEW_KEY})["result"]
+    result = host.call(
+        "import",
+        {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": NEW_KEY},
+    )["result"]
     assert result["action"] == "updated" and result["outcome"] == "succeeded", result
     imported = server.yaml_text()
     diff = [d for d in difflib.ndiff(baseline.splitlines(), imported.splitlines()) if d[:1] in "+-"]
@@ -111,7 +130,9 @@ def test_hand_written_config_keeps_comments_and_other_sections_after_import_and_
     assert undo["outcome"] == "succeeded", undo
     restored = server.yaml_text()
     assert restored == baseline, "after the undo the file is byte for byte as before the import"
-    assert set(comments) <= {line.split("#", 1)[1].strip() for line in restored.splitlines() if "#" in line}
+    assert set(comments) <= {
+        line.split("#", 1)[1].strip() for line in restored.splitlines() if "#" in line
+    }
 
 
 UNMANAGED = """\
@@ -150,31 +171,50 @@ claude-api-key:
 """
 
 
-@pytest.mark.parametrize("list_name, site_url", [
-    (OPENAI, "https://relay.example.invalid"),
-    ("claude-api-key", "https://claude.example.invalid"),
-])
-def test_fields_we_do_not_manage_survive_an_import_and_an_undo(host, cpa_factory, list_name, site_url):
+@pytest.mark.parametrize(
+    "list_name, site_url",
+    [
+        (OPENAI, "https://relay.example.invalid"),
+        ("claude-api-key", "https://claude.example.invalid"),
+    ],
+)
+def test_fields_we_do_not_manage_survive_an_import_and_an_undo(
+    host, cpa_factory, list_name, site_url
+):
     server = cpa_factory(initial_yaml=UNMANAGED)
     _configure(host, server)
-    _put_unchanged(server, "gemini-api-key")  # the server's first save: it drops what it does not know
+    _put_unchanged(
+        server, "gemini-api-key"
+    )  # the server's first save: it drops what it does not know
     kept = kept_lists(server)
     for field in ("priority", "prefix", "headers", "disable-cooling"):
-        assert field in kept[OPENAI][0] or field in server.drops, f"{server.kind} dropped {field} by itself"
+        assert field in kept[OPENAI][0] or field in server.drops, (
+            f"{server.kind} dropped {field} by itself"
+        )
 
-    result = host.call("import", {"site_name": "Relay", "site_url": site_url, "api_key": "sk-unmanaged-new-33333",
-                                  "provider_type": list_name})["result"]
+    result = host.call(
+        "import",
+        {
+            "site_name": "Relay",
+            "site_url": site_url,
+            "api_key": "sk-unmanaged-new-33333",
+            "provider_type": list_name,
+        },
+    )["result"]
     assert result["outcome"] == "succeeded", result
     after = kept_lists(server)
     if list_name == OPENAI:
         relay = after[OPENAI][0]
         assert relay["api-key-entries"][0] == kept[OPENAI][0]["api-key-entries"][0]
         assert relay["api-key-entries"][1] == {"api-key": "sk-unmanaged-new-33333"}
-        assert {k: v for k, v in relay.items() if k != "api-key-entries"} == \
-            {k: v for k, v in kept[OPENAI][0].items() if k != "api-key-entries"}
+        assert {k: v for k, v in relay.items() if k != "api-key-entries"} == {
+            k: v for k, v in kept[OPENAI][0].items() if k != "api-key-entries"
+        }
         assert after["claude-api-key"] == kept["claude-api-key"]
     else:
-        assert after["claude-api-key"][0] == kept["claude-api-key"][0], "the existing entry is untouched"
+        assert after["claude-api-key"][0] == kept["claude-api-key"][0], (
+            "the existing entry is untouched"
+        )
         assert after["claude-api-key"][1]["api-key"] == "sk-unmanaged-new-33333"
         assert after[OPENAI] == kept[OPENAI]
 
@@ -188,21 +228,37 @@ def test_every_provider_type_round_trips(host, cpa_factory, list_name):
     server = cpa_factory()
     _configure(host, server)
     key = f"sk-roundtrip-{list_name[:6]}-0123456789"
-    reply = host.call("import", {"site_name": "Round", "site_url": "https://round.example.invalid/v1",
-                                 "api_key": key, "provider_type": list_name,
-                                 "models": [{"name": "m1", "alias": "one"}]})
+    reply = host.call(
+        "import",
+        {
+            "site_name": "Round",
+            "site_url": "https://round.example.invalid/v1",
+            "api_key": key,
+            "provider_type": list_name,
+            "models": [{"name": "m1", "alias": "one"}],
+        },
+    )
     if list_name == "xai-api-key" and server.spec.major == "v6":  # v6 has no xai-api-key list
-        assert reply["error"]["code"] == "rejected" and reply["error"]["details"]["reason"] == "no_such_list"
+        assert (
+            reply["error"]["code"] == "rejected"
+            and reply["error"]["details"]["reason"] == "no_such_list"
+        )
         assert "xai-api-key" not in server.config()
         listed = host.call("providers.list")["result"]["lists"]
-        assert "xai-api-key" not in listed and "vertex-api-key" in listed, "every list but the missing one"
+        assert "xai-api-key" not in listed and "vertex-api-key" in listed, (
+            "every list but the missing one"
+        )
         return
     result = reply["result"]
     assert result["action"] == "created" and result["outcome"] == "succeeded", result
     entries = server.config()[list_name]
     assert len(entries) == 1
     entry = entries[0]
-    keys = [e["api-key"] for e in entry.get("api-key-entries", [])] if list_name == OPENAI else [entry["api-key"]]
+    keys = (
+        [e["api-key"] for e in entry.get("api-key-entries", [])]
+        if list_name == OPENAI
+        else [entry["api-key"]]
+    )
     assert keys == [key]
     assert entry["base-url"] == result["base_url"]
     assert [(m["name"], m.get("alias")) for m in entry["models"]] == [("m1", "one")]
@@ -221,14 +277,26 @@ def test_the_asynchronous_reload_is_never_a_false_conflict(host, cpa_factory):
     server = cpa_factory()
     _configure(host, server)
     for list_name in ("codex-api-key", "claude-api-key"):
-        result = host.call("import", {"site_name": "R", "site_url": "https://reload.example.invalid/v1",
-                                      "api_key": f"sk-reload-{list_name[:5]}-0123456789",
-                                      "provider_type": list_name})["result"]
+        result = host.call(
+            "import",
+            {
+                "site_name": "R",
+                "site_url": "https://reload.example.invalid/v1",
+                "api_key": f"sk-reload-{list_name[:5]}-0123456789",
+                "provider_type": list_name,
+            },
+        )["result"]
         assert result["outcome"] == "succeeded" and result["read_back"] == "applied", result
         _wait_reloaded(server, list_name)
-        again = host.call("import", {"site_name": "R", "site_url": "https://reload.example.invalid/v1",
-                                     "api_key": f"sk-reload-{list_name[:5]}-0123456789",
-                                     "provider_type": list_name})["result"]
+        again = host.call(
+            "import",
+            {
+                "site_name": "R",
+                "site_url": "https://reload.example.invalid/v1",
+                "api_key": f"sk-reload-{list_name[:5]}-0123456789",
+                "provider_type": list_name,
+            },
+        )["result"]
         assert again["action"] == "unchanged"
         undo = host.call("history.undo", {"backup_id": result["backup_id"]})
         assert undo["ok"] and undo["result"]["outcome"] == "succeeded", undo

@@ -49,29 +49,87 @@ M = "/v0/management"
 # (name, [(method, path, json body or None, headers)]): the last answer of each is compared, and the
 # lists read after it.
 SCENARIOS: list[tuple[str, list[tuple[str, str, Any, dict[str, str] | None]]]] = [
-    ("get every list", [("GET", f"{M}/{name}", None, AUTH) for name in
-                        ("openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key")]),
+    (
+        "get every list",
+        [
+            ("GET", f"{M}/{name}", None, AUTH)
+            for name in (
+                "openai-compatibility",
+                "claude-api-key",
+                "gemini-api-key",
+                "codex-api-key",
+            )
+        ],
+    ),
     ("missing key", [("GET", f"{M}/config", None, {})]),
     ("wrong key", [("GET", f"{M}/config", None, {"Authorization": "Bearer wrong"})]),
-    ("x-management-key header", [("GET", f"{M}/openai-compatibility", None, {"X-Management-Key": STANDIN_SECRET})]),
-    ("put a bare array", [("PUT", f"{M}/openai-compatibility",
-                           [{"name": "N", "base-url": "https://n.example.invalid/v1",
-                             "api-key-entries": [{"api-key": "sk-n-0123456789"}]}], AUTH)]),
-    ("put items", [("PUT", f"{M}/claude-api-key", {"items": [{"api-key": "sk-i-0123456789"}]}, AUTH)]),
+    (
+        "x-management-key header",
+        [("GET", f"{M}/openai-compatibility", None, {"X-Management-Key": STANDIN_SECRET})],
+    ),
+    (
+        "put a bare array",
+        [
+            (
+                "PUT",
+                f"{M}/openai-compatibility",
+                [
+                    {
+                        "name": "N",
+                        "base-url": "https://n.example.invalid/v1",
+                        "api-key-entries": [{"api-key": "sk-n-0123456789"}],
+                    }
+                ],
+                AUTH,
+            )
+        ],
+    ),
+    (
+        "put items",
+        [("PUT", f"{M}/claude-api-key", {"items": [{"api-key": "sk-i-0123456789"}]}, AUTH)],
+    ),
     ("put empty items", [("PUT", f"{M}/claude-api-key", {"items": []}, AUTH)]),
     ("put an empty array", [("PUT", f"{M}/codex-api-key", [], AUTH)]),
-    ("put a bad weight", [("PUT", f"{M}/claude-api-key", [{"api-key": "sk-w", "weight": 1000001}], AUTH)]),
-    ("patch by name", [("PATCH", f"{M}/openai-compatibility",
-                        {"name": "Relay", "value": {"disabled": True, "prefix": "p2"}}, AUTH)]),
-    ("patch priority (ignored before v7.3.13)", [("PATCH", f"{M}/openai-compatibility",
-                                                  {"name": "Relay", "value": {"priority": 9}}, AUTH)]),
-    ("patch an unknown name", [("PATCH", f"{M}/openai-compatibility", {"name": "Nope", "value": {"prefix": "x"}},
-                                AUTH)]),
-    ("patch claude by match", [("PATCH", f"{M}/claude-api-key",
-                                {"match": "sk-agree-claude-2222222", "value": {"prefix": "c"}}, AUTH)]),
+    (
+        "put a bad weight",
+        [("PUT", f"{M}/claude-api-key", [{"api-key": "sk-w", "weight": 1000001}], AUTH)],
+    ),
+    (
+        "patch by name",
+        [
+            (
+                "PATCH",
+                f"{M}/openai-compatibility",
+                {"name": "Relay", "value": {"disabled": True, "prefix": "p2"}},
+                AUTH,
+            )
+        ],
+    ),
+    (
+        "patch priority (ignored before v7.3.13)",
+        [("PATCH", f"{M}/openai-compatibility", {"name": "Relay", "value": {"priority": 9}}, AUTH)],
+    ),
+    (
+        "patch an unknown name",
+        [("PATCH", f"{M}/openai-compatibility", {"name": "Nope", "value": {"prefix": "x"}}, AUTH)],
+    ),
+    (
+        "patch claude by match",
+        [
+            (
+                "PATCH",
+                f"{M}/claude-api-key",
+                {"match": "sk-agree-claude-2222222", "value": {"prefix": "c"}},
+                AUTH,
+            )
+        ],
+    ),
     ("delete by name", [("DELETE", f"{M}/openai-compatibility?name=Relay", None, AUTH)]),
     ("delete an unknown name", [("DELETE", f"{M}/openai-compatibility?name=Nope", None, AUTH)]),
-    ("delete claude by api-key", [("DELETE", f"{M}/claude-api-key?api-key=sk-agree-claude-2222222", None, AUTH)]),
+    (
+        "delete claude by api-key",
+        [("DELETE", f"{M}/claude-api-key?api-key=sk-agree-claude-2222222", None, AUTH)],
+    ),
     ("delete gemini, no match", [("DELETE", f"{M}/gemini-api-key?api-key=nope", None, AUTH)]),
     ("trailing slash", [("GET", f"{M}/openai-compatibility/", None, AUTH)]),
 ]
@@ -88,8 +146,12 @@ def _strip_runtime(value: Any) -> Any:
     return value
 
 
-def _answer(base: str, method: str, path: str, body: Any, headers: dict[str, str] | None) -> tuple[int, Any]:
-    response = httpx.request(method, base + path, json=body, headers=headers or {}, follow_redirects=False)
+def _answer(
+    base: str, method: str, path: str, body: Any, headers: dict[str, str] | None
+) -> tuple[int, Any]:
+    response = httpx.request(
+        method, base + path, json=body, headers=headers or {}, follow_redirects=False
+    )
     try:
         parsed: Any = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -122,7 +184,9 @@ def _settled_lists(base: str) -> dict[str, Any]:
 def test_standin_answers_like_the_real_v7_server(name, steps, standin_factory, tmp_path):
     assert V7 is not None
     binary = real_binary(V7)
-    real = RealCLIProxyAPI(binary, tmp_path / "real" / "config.yaml", initial_yaml=CONFIG, secret=STANDIN_SECRET)
+    real = RealCLIProxyAPI(
+        binary, tmp_path / "real" / "config.yaml", initial_yaml=CONFIG, secret=STANDIN_SECRET
+    )
     (tmp_path / "real").mkdir()
     real.start()
     try:

@@ -13,8 +13,12 @@ from tests.conftest import MGMT_KEY
 from tests.hostproc import HostProcess
 
 OPENAI = "openai-compatibility"
-ITEM = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-fault-0123456789",
-        "models": [{"name": "m"}]}
+ITEM = {
+    "site_name": "Relay",
+    "site_url": "https://relay.example.invalid",
+    "api_key": "sk-fault-0123456789",
+    "models": [{"name": "m"}],
+}
 SEEDED = """\
 openai-compatibility:
   - name: Keep
@@ -28,7 +32,9 @@ openai-compatibility:
 @pytest.fixture
 def seeded(host, standin_factory):
     server = standin_factory(initial_yaml=SEEDED)
-    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})["ok"]
+    assert host.call("settings.set", {"management_url": server.url, "management_key": MGMT_KEY})[
+        "ok"
+    ]
     return server
 
 
@@ -53,7 +59,10 @@ def test_fault_connection_dropped_after_the_server_applied_the_write(host, seede
     assert [p["name"] for p in seeded.config()[OPENAI]] == ["Keep", "Relay"]
     # the backup restores the list exactly
     seeded.faults.drop_after_write = False
-    assert host.call("history.undo", {"backup_id": result["backup_id"]})["result"]["outcome"] == "succeeded"
+    assert (
+        host.call("history.undo", {"backup_id": result["backup_id"]})["result"]["outcome"]
+        == "succeeded"
+    )
     assert [p["name"] for p in seeded.config()[OPENAI]] == ["Keep"]
 
 
@@ -103,18 +112,25 @@ def test_fault_outside_writer_between_preview_and_apply_gets_conflict(host, seed
     # an outside write happens (simulated through a PATCH by another tool)
     import httpx
 
-    httpx.patch(seeded.management_url + "/" + OPENAI, headers={"Authorization": f"Bearer {MGMT_KEY}"},
-                json={"name": "Keep", "value": {"disabled": True}})
+    httpx.patch(
+        seeded.management_url + "/" + OPENAI,
+        headers={"Authorization": f"Bearer {MGMT_KEY}"},
+        json={"name": "Keep", "value": {"disabled": True}},
+    )
     error = host.call("import", {**ITEM, "expect_list_hash": preview["list_hash"]})["error"]
     assert error["code"] == "conflict"
     names = [p["name"] for p in seeded.config()[OPENAI]]
-    assert "Relay" not in names and "Outside" in names, "the outside change is kept, ours is not forced"
+    assert "Relay" not in names and "Outside" in names, (
+        "the outside change is kept, ours is not forced"
+    )
 
 
 def test_fault_data_dir_read_only(host_factory, seeded):
     # /proc is read-only even for root: the host cannot store a backup, so it must not write
     proc = host_factory(env={"CPA_BRIDGE_DATA_DIR": "/proc/self/cpa-bridge-data"})
-    assert proc.call("settings.set", {"management_url": seeded.url, "management_key": MGMT_KEY})["ok"]
+    assert proc.call("settings.set", {"management_url": seeded.url, "management_key": MGMT_KEY})[
+        "ok"
+    ]
     seeded.reset_requests()
     error = proc.call("import", ITEM)["error"]
     assert error["code"] == "storage_error"
@@ -124,8 +140,8 @@ def test_fault_data_dir_read_only(host_factory, seeded):
 
 def test_fault_data_dir_full(seeded, monkeypatch):
     # ENOSPC on every write of the host's own files (in-process, since a full disk cannot be faked per test)
-    from cpa_bridge.wire import dispatch
     from cpa_bridge.store import storage
+    from cpa_bridge.wire import dispatch
 
     assert dispatch.call("settings.set", {"management_url": seeded.url, "management_key": MGMT_KEY})
     real_write = os.write
@@ -150,15 +166,30 @@ def test_concurrent_hosts_and_cli_lose_no_key_and_make_no_duplicate(host_factory
 
     def via_host(proc: HostProcess, n: int) -> None:
         for i in range(5):
-            reply = proc.call("import", {**ITEM, "site_name": "Shared", "site_url": "https://shared.example.invalid",
-                                         "api_key": f"sk-h{n}-{i}-0123456789"})
+            reply = proc.call(
+                "import",
+                {
+                    **ITEM,
+                    "site_name": "Shared",
+                    "site_url": "https://shared.example.invalid",
+                    "api_key": f"sk-h{n}-{i}-0123456789",
+                },
+            )
             if not reply["ok"] or reply["result"]["outcome"] != "succeeded":
                 problems.append(reply)
 
     def via_cli(n: int) -> None:
         for i in range(2):
-            res = cli("import", "--site-name", "Shared", "--site-url", "https://shared.example.invalid",
-                      "--model", "m", stdin=f"sk-c{n}-{i}-0123456789\n")
+            res = cli(
+                "import",
+                "--site-name",
+                "Shared",
+                "--site-url",
+                "https://shared.example.invalid",
+                "--model",
+                "m",
+                stdin=f"sk-c{n}-{i}-0123456789\n",
+            )
             if res.code != 0:
                 problems.append(res.err)
 
@@ -181,7 +212,12 @@ def test_backups_are_bounded(monkeypatch, isolated_home):
     from cpa_bridge.cliproxyapi import backups
 
     monkeypatch.setattr(backups, "MAX_BACKUPS", 5)
-    ids = [backups.save("http://127.0.0.1:1/v0/management", {"list": OPENAI, "before": [], "backup_id": f"2026{i:04d}"})
-           for i in range(8)]
+    ids = [
+        backups.save(
+            "http://127.0.0.1:1/v0/management",
+            {"list": OPENAI, "before": [], "backup_id": f"2026{i:04d}"},
+        )
+        for i in range(8)
+    ]
     kept = [r["backup_id"] for r in backups.list_records("http://127.0.0.1:1/v0/management")]
     assert kept == list(reversed(ids))[:5]

@@ -17,16 +17,39 @@ from tests.hostproc import HostProcess
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False)
     | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
     max_leaves=20,
 )
-hostile_text = st.sampled_from([
-    "", " ", "\r\nX-Injected: 1", "a\x00b", "\u202e\u2066evil", "名前\t", "x" * 5000, "javascript:alert(1)",
-    "file:///etc/passwd", "http://user:pw@127.0.0.1/", "http://169.254.169.254/", "http://[::1", "\ud7ff",
-    "sk-\r\nkey", "ftp://x", "http:///nohost", "data:text/html,x", "//example.invalid", "🙂" * 100,
-]) | st.text(max_size=80)
+hostile_text = st.sampled_from(
+    [
+        "",
+        " ",
+        "\r\nX-Injected: 1",
+        "a\x00b",
+        "\u202e\u2066evil",
+        "名前\t",
+        "x" * 5000,
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "http://user:pw@127.0.0.1/",
+        "http://169.254.169.254/",
+        "http://[::1",
+        "\ud7ff",
+        "sk-\r\nkey",
+        "ftp://x",
+        "http:///nohost",
+        "data:text/html,x",
+        "//example.invalid",
+        "🙂" * 100,
+    ]
+) | st.text(max_size=80)
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +69,41 @@ def _check(reply):
 
 
 @FUZZ
-@given(mtype=st.sampled_from(sorted(ROUTES)), params=st.dictionaries(
-    st.sampled_from(["site_name", "site_url", "api_key", "base_url", "models", "proxy_url", "management_url",
-                     "management_key", "items", "id", "name", "url", "query", "data", "backup_id", "targets",
-                     "target", "provider_type", "dry_run", "force", "site_id", "key_id", "list", "limit"]),
-    json_values | hostile_text, max_size=6))
+@given(
+    mtype=st.sampled_from(sorted(ROUTES)),
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "site_name",
+                "site_url",
+                "api_key",
+                "base_url",
+                "models",
+                "proxy_url",
+                "management_url",
+                "management_key",
+                "items",
+                "id",
+                "name",
+                "url",
+                "query",
+                "data",
+                "backup_id",
+                "targets",
+                "target",
+                "provider_type",
+                "dry_run",
+                "force",
+                "site_id",
+                "key_id",
+                "list",
+                "limit",
+            ]
+        ),
+        json_values | hostile_text,
+        max_size=6,
+    ),
+)
 def test_every_message_type_with_random_params(fuzz_host, mtype, params):
     _check(fuzz_host.call(mtype, params, timeout=20))
 
@@ -63,7 +116,9 @@ def test_random_envelopes(fuzz_host, message):
 
 
 def test_deeply_nested_message(fuzz_host):
-    body = ("{\"v\":1,\"id\":\"deep\",\"type\":\"ping\",\"params\":{\"a\":" + "[" * 50000 + "]" * 50000 + "}}").encode()
+    body = (
+        '{"v":1,"id":"deep","type":"ping","params":{"a":' + "[" * 50000 + "]" * 50000 + "}}"
+    ).encode()
     fuzz_host.send_raw(struct.pack("=I", len(body)) + body)
     reply = fuzz_host.read_reply(timeout=20)
     assert reply["ok"] is False and reply["error"]["code"] in ("bad_frame", "invalid_request")
@@ -81,7 +136,11 @@ def test_random_frames_end_in_a_reply_or_a_clean_exit(data, length):
             replies.append(reply)
         assert len(replies) <= 1
         for reply in replies:
-            assert reply["ok"] is False and reply["error"]["code"] in ("bad_frame", "invalid_request", "too_large")
+            assert reply["ok"] is False and reply["error"]["code"] in (
+                "bad_frame",
+                "invalid_request",
+                "too_large",
+            )
         assert proc.close() == 0
         assert "Traceback" not in proc.stderr_text()
     finally:
@@ -111,12 +170,21 @@ HOSTILE_IMPORTS = [
 ]
 
 
-@pytest.mark.parametrize("field, value, code", HOSTILE_IMPORTS, ids=[f"{f}-{i}" for i, (f, _, _) in
-                                                                     enumerate(HOSTILE_IMPORTS)])
+@pytest.mark.parametrize(
+    "field, value, code",
+    HOSTILE_IMPORTS,
+    ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(HOSTILE_IMPORTS)],
+)
 def test_hostile_import_fields_are_refused_before_any_request(host, standin, field, value, code):
-    assert host.call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})["ok"]
-    params = {"site_name": "Relay", "site_url": "https://relay.example.invalid", "api_key": "sk-good-0123456789",
-              field: value}
+    assert host.call("settings.set", {"management_url": standin.url, "management_key": MGMT_KEY})[
+        "ok"
+    ]
+    params = {
+        "site_name": "Relay",
+        "site_url": "https://relay.example.invalid",
+        "api_key": "sk-good-0123456789",
+        field: value,
+    }
     standin.reset_requests()
     reply = host.call("import", params)
     assert reply["ok"] is False and reply["error"]["code"] == code, reply

@@ -24,8 +24,9 @@ def assert_clean(text: str, where: str) -> None:
         assert sentinel not in text, f"{sentinel[:12]}… leaked into {where}"
 
 
-def test_no_secret_in_replies_logs_output_or_files(host_factory, standin_factory, upstream_factory, cli,
-                                                   isolated_home):
+def test_no_secret_in_replies_logs_output_or_files(
+    host_factory, standin_factory, upstream_factory, cli, isolated_home
+):
     server = standin_factory(secret=MGMT)
     up = upstream_factory(models=list(UPSTREAM_MODELS), api_key=API)
     host = host_factory()
@@ -37,8 +38,14 @@ def test_no_secret_in_replies_logs_output_or_files(host_factory, standin_factory
         ("models.list", {"base_url": up.url, "api_key": API2}),
         ("import", {"site_name": "S", "site_url": up.url, "api_key": API, "dry_run": True}),
         ("import", {"site_name": "S", "site_url": up.url, "api_key": API}),
-        ("import", {"site_name": "S", "site_url": up.url, "api_key": API2, "models": [{"name": "x"}]}),
-        ("import", {"site_name": "s", "site_url": "https://other.example.invalid", "api_key": API2}),
+        (
+            "import",
+            {"site_name": "S", "site_url": up.url, "api_key": API2, "models": [{"name": "x"}]},
+        ),
+        (
+            "import",
+            {"site_name": "s", "site_url": "https://other.example.invalid", "api_key": API2},
+        ),
         ("import.batch", {"items": [{"site_name": "S", "site_url": up.url, "api_key": API}]}),
         ("providers.list", {}),
         ("history.list", {}),
@@ -60,7 +67,9 @@ def test_no_secret_in_replies_logs_output_or_files(host_factory, standin_factory
     assert_clean(json.dumps(saved), "keys.save")
     assert_clean(json.dumps(host.call("keys.list")), "keys.list")
     # the one message whose purpose is to hand a stored key to the page
-    assert host.call("keys.reveal", {"id": saved["result"]["key"]["id"]})["result"]["api_key"] == API
+    assert (
+        host.call("keys.reveal", {"id": saved["result"]["key"]["id"]})["result"]["api_key"] == API
+    )
     assert_clean(host.stderr_text(), "the host's stderr")
 
     for args, stdin in [
@@ -88,4 +97,6 @@ def test_no_secret_in_replies_logs_output_or_files(host_factory, standin_factory
             continue
         assert_clean(path.read_text("utf-8", "replace"), str(path.relative_to(isolated_home)))
     log = Path(os.environ["XDG_DATA_HOME"]) / "cpa-bridge" / "logs" / "host.log"
-    assert log.exists() and "type=import" in log.read_text(), "the log is written (and was checked above)"
+    assert log.exists() and "type=import" in log.read_text(), (
+        "the log is written (and was checked above)"
+    )

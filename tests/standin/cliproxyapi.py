@@ -96,7 +96,9 @@ class Faults:
         checks: dict[str, Callable[[Any], bool]] = {
             "save_fails": lambda v: isinstance(v, bool),
             "drop_after_write": lambda v: isinstance(v, bool),
-            "delay_seconds": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+            "delay_seconds": lambda v: (
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            ),
             "get_garbage": lambda v: v is None or v in GARBAGE_MODES,
             "fail_next_writes": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
             "restart_before_next_write": lambda v: isinstance(v, bool),
@@ -109,7 +111,11 @@ class Faults:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-settable switches."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "mutate_before_next_write"}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "mutate_before_next_write"
+        }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,8 +126,13 @@ class Faults:
 def go_json(value: Any) -> bytes:
     """Compact JSON escaped like Go's encoding/json (``<``, ``>``, ``&``, U+2028/9)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escaped)
     return text.encode("utf-8")
 
@@ -278,9 +289,17 @@ class StandinCLIProxyAPI(BackgroundServer):
     (the file's ``remote-management`` block, if any, is kept untouched and hidden from GET /config).
     """
 
-    def __init__(self, config_path: Path, *, secret: str | None = "test-mgmt-key", allow_remote: bool = False,
-                 version: str = "v7.2.140", host: str = "127.0.0.1", port: int = 0,
-                 env_password: str | None = None) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        secret: str | None = "test-mgmt-key",
+        allow_remote: bool = False,
+        version: str = "v7.2.140",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        env_password: str | None = None,
+    ) -> None:
         self.config_path = Path(config_path)
         self._secret = secret or ""
         self._env_password = (env_password or "").strip()
@@ -300,14 +319,14 @@ class StandinCLIProxyAPI(BackgroundServer):
 
     _thread_name = "standin-cliproxyapi"
 
-    def _make_server(self) -> "_Server":
+    def _make_server(self) -> _Server:
         server_class = _Server6 if ":" in self._host else _Server
         return server_class((self._host, self._port), _Handler)
 
-    def _attach(self, server: "_Server") -> None:
+    def _attach(self, server: _Server) -> None:
         server.standin = self
 
-    def _before_close(self, server: "_Server") -> None:
+    def _before_close(self, server: _Server) -> None:
         server.close_connections()
 
     @property
@@ -392,8 +411,17 @@ class StandinCLIProxyAPI(BackgroundServer):
         for name in (*model.LISTS, "api-keys"):
             if name in self._memory and (self._memory[name] or name in document):
                 document[name] = self._memory[name]
-        _atomic_write(self.config_path, yaml.dump(document, Dumper=_NoAliasDumper, sort_keys=False,
-                                                  allow_unicode=True, default_flow_style=False, indent=2))
+        _atomic_write(
+            self.config_path,
+            yaml.dump(
+                document,
+                Dumper=_NoAliasDumper,
+                sort_keys=False,
+                allow_unicode=True,
+                default_flow_style=False,
+                indent=2,
+            ),
+        )
         return None
 
     # -- request entry point ----------------------------------------------------------------
@@ -402,20 +430,37 @@ class StandinCLIProxyAPI(BackgroundServer):
         """Route one request: control, management, health, root."""
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
-        is_management = request.path == MANAGEMENT_PREFIX or request.path.startswith(MANAGEMENT_PREFIX + "/")
+        is_management = request.path == MANAGEMENT_PREFIX or request.path.startswith(
+            MANAGEMENT_PREFIX + "/"
+        )
         if is_management:
             with self._requests_lock:
                 self.requests.append((request.method, request.path))
         if request.method == "OPTIONS":
-            return Response(204, headers={"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*",
-                                          "Access-Control-Allow-Methods": "*"})
+            return Response(
+                204,
+                headers={
+                    "Access-Control-Allow-Origin": "*",
+                    "Access-Control-Allow-Headers": "*",
+                    "Access-Control-Allow-Methods": "*",
+                },
+            )
         if is_management:
             return self._management(request)
         if request.path == "/healthz" and request.method in ("GET", "HEAD"):
             return json_response(200, {"status": "ok"})
         if request.path == "/" and request.method == "GET":
-            return json_response(200, {"message": "CLI Proxy API Server", "endpoints": [
-                "POST /v1/chat/completions", "POST /v1/completions", "GET /v1/models"]})
+            return json_response(
+                200,
+                {
+                    "message": "CLI Proxy API Server",
+                    "endpoints": [
+                        "POST /v1/chat/completions",
+                        "POST /v1/completions",
+                        "GET /v1/models",
+                    ],
+                },
+            )
         return Response(404, b"404 page not found", "text/plain")
 
     def _management(self, request: Request) -> Response:
@@ -433,24 +478,39 @@ class StandinCLIProxyAPI(BackgroundServer):
 
     def _version_headers(self) -> dict[str, str]:
         """X-CPA-* headers, sent on every response that reaches auth (ref section 1.1)."""
-        return {"X-CPA-VERSION": self.version, "X-CPA-COMMIT": "standin", "X-CPA-BUILD-DATE": "2026-08-22T00:00:00Z",
-                "X-CPA-SUPPORT-PLUGIN": "true"}
+        return {
+            "X-CPA-VERSION": self.version,
+            "X-CPA-COMMIT": "standin",
+            "X-CPA-BUILD-DATE": "2026-08-22T00:00:00Z",
+            "X-CPA-SUPPORT-PLUGIN": "true",
+        }
 
     def _trailing_slash_redirect(self, request: Request) -> Response | None:
         """gin RedirectTrailingSlash: 301 for GET, 307 otherwise, when the path without ``/`` is a route."""
-        if not request.path.endswith("/") or (request.method, request.path.rstrip("/")) not in self._routes:
+        if (
+            not request.path.endswith("/")
+            or (request.method, request.path.rstrip("/")) not in self._routes
+        ):
             return None
         location = request.path.rstrip("/") + (f"?{request.raw_query}" if request.raw_query else "")
         status = 301 if request.method == "GET" else 307
-        body = f'<a href="{location}">Moved Permanently</a>.\n\n'.encode() if request.method == "GET" else b""
-        return Response(status, body, "text/html; charset=utf-8" if body else None, {"Location": location})
+        body = (
+            f'<a href="{location}">Moved Permanently</a>.\n\n'.encode()
+            if request.method == "GET"
+            else b""
+        )
+        return Response(
+            status, body, "text/html; charset=utf-8" if body else None, {"Location": location}
+        )
 
     def _authenticate(self, request: Request) -> Response | None:
         """AuthenticateManagementKey's decision order (ref section 2 and 8a.1); ``None`` means allowed."""
         ip = request.client_ip
         left = self.bans.remaining(ip)
         if left is not None:
-            return error_response(403, "IP banned due to too many failed attempts. Try again in " + go_duration(left))
+            return error_response(
+                403, "IP banned due to too many failed attempts. Try again in " + go_duration(left)
+            )
         if ip not in LOCAL_IPS and not self._allow_remote:
             return error_response(403, "remote management disabled")
         if not self._secret and not self._env_password:
@@ -459,7 +519,9 @@ class StandinCLIProxyAPI(BackgroundServer):
         if not key:
             self.bans.fail(ip)
             return error_response(401, "missing management key")
-        if (self._env_password and key == self._env_password) or (self._secret and key == self._secret):
+        if (self._env_password and key == self._env_password) or (
+            self._secret and key == self._secret
+        ):
             self.bans.succeed(ip)
             return None
         self.bans.fail(ip)
@@ -473,23 +535,34 @@ class StandinCLIProxyAPI(BackgroundServer):
             ("GET", "/config"): self._get_config,
             ("GET", "/config.yaml"): self._get_config_yaml,
             ("PUT", "/config.yaml"): lambda r: self._write(r, self._put_config_yaml),
-            ("GET", "/latest-version"): lambda r: json_response(502, {"error": "request_failed",
-                                                                       "message": "stand-in has no network"}),
+            ("GET", "/latest-version"): lambda r: json_response(
+                502, {"error": "request_failed", "message": "stand-in has no network"}
+            ),
             ("GET", "/api-keys"): self._get_api_keys,
             ("PUT", "/api-keys"): lambda r: self._write(r, self._api_keys_op(model.put_api_keys)),
-            ("PATCH", "/api-keys"): lambda r: self._write(r, self._api_keys_op(model.patch_api_keys)),
-            ("DELETE", "/api-keys"): lambda r: self._write(r, self._api_keys_op(model.delete_api_keys)),
+            ("PATCH", "/api-keys"): lambda r: self._write(
+                r, self._api_keys_op(model.patch_api_keys)
+            ),
+            ("DELETE", "/api-keys"): lambda r: self._write(
+                r, self._api_keys_op(model.delete_api_keys)
+            ),
         }
         for name, spec in model.LISTS.items():
             path = MANAGEMENT_PREFIX + "/" + name
             routes[("GET", path)] = self._list_getter(spec)
-            routes[("PUT", path)] = self._list_writer(spec, lambda s, items, r: model.put_list(s, r.body))
-            routes[("PATCH", path)] = self._list_writer(spec, lambda s, items, r: model.patch_list(
-                s, items, r.body, r.query))
-            routes[("DELETE", path)] = self._list_writer(spec, lambda s, items, r: model.delete_from_list(
-                s, items, r.query))
-        return {(method, p if p.startswith(MANAGEMENT_PREFIX) else MANAGEMENT_PREFIX + p): handler
-                for (method, p), handler in routes.items()}
+            routes[("PUT", path)] = self._list_writer(
+                spec, lambda s, items, r: model.put_list(s, r.body)
+            )
+            routes[("PATCH", path)] = self._list_writer(
+                spec, lambda s, items, r: model.patch_list(s, items, r.body, r.query)
+            )
+            routes[("DELETE", path)] = self._list_writer(
+                spec, lambda s, items, r: model.delete_from_list(s, items, r.query)
+            )
+        return {
+            (method, p if p.startswith(MANAGEMENT_PREFIX) else MANAGEMENT_PREFIX + p): handler
+            for (method, p), handler in routes.items()
+        }
 
     def _route(self, request: Request) -> Response:
         """Dispatch after auth; unknown path or method -> 404 with an empty body (ref section 1.1)."""
@@ -526,20 +599,27 @@ class StandinCLIProxyAPI(BackgroundServer):
             if garbage is not None:
                 return _garbage_response(spec.name, garbage)
             with self._lock:
-                return json_response(200, {spec.name: model.render_list(spec, self._memory.get(spec.name) or [])})
+                return json_response(
+                    200, {spec.name: model.render_list(spec, self._memory.get(spec.name) or [])}
+                )
 
         return get
 
     # -- writes (ref sections 3.3-3.5, 4, 5) --------------------------------------------------
 
-    def _list_writer(self, spec: model.ListSpec,
-                     op: Callable[[model.ListSpec, list[dict[str, Any]], Request], list[dict[str, Any]]]) -> Route:
+    def _list_writer(
+        self,
+        spec: model.ListSpec,
+        op: Callable[[model.ListSpec, list[dict[str, Any]], Request], list[dict[str, Any]]],
+    ) -> Route:
         """Wrap a pure list operation into a write that replaces ``memory[<list>]``."""
 
         def apply(request: Request) -> None:
             items = op(spec, list(self._memory.get(spec.name) or []), request)
             # a PUT re-creates every entry: claude/codex/xai models then read back [] (a PATCH keeps null)
-            self._memory[spec.name] = model.mark_written(spec, items) if request.method == "PUT" else items
+            self._memory[spec.name] = (
+                model.mark_written(spec, items) if request.method == "PUT" else items
+            )
 
         return lambda request: self._write(request, apply)
 
@@ -562,7 +642,9 @@ class StandinCLIProxyAPI(BackgroundServer):
         try:
             document = yaml.safe_load(request.body.decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError):
-            return json_response(400, {"error": "invalid_yaml", "message": "the body is not valid YAML"})
+            return json_response(
+                400, {"error": "invalid_yaml", "message": "the body is not valid YAML"}
+            )
         try:
             memory = self._canonical(document if isinstance(document, dict) else {})
         except ValueError as exc:
@@ -593,8 +675,11 @@ class StandinCLIProxyAPI(BackgroundServer):
                 response = error_response(500, "failed to save config: disk full")
             else:
                 problem = self._save_locked()
-                response = error_response(500, f"failed to save config: {problem}") if problem else \
-                    json_response(200, OK)
+                response = (
+                    error_response(500, f"failed to save config: {problem}")
+                    if problem
+                    else json_response(200, OK)
+                )
         if response.status == 200 and self.faults.drop_after_write:
             return Response(0, drop=True)
         return response
@@ -618,7 +703,7 @@ class StandinCLIProxyAPI(BackgroundServer):
 
     def _control(self, request: Request) -> Response:
         """``/__standin/faults``, ``/__standin/restart``, ``/__standin/requests``; no auth, not logged."""
-        action = (request.method, request.path[len(CONTROL_PREFIX):])
+        action = (request.method, request.path[len(CONTROL_PREFIX) :])
         if action == ("POST", "faults"):
             try:
                 self.faults.update_from_json(json.loads(request.body or b"{}"))
@@ -647,8 +732,11 @@ class StandinCLIProxyAPI(BackgroundServer):
 def _garbage_response(list_name: str, mode: str) -> Response:
     """A 200 answer that a client must reject (see :class:`Faults`)."""
     if mode == "non_json":
-        return Response(200, b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>",
-                        "text/html; charset=utf-8")
+        return Response(
+            200,
+            b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>",
+            "text/html; charset=utf-8",
+        )
     if mode == "no_list":
         return json_response(200, {"something": "else"})
     if mode == "wrong_type":
@@ -662,8 +750,11 @@ def _garbage_response(list_name: str, mode: str) -> Response:
 
 def _huge_body(list_name: str, target_bytes: int = 8 * 1024 * 1024) -> bytes:
     """A valid JSON document of about 8 MiB: ``{"<list>": [junk entries...]}``."""
-    item = b'{"name":"junk-%07d","disabled":false,"base-url":"http://junk.invalid/v1","models":[{"name":"m","alias":"' \
-           + b"x" * 160 + b'"}]}'
+    item = (
+        b'{"name":"junk-%07d","disabled":false,"base-url":"http://junk.invalid/v1","models":[{"name":"m","alias":"'
+        + b"x" * 160
+        + b'"}]}'
+    )
     count = target_bytes // (len(item) + 1) + 1
     entries = b",".join(item % i for i in range(count))
     return b'{"' + list_name.encode() + b'":[' + entries + b"]}"
@@ -788,12 +879,19 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        headers = {k: v for k, v in self.headers.items()}
-        request = Request(self.command, parts.path, parts.query, query, _CaseInsensitive(headers), body,
-                          gin_client_ip(self.client_address[0], _CaseInsensitive(headers)))
+        headers = dict(self.headers.items())
+        request = Request(
+            self.command,
+            parts.path,
+            parts.query,
+            query,
+            _CaseInsensitive(headers),
+            body,
+            gin_client_ip(self.client_address[0], _CaseInsensitive(headers)),
+        )
         try:
             response = standin.handle(request)
-        except Exception as exc:  # noqa: BLE001 - answer 500, keep serving, let tests inspect .errors
+        except Exception as exc:
             standin.errors.append(exc)
             _report(exc)
             response = error_response(500, f"stand-in internal error: {type(exc).__name__}")
@@ -850,18 +948,27 @@ class _CaseInsensitive(dict[str, str]):
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM/SIGINT after printing ``READY <url>``."""
     parser = argparse.ArgumentParser(description="CLIProxyAPI Management API stand-in (tests only)")
-    parser.add_argument("--config", required=True, type=Path, help="YAML config file (read and written)")
+    parser.add_argument(
+        "--config", required=True, type=Path, help="YAML config file (read and written)"
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--secret", default="test-mgmt-key", help="management key (plaintext)")
-    group.add_argument("--no-secret", action="store_true", help="management off: 404 on every route")
+    group.add_argument(
+        "--no-secret", action="store_true", help="management off: 404 on every route"
+    )
     parser.add_argument("--allow-remote", action="store_true")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--version", default="v7.2.140", help="value of X-CPA-VERSION")
     args = parser.parse_args(argv)
-    standin = StandinCLIProxyAPI(args.config, secret=None if args.no_secret else args.secret,
-                                 allow_remote=args.allow_remote, version=args.version, host=args.host,
-                                 port=args.port)
+    standin = StandinCLIProxyAPI(
+        args.config,
+        secret=None if args.no_secret else args.secret,
+        allow_remote=args.allow_remote,
+        version=args.version,
+        host=args.host,
+        port=args.port,
+    )
     return _serve_until_signal(standin)
 
 

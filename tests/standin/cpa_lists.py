@@ -148,7 +148,10 @@ def decode(value: Any, spec: Spec, where: str = "$") -> Any:
     if isinstance(spec, StrMap):
         if not isinstance(value, dict):
             raise DecodeError(f"{where}: expected an object")
-        return {str(k): _decode_scalar(v, STR, f"{where}.{k}") if v is not None else "" for k, v in value.items()}
+        return {
+            str(k): _decode_scalar(v, STR, f"{where}.{k}") if v is not None else ""
+            for k, v in value.items()
+        }
     if isinstance(spec, RawObject):
         if not isinstance(value, dict):
             raise DecodeError(f"{where}: expected an object")
@@ -169,7 +172,11 @@ def _decode_scalar(value: Any, spec: Scalar, where: str) -> Any:
         if isinstance(value, bool):
             return value
     elif spec.py is int:
-        if isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and INT64_MIN <= value <= INT64_MAX
+        ):
             return value
     elif isinstance(value, str):
         return value
@@ -229,9 +236,12 @@ MODEL = Struct(
     keep=frozenset({"name", "alias"}),
 )
 RULE = Struct({"status": INT, "match": STR_LIST, "match-regexr": STR_LIST, "action": STR})
-KEY_ENTRY = Struct({"api-key": STR, "weight": OPT_INT, "proxy-url": STR}, keep=frozenset({"api-key"}))
+KEY_ENTRY = Struct(
+    {"api-key": STR, "weight": OPT_INT, "proxy-url": STR}, keep=frozenset({"api-key"})
+)
 CLOAK = Struct(
-    {"mode": STR, "strict-mode": BOOL, "sensitive-words": STR_LIST, "cache-user-id": BOOL}, pointer=True
+    {"mode": STR, "strict-mode": BOOL, "sensitive-words": STR_LIST, "cache-user-id": BOOL},
+    pointer=True,
 )
 
 OPENAI_ENTRY = Struct(
@@ -254,9 +264,17 @@ OPENAI_ENTRY = Struct(
 )
 
 
-def _key_struct(extra: Mapping[str, Spec], json_keep: frozenset[str] = frozenset(), *, rules: bool = True) -> Struct:
+def _key_struct(
+    extra: Mapping[str, Spec], json_keep: frozenset[str] = frozenset(), *, rules: bool = True
+) -> Struct:
     """Build a key-list entry schema: api-key, priority, weight, prefix, base-url then ``extra``."""
-    fields: dict[str, Spec] = {"api-key": STR, "priority": INT, "weight": OPT_INT, "prefix": STR, "base-url": STR}
+    fields: dict[str, Spec] = {
+        "api-key": STR,
+        "priority": INT,
+        "weight": OPT_INT,
+        "prefix": STR,
+        "base-url": STR,
+    }
     fields.update(extra)
     fields.update({"disable-cooling": OPT_BOOL, "request-retry": OPT_INT})
     if rules:
@@ -287,8 +305,17 @@ CODEX_ENTRY = _key_struct(
 )
 VERTEX_ENTRY = _key_struct(_COMMON_TAIL, rules=False)
 
-_COMMON_PATCH = ("api-key", "weight", "prefix", "base-url", "proxy-url", "headers", "excluded-models",
-                 "disable-cooling", "request-retry")
+_COMMON_PATCH = (
+    "api-key",
+    "weight",
+    "prefix",
+    "base-url",
+    "proxy-url",
+    "headers",
+    "excluded-models",
+    "disable-cooling",
+    "request-retry",
+)
 
 
 @dataclass(frozen=True)
@@ -303,7 +330,9 @@ class ListSpec:
     entry: Struct
     family: str
     patchable: tuple[str, ...]
-    raw_patch_keys: frozenset[str] = field(default_factory=lambda: frozenset({"disable-cooling", "weight"}))
+    raw_patch_keys: frozenset[str] = field(
+        default_factory=lambda: frozenset({"disable-cooling", "weight"})
+    )
 
 
 LISTS: dict[str, ListSpec] = {
@@ -313,23 +342,55 @@ LISTS: dict[str, ListSpec] = {
             "openai-compatibility",
             OPENAI_ENTRY,
             "openai",
-            ("name", "prefix", "disabled", "disable-cooling", "base-url", "api-key-entries", "models", "headers",
-             "support-prompt-cache-key", "request-retry", "request-scoped-errors"),
+            (
+                "name",
+                "prefix",
+                "disabled",
+                "disable-cooling",
+                "base-url",
+                "api-key-entries",
+                "models",
+                "headers",
+                "support-prompt-cache-key",
+                "request-retry",
+                "request-scoped-errors",
+            ),
             frozenset({"disable-cooling"}),
         ),
         ListSpec(
             "claude-api-key",
             CLAUDE_ENTRY,
             "claude",
-            _COMMON_PATCH + ("fingerprint-profile", "models", "rebuild-mid-system-message", "request-scoped-errors"),
+            (
+                *_COMMON_PATCH,
+                "fingerprint-profile",
+                "models",
+                "rebuild-mid-system-message",
+                "request-scoped-errors",
+            ),
         ),
-        ListSpec("gemini-api-key", GEMINI_ENTRY, "gemini", _COMMON_PATCH + ("request-scoped-errors",)),
-        ListSpec("interactions-api-key", GEMINI_ENTRY, "gemini", _COMMON_PATCH + ("request-scoped-errors",)),
-        ListSpec("codex-api-key", CODEX_ENTRY, "codex",
-                 _COMMON_PATCH + ("alpha-search", "models", "request-scoped-errors")),
-        ListSpec("xai-api-key", CODEX_ENTRY, "xai",
-                 _COMMON_PATCH + ("priority", "websockets", "models", "request-scoped-errors")),
-        ListSpec("vertex-api-key", VERTEX_ENTRY, "vertex", _COMMON_PATCH + ("models",)),
+        ListSpec(
+            "gemini-api-key", GEMINI_ENTRY, "gemini", (*_COMMON_PATCH, "request-scoped-errors")
+        ),
+        ListSpec(
+            "interactions-api-key",
+            GEMINI_ENTRY,
+            "gemini",
+            (*_COMMON_PATCH, "request-scoped-errors"),
+        ),
+        ListSpec(
+            "codex-api-key",
+            CODEX_ENTRY,
+            "codex",
+            (*_COMMON_PATCH, "alpha-search", "models", "request-scoped-errors"),
+        ),
+        ListSpec(
+            "xai-api-key",
+            CODEX_ENTRY,
+            "xai",
+            (*_COMMON_PATCH, "priority", "websockets", "models", "request-scoped-errors"),
+        ),
+        ListSpec("vertex-api-key", VERTEX_ENTRY, "vertex", (*_COMMON_PATCH, "models")),
     )
 }
 
@@ -445,7 +506,9 @@ def sanitize(spec: ListSpec, entries: list[dict[str, Any]]) -> list[dict[str, An
     return entries
 
 
-def _dedup(entries: list[dict[str, Any]], identity: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
+def _dedup(
+    entries: list[dict[str, Any]], identity: Callable[[dict[str, Any]], Any]
+) -> list[dict[str, Any]]:
     """Keep the first entry of each identity, in order."""
     seen: set[Any] = set()
     out = []
@@ -470,7 +533,9 @@ def load_list(spec: ListSpec, value: Any) -> list[dict[str, Any]]:
     entries = decode(value, ListOf(spec.entry), spec.name)
     stored = to_stored(spec, sanitize(spec, entries))
     if _models_nullable(spec) and isinstance(value, list) and len(value) == len(stored):
-        for raw, entry in zip(value, stored):  # ``models:`` written in the file, even empty, loads as []
+        for raw, entry in zip(
+            value, stored, strict=False
+        ):  # ``models:`` written in the file, even empty, loads as []
             if isinstance(raw, dict) and "models" in raw:
                 entry.setdefault("models", [])
     return stored
@@ -543,7 +608,9 @@ def auth_index(seed: str) -> str:
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16]
 
 
-def render_entry(spec: ListSpec, stored: Mapping[str, Any], *, with_auth_index: bool = True) -> dict[str, Any]:
+def render_entry(
+    spec: ListSpec, stored: Mapping[str, Any], *, with_auth_index: bool = True
+) -> dict[str, Any]:
     """One GET item: JSON omitempty rules plus ``auth-index`` (per key entry for openai-compatibility)."""
     out: dict[str, Any] = compact(expand(stored, spec.entry), spec.entry, for_json=True)
     if _models_nullable(spec) and "models" not in stored:
@@ -555,7 +622,9 @@ def render_entry(spec: ListSpec, stored: Mapping[str, Any], *, with_auth_index: 
             return out
         base = out["base-url"]
         for key_entry in out.get("api-key-entries", []):
-            key_entry["auth-index"] = auth_index(f"openai-compatibility:{base}+{key_entry['api-key']}")
+            key_entry["auth-index"] = auth_index(
+                f"openai-compatibility:{base}+{key_entry['api-key']}"
+            )
         if not out.get("api-key-entries"):
             out["auth-index"] = auth_index(f"openai-compatibility:{out['name']}:{base}")
         return out
@@ -601,7 +670,9 @@ def _validate_openai_put(items: list[dict[str, Any]]) -> None:
         for j, key_entry in enumerate(entry["api-key-entries"]):
             problem = check_weight(key_entry["weight"])
             if problem:
-                raise ApiError(400, f"openai-compatibility[{i}].api-key-entries[{j}].weight: {problem}")
+                raise ApiError(
+                    400, f"openai-compatibility[{i}].api-key-entries[{j}].weight: {problem}"
+                )
 
 
 def _validate_key_put(spec: ListSpec, items: list[dict[str, Any]]) -> None:
@@ -637,8 +708,10 @@ def bind_patch(spec: ListSpec, raw_body: bytes) -> PatchRequest:
     if not isinstance(document, dict):
         raise invalid_body()
     try:
-        envelope = decode({k: v for k, v in document.items() if match_field(k, {"value": 0}) is None},
-                          envelope_spec)
+        envelope = decode(
+            {k: v for k, v in document.items() if match_field(k, {"value": 0}) is None},
+            envelope_spec,
+        )
     except DecodeError as exc:
         raise invalid_body() from exc
     value_key = next((k for k in document if match_field(k, {"value": 0}) == "value"), None)
@@ -649,7 +722,9 @@ def bind_patch(spec: ListSpec, raw_body: bytes) -> PatchRequest:
     return PatchRequest(envelope["index"], envelope[locator_key], values, raw)
 
 
-def _bind_patch_value(spec: ListSpec, value: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _bind_patch_value(
+    spec: ListSpec, value: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split ``value`` into typed patchable fields (null = no change) and raw ones; others are ignored."""
     allowed = {name: spec.entry.fields[name] for name in spec.patchable}
     values: dict[str, Any] = {}
@@ -687,7 +762,9 @@ def _raw_patch_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _find_target(spec: ListSpec, entries: list[dict[str, Any]], req: PatchRequest, query_base: str | None) -> int:
+def _find_target(
+    spec: ListSpec, entries: list[dict[str, Any]], req: PatchRequest, query_base: str | None
+) -> int:
     """index first, then name/match; gemini-like lists need a non-empty match (ref sections 3.4, 4, 8a.4)."""
     if req.index is not None and 0 <= req.index < len(entries):
         return req.index
@@ -708,8 +785,9 @@ def _find_target(spec: ListSpec, entries: list[dict[str, Any]], req: PatchReques
     return hits[0]
 
 
-def patch_list(spec: ListSpec, stored: list[dict[str, Any]], raw_body: bytes,
-               query: Mapping[str, str]) -> list[dict[str, Any]]:
+def patch_list(
+    spec: ListSpec, stored: list[dict[str, Any]], raw_body: bytes, query: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Apply one PATCH and return the new stored list; raises :class:`ApiError` with nothing changed."""
     req = bind_patch(spec, raw_body)
     entries = [expand(e, spec.entry) for e in stored]
@@ -717,7 +795,7 @@ def patch_list(spec: ListSpec, stored: list[dict[str, Any]], raw_body: bytes,
     entry = {**entries[target], **req.values, **_raw_patch_fields(req.raw)}
     if spec.family == "openai":
         if not entry["base-url"].strip():
-            return to_stored(spec, entries[:target] + entries[target + 1:])
+            return to_stored(spec, entries[:target] + entries[target + 1 :])
         for j, key_entry in enumerate(entry["api-key-entries"]):
             problem = check_weight(key_entry["weight"])
             if problem:
@@ -741,8 +819,9 @@ def parse_index(text: str | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def delete_from_list(spec: ListSpec, stored: list[dict[str, Any]],
-                     query: Mapping[str, str]) -> list[dict[str, Any]]:
+def delete_from_list(
+    spec: ListSpec, stored: list[dict[str, Any]], query: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Return the stored list after a DELETE; raises :class:`ApiError` for the 400/404 cases."""
     if spec.family == "openai":
         return _delete_openai(stored, query)
@@ -751,7 +830,7 @@ def delete_from_list(spec: ListSpec, stored: list[dict[str, Any]],
         return _delete_by_key(spec, stored, api_key, query.get("base-url"))
     index = parse_index(query.get("index"))
     if index is not None and 0 <= index < len(stored):
-        return stored[:index] + stored[index + 1:]
+        return stored[:index] + stored[index + 1 :]
     raise ApiError(400, "missing api-key or index")
 
 
@@ -762,12 +841,13 @@ def _delete_openai(stored: list[dict[str, Any]], query: Mapping[str, str]) -> li
         return [e for e in stored if e.get("name", "") != name]
     index = parse_index(query.get("index"))
     if index is not None and 0 <= index < len(stored):
-        return stored[:index] + stored[index + 1:]
+        return stored[:index] + stored[index + 1 :]
     raise ApiError(400, "missing name or index")
 
 
-def _delete_by_key(spec: ListSpec, stored: list[dict[str, Any]], api_key: str,
-                   base_url: str | None) -> list[dict[str, Any]]:
+def _delete_by_key(
+    spec: ListSpec, stored: list[dict[str, Any]], api_key: str, base_url: str | None
+) -> list[dict[str, Any]]:
     """api-key (+ base-url) deletion; gemini-like lists answer 404 when nothing matched (ref section 4)."""
     hits = [i for i, e in enumerate(stored) if e.get("api-key", "") == api_key]
     if base_url is not None:
@@ -803,8 +883,14 @@ def put_api_keys(raw: bytes) -> list[str]:
 def patch_api_keys(keys: list[str], raw: bytes) -> list[str]:
     """``{"index":N,"value":"k"}`` or ``{"old":"a","new":"b"}`` (appends when ``old`` is absent)."""
     document = parse_json_bind(raw)
-    schema = Struct({"index": OPT_INT, "value": Scalar(str, pointer=True), "old": Scalar(str, pointer=True),
-                     "new": Scalar(str, pointer=True)})
+    schema = Struct(
+        {
+            "index": OPT_INT,
+            "value": Scalar(str, pointer=True),
+            "old": Scalar(str, pointer=True),
+            "new": Scalar(str, pointer=True),
+        }
+    )
     try:
         body = decode(document, schema)
     except DecodeError as exc:
@@ -826,7 +912,7 @@ def delete_api_keys(keys: list[str], query: Mapping[str, str]) -> list[str]:
     """``?index=N`` or ``?value=v`` (removes all whose trimmed value equals v)."""
     index = parse_index(query.get("index"))
     if index is not None and 0 <= index < len(keys):
-        return keys[:index] + keys[index + 1:]
+        return keys[:index] + keys[index + 1 :]
     value = query.get("value")
     if value:
         return [k for k in keys if k.strip() != value]

@@ -42,7 +42,9 @@ openai-compatibility: []
 class StandinFactory(Protocol):
     """``standin_factory(initial_yaml=..., secret=..., ...) -> StandinCLIProxyAPI`` (started)."""
 
-    def __call__(self, *, initial_yaml: str = DEFAULT_YAML, **kwargs: Any) -> StandinCLIProxyAPI: ...
+    def __call__(
+        self, *, initial_yaml: str = DEFAULT_YAML, **kwargs: Any
+    ) -> StandinCLIProxyAPI: ...
 
 
 class UpstreamFactory(Protocol):
@@ -59,7 +61,9 @@ def standin_factory(tmp_path: Path) -> Iterator[StandinFactory]:
 
     def make(*, initial_yaml: str = DEFAULT_YAML, **kwargs: Any) -> StandinCLIProxyAPI:
         kwargs.setdefault("secret", STANDIN_SECRET)
-        path = Path(kwargs.pop("config_path", tmp_path / f"cliproxyapi-{next(counter)}" / "config.yaml"))
+        path = Path(
+            kwargs.pop("config_path", tmp_path / f"cliproxyapi-{next(counter)}" / "config.yaml")
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(initial_yaml, encoding="utf-8")
         standin = StandinCLIProxyAPI(path, **kwargs).start()

@@ -58,9 +58,20 @@ class StandinRelay(BackgroundServer):
 
     _thread_name = "standin-relay"
 
-    def __init__(self, family: str = "new-api", *, access_token: str = "relay-access-token-0123456789",
-                 user_id: int = 7, username: str = "alice", models: tuple[str, ...] = ("gpt-4o-mini", "deepseek-chat"),
-                 reveal_limit: int = 20, page_cap: int = 100, delay_seconds: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        family: str = "new-api",
+        *,
+        access_token: str = "relay-access-token-0123456789",
+        user_id: int = 7,
+        username: str = "alice",
+        models: tuple[str, ...] = ("gpt-4o-mini", "deepseek-chat"),
+        reveal_limit: int = 20,
+        page_cap: int = 100,
+        delay_seconds: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         assert family in FAMILIES
         self.family = family
         self.access_token = access_token
@@ -69,7 +80,9 @@ class StandinRelay(BackgroundServer):
         self.models = list(models)
         self.reveal_limit = reveal_limit
         self.delay_seconds = delay_seconds  # every answer waits this long (timeouts)
-        self.page_cap = page_cap  # the servers cap a page at 100; a smaller cap makes pages in tests
+        self.page_cap = (
+            page_cap  # the servers cap a page at 100; a smaller cap makes pages in tests
+        )
         self.reveal_calls = 0
         self.tokens: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, int]] = []
@@ -77,21 +90,41 @@ class StandinRelay(BackgroundServer):
         self._lock = threading.Lock()
         super().__init__(host, port)
 
-    def _make_server(self) -> "_Server":
+    def _make_server(self) -> _Server:
         return _Server((self._host, self._port), _Handler)
 
-    def _attach(self, server: "_Server") -> None:
+    def _attach(self, server: _Server) -> None:
         server.relay = self
 
     # -- state ---------------------------------------------------------------------------
-    def add_token(self, name: str, *, status: int = 1, remain_quota: int = 500000, unlimited: bool = False,
-                  expired_time: int = -1, group: str = "default", model_limits: str = "") -> dict[str, Any]:
+    def add_token(
+        self,
+        name: str,
+        *,
+        status: int = 1,
+        remain_quota: int = 500000,
+        unlimited: bool = False,
+        expired_time: int = -1,
+        group: str = "default",
+        model_limits: str = "",
+    ) -> dict[str, Any]:
         with self._lock:
-            token = {"id": self._next_id, "user_id": self.user_id, "key": new_key(), "status": status, "name": name,
-                     "created_time": int(time.time()), "accessed_time": int(time.time()),
-                     "expired_time": expired_time, "remain_quota": remain_quota, "unlimited_quota": unlimited,
-                     "used_quota": 0, "group": group, "model_limits_enabled": bool(model_limits),
-                     "model_limits": model_limits}
+            token = {
+                "id": self._next_id,
+                "user_id": self.user_id,
+                "key": new_key(),
+                "status": status,
+                "name": name,
+                "created_time": int(time.time()),
+                "accessed_time": int(time.time()),
+                "expired_time": expired_time,
+                "remain_quota": remain_quota,
+                "unlimited_quota": unlimited,
+                "used_quota": 0,
+                "group": group,
+                "model_limits_enabled": bool(model_limits),
+                "model_limits": model_limits,
+            }
             self._next_id += 1
             self.tokens.append(token)
             return token
@@ -137,15 +170,20 @@ class StandinRelay(BackgroundServer):
             page = max(p, 1)
             size = next((v for v in (num("page_size"), num("ps"), num("size")) if v), None) or 10
             size = min(max(size, 1), self.page_cap)
-            items = ordered[(page - 1) * size: page * size]
-            return {"page": page, "page_size": size, "total": len(ordered), "items": [self._shown(t) for t in items]}
+            items = ordered[(page - 1) * size : page * size]
+            return {
+                "page": page,
+                "page_size": size,
+                "total": len(ordered),
+                "items": [self._shown(t) for t in items],
+            }
         p = max(p, 0)
         if self.family == "one-api":
             size = 10
         else:
             size = num("size") or 0
             size = 10 if size <= 0 else min(size, self.page_cap)
-        return [self._shown(t) for t in ordered[p * size:(p + 1) * size]]
+        return [self._shown(t) for t in ordered[p * size : (p + 1) * size]]
 
     def _relay_ok(self, authorization: str) -> bool:
         key = authorization.removeprefix("Bearer ").removeprefix("sk-").split("-", 1)[0]
@@ -157,34 +195,86 @@ class StandinRelay(BackgroundServer):
                 return t["unlimited_quota"] or t["remain_quota"] > 0
         return False
 
-    def answer(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def answer(
+        self, method: str, target: str, headers: Any, body: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
         parts = urlsplit(target)
         path, query = parts.path, parse_qs(parts.query)
         if path == "/v1/models" and method == "GET":
             if not self._relay_ok(headers.get("Authorization") or ""):
-                return 401, _json({"error": {"message": "无效的令牌", "type": ERROR_TYPE[self.family]}}), {}
-            data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "relay"} for m in self.models]
-            return 200, _json({"object": "list", "data": data, **({"success": True} if self.family != "one-api"
-                                                                    else {})}), {}
+                return (
+                    401,
+                    _json({"error": {"message": "无效的令牌", "type": ERROR_TYPE[self.family]}}),
+                    {},
+                )
+            data = [
+                {"id": m, "object": "model", "created": 1700000000, "owned_by": "relay"}
+                for m in self.models
+            ]
+            return (
+                200,
+                _json(
+                    {
+                        "object": "list",
+                        "data": data,
+                        **({"success": True} if self.family != "one-api" else {}),
+                    }
+                ),
+                {},
+            )
         if path == "/api/status" and method == "GET":
-            return 200, _ok({"version": "v0.0.0-standin", "system_name": f"{self.family} stand-in"}), {}
+            return (
+                200,
+                _ok({"version": "v0.0.0-standin", "system_name": f"{self.family} stand-in"}),
+                {},
+            )
         if path == "/api/token" and method == "GET":
-            return 301, b"", {"Location": "/api/token/" + (f"?{parts.query}" if parts.query else "")}
+            return (
+                301,
+                b"",
+                {"Location": "/api/token/" + (f"?{parts.query}" if parts.query else "")},
+            )
         user_routes = path == "/api/user/self" or path.startswith("/api/token/")
         if not user_routes:
-            return 404, _json({"error": {"message": f"Invalid URL ({method} {path})",
-                                         "type": "invalid_request_error"}}), {}
+            return (
+                404,
+                _json(
+                    {
+                        "error": {
+                            "message": f"Invalid URL ({method} {path})",
+                            "type": "invalid_request_error",
+                        }
+                    }
+                ),
+                {},
+            )
         refusal = self._auth(headers)
         if refusal is not None:
             return refusal
         if path == "/api/user/self" and method == "GET":
-            return 200, _ok({"id": self.user_id, "username": self.username, "display_name": self.username,
-                             "role": 1, "status": 1, "group": "default", "quota": 1000000}), {}
+            return (
+                200,
+                _ok(
+                    {
+                        "id": self.user_id,
+                        "username": self.username,
+                        "display_name": self.username,
+                        "role": 1,
+                        "status": 1,
+                        "group": "default",
+                        "quota": 1000000,
+                    }
+                ),
+                {},
+            )
         if path == "/api/token/" and method == "GET":
             with self._lock:
                 return 200, _ok(self._page(query)), {}
-        if self.family == "new-api" and method == "POST" and (path == "/api/token/batch/keys"
-                                                               or path.endswith("/key")):
+        if (
+            self.family == "new-api"
+            and method == "POST"
+            and (path == "/api/token/batch/keys" or path.endswith("/key"))
+        ):
             with self._lock:
                 self.reveal_calls += 1
                 if self.reveal_calls > self.reveal_limit:
@@ -208,8 +298,18 @@ class StandinRelay(BackgroundServer):
                 if token is None:
                     return 200, _fail("record not found"), {}
                 return 200, _ok({"key": token["key"]}), {}
-        return 404, _json({"error": {"message": f"Invalid URL ({method} {path})",
-                                     "type": "invalid_request_error"}}), {}
+        return (
+            404,
+            _json(
+                {
+                    "error": {
+                        "message": f"Invalid URL ({method} {path})",
+                        "type": "invalid_request_error",
+                    }
+                }
+            ),
+            {},
+        )
 
     def _auth(self, headers: Any) -> tuple[int, bytes, dict[str, str]] | None:
         token = (headers.get("Authorization") or "").replace("Bearer ", "", 1)
@@ -283,8 +383,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    relay = StandinRelay(args.family, access_token=args.access_token, user_id=args.user_id, host=args.host,
-                         port=args.port)
+    relay = StandinRelay(
+        args.family,
+        access_token=args.access_token,
+        user_id=args.user_id,
+        host=args.host,
+        port=args.port,
+    )
     relay.add_tokens(args.tokens)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -60,8 +60,12 @@ class BackgroundServer:
             raise RuntimeError("already started")
         self._server = self._make_server()
         self._attach(self._server)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name=self._thread_name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name=self._thread_name,
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -71,22 +71,34 @@ class Reply:
 @functools.cache
 def _httpx_client() -> httpx.Client:
     """One shared client (building one per call costs an SSL context); no pooling, no proxies from env."""
-    client = httpx.Client(follow_redirects=False, trust_env=False,
-                          limits=httpx.Limits(max_keepalive_connections=0))
+    client = httpx.Client(
+        follow_redirects=False, trust_env=False, limits=httpx.Limits(max_keepalive_connections=0)
+    )
     atexit.register(client.close)
     return client
 
 
-def call(method: str, url: str, *, headers: dict[str, str] | None = None, body: Any = None,
-         raw: bytes | None = None, timeout: float = 10.0) -> Reply:
+def call(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: Any = None,
+    raw: bytes | None = None,
+    timeout: float = 10.0,
+) -> Reply:
     """One request; ``body`` is sent as JSON, ``raw`` as-is."""
     content = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     if httpx is not None:
         try:
-            answer = _httpx_client().request(method, url, headers=headers, content=content, timeout=timeout)
+            answer = _httpx_client().request(
+                method, url, headers=headers, content=content, timeout=timeout
+            )
         except httpx.RemoteProtocolError as exc:
             raise Dropped() from exc
-        return Reply(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content)
+        return Reply(
+            answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content
+        )
     import http.client
     from urllib.parse import urlsplit
 
@@ -103,10 +115,18 @@ def call(method: str, url: str, *, headers: dict[str, str] | None = None, body: 
         connection.close()
 
 
-def mgmt(cpa: StandinCLIProxyAPI, method: str, path: str, *, headers: dict[str, str] | None = None,
-         **kwargs: Any) -> Reply:
+def mgmt(
+    cpa: StandinCLIProxyAPI,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> Reply:
     """A management call, authenticated with the fixture secret unless ``headers`` is given."""
-    return call(method, cpa.management_url + path, headers=AUTH if headers is None else headers, **kwargs)
+    return call(
+        method, cpa.management_url + path, headers=AUTH if headers is None else headers, **kwargs
+    )
 
 
 def items(cpa: StandinCLIProxyAPI, name: str = OPENAI) -> Any:
@@ -116,7 +136,12 @@ def items(cpa: StandinCLIProxyAPI, name: str = OPENAI) -> Any:
 
 
 def provider(name: str, base: str, *keys: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "base-url": base, "api-key-entries": [{"api-key": k} for k in keys], **extra}
+    return {
+        "name": name,
+        "base-url": base,
+        "api-key-entries": [{"api-key": k} for k in keys],
+        **extra,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,9 +155,13 @@ def test_healthz(standin: StandinCLIProxyAPI) -> None:
     assert call("HEAD", standin.url + "/healthz").body == b""
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/config"), ("PUT", "/openai-compatibility"),
-                                         ("GET", "/nope"), ("GET", "/config/")])
-def test_management_off_is_404_with_empty_body(standin_factory: Any, method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    "method,path",
+    [("GET", "/config"), ("PUT", "/openai-compatibility"), ("GET", "/nope"), ("GET", "/config/")],
+)
+def test_management_off_is_404_with_empty_body(
+    standin_factory: Any, method: str, path: str
+) -> None:
     cpa = standin_factory(secret=None)
     reply = mgmt(cpa, method, path, body=[])
     assert (reply.status, reply.body) == (404, b"")
@@ -163,8 +192,10 @@ def test_unknown_path_or_method_is_404_empty_after_auth(standin: StandinCLIProxy
 
 
 def test_get_config_hides_remote_management(standin_factory: Any) -> None:
-    cpa = standin_factory(initial_yaml="port: 8317\nremote-management:\n  secret-key: hashed\ndebug: true\n"
-                                       "openai-compatibility: []\n")
+    cpa = standin_factory(
+        initial_yaml="port: 8317\nremote-management:\n  secret-key: hashed\ndebug: true\n"
+        "openai-compatibility: []\n"
+    )
     reply = mgmt(cpa, "GET", "/config")
     assert reply.status == 200
     assert reply.json() == {"debug": True, "openai-compatibility": []}
@@ -176,16 +207,25 @@ def test_get_config_hides_remote_management(standin_factory: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("headers,status,error", [
-    ({}, 401, "missing management key"),
-    ({"Authorization": "Bearer wrong"}, 401, "invalid management key"),
-    ({"Authorization": f"bEaReR {STANDIN_SECRET}"}, 200, None),
-    ({"Authorization": STANDIN_SECRET}, 200, None),
-    ({"X-Management-Key": STANDIN_SECRET}, 200, None),
-    ({"Authorization": "Basic Zm9vOmJhcg==", "X-Management-Key": STANDIN_SECRET}, 401, "invalid management key"),
-    ({"Authorization": f"Bearer  {STANDIN_SECRET}"}, 401, "invalid management key"),
-])
-def test_key_parsing(standin: StandinCLIProxyAPI, headers: dict[str, str], status: int, error: str | None) -> None:
+@pytest.mark.parametrize(
+    "headers,status,error",
+    [
+        ({}, 401, "missing management key"),
+        ({"Authorization": "Bearer wrong"}, 401, "invalid management key"),
+        ({"Authorization": f"bEaReR {STANDIN_SECRET}"}, 200, None),
+        ({"Authorization": STANDIN_SECRET}, 200, None),
+        ({"X-Management-Key": STANDIN_SECRET}, 200, None),
+        (
+            {"Authorization": "Basic Zm9vOmJhcg==", "X-Management-Key": STANDIN_SECRET},
+            401,
+            "invalid management key",
+        ),
+        ({"Authorization": f"Bearer  {STANDIN_SECRET}"}, 401, "invalid management key"),
+    ],
+)
+def test_key_parsing(
+    standin: StandinCLIProxyAPI, headers: dict[str, str], status: int, error: str | None
+) -> None:
     reply = mgmt(standin, "GET", "/config", headers=headers)
     assert reply.status == status
     assert reply.headers["x-cpa-version"] == "v7.2.140"
@@ -196,10 +236,14 @@ def test_key_parsing(standin: StandinCLIProxyAPI, headers: dict[str, str], statu
 
 def test_sixth_request_is_banned_even_with_the_right_key(standin: StandinCLIProxyAPI) -> None:
     for _ in range(5):
-        assert mgmt(standin, "GET", "/config", headers={"Authorization": "Bearer nope"}).status == 401
+        assert (
+            mgmt(standin, "GET", "/config", headers={"Authorization": "Bearer nope"}).status == 401
+        )
     reply = mgmt(standin, "GET", "/config")
     assert reply.status == 403
-    assert re.fullmatch(r"IP banned due to too many failed attempts\. Try again in (30m0s|29m5\ds)", reply.error)
+    assert re.fullmatch(
+        r"IP banned due to too many failed attempts\. Try again in (30m0s|29m5\ds)", reply.error
+    )
     assert reply.headers["x-cpa-version"] == "v7.2.140"
     standin.restart()
     assert mgmt(standin, "GET", "/config").status == 200
@@ -222,12 +266,22 @@ def test_ban_expires(standin: StandinCLIProxyAPI) -> None:
 
 
 def test_remote_clients_are_refused_and_not_counted(standin: StandinCLIProxyAPI) -> None:
-    for headers in (REMOTE, {"X-Real-IP": "198.51.100.4"}, {"X-Forwarded-For": "203.0.113.9, 127.0.0.1"}):
+    for headers in (
+        REMOTE,
+        {"X-Real-IP": "198.51.100.4"},
+        {"X-Forwarded-For": "203.0.113.9, 127.0.0.1"},
+    ):
         for _ in range(3):
             reply = mgmt(standin, "GET", "/config", headers={**AUTH, **headers})
             assert (reply.status, reply.error) == (403, "remote management disabled")
-    assert mgmt(standin, "GET", "/config", headers={**AUTH, "X-Forwarded-For": "127.0.0.1"}).status == 200
-    assert mgmt(standin, "GET", "/config", headers={**AUTH, "X-Forwarded-For": "not-an-ip"}).status == 200
+    assert (
+        mgmt(standin, "GET", "/config", headers={**AUTH, "X-Forwarded-For": "127.0.0.1"}).status
+        == 200
+    )
+    assert (
+        mgmt(standin, "GET", "/config", headers={**AUTH, "X-Forwarded-For": "not-an-ip"}).status
+        == 200
+    )
 
 
 def test_ban_check_runs_before_the_remote_check(standin: StandinCLIProxyAPI) -> None:
@@ -241,12 +295,23 @@ def test_allow_remote_and_env_password(standin_factory: Any) -> None:
     remote_ok = standin_factory(allow_remote=True)
     assert mgmt(remote_ok, "GET", "/config", headers={**AUTH, **REMOTE}).status == 200
     env_only = standin_factory(secret=None, env_password=" env-pass ")
-    assert mgmt(env_only, "GET", "/config", headers={"Authorization": "Bearer env-pass", **REMOTE}).status == 200
+    assert (
+        mgmt(
+            env_only, "GET", "/config", headers={"Authorization": "Bearer env-pass", **REMOTE}
+        ).status
+        == 200
+    )
     assert mgmt(env_only, "GET", "/config", headers=AUTH).status == 401
 
 
 def test_go_duration_format() -> None:
-    assert [go_duration(s) for s in (1799.6, 1798.2, 3600, 59.4, 0)] == ["30m0s", "29m58s", "1h0m0s", "59s", "0s"]
+    assert [go_duration(s) for s in (1799.6, 1798.2, 3600, 59.4, 0)] == [
+        "30m0s",
+        "29m58s",
+        "1h0m0s",
+        "59s",
+        "0s",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,13 +321,35 @@ def test_go_duration_format() -> None:
 
 def test_openai_put_normalises_filters_and_persists(standin: StandinCLIProxyAPI) -> None:
     body = [
-        {"name": " relay ", "base-url": " https://relay.invalid/v1 ", "prefix": "/team/", "unknown": 1,
-         "auth-index": "ffff", "headers": {" X-A ": " v ", "X-Empty": " "},
-         "api-key-entries": [{"api-key": " sk-1 ", "weight": 5, "proxy-url": "socks5://p:1080", "auth-index": "x"},
-                             {"API-KEY": "sk-2"}]},
-        {"name": "dropped", "base-url": "   ", "api-key-entries": [{"api-key": "k", "weight": 9999999}]},
-        {"name": "slashy", "base-url": "https://b.invalid/v1", "prefix": "a/b", "disabled": True,
-         "models": [{"name": "m1", "alias": ""}]},
+        {
+            "name": " relay ",
+            "base-url": " https://relay.invalid/v1 ",
+            "prefix": "/team/",
+            "unknown": 1,
+            "auth-index": "ffff",
+            "headers": {" X-A ": " v ", "X-Empty": " "},
+            "api-key-entries": [
+                {
+                    "api-key": " sk-1 ",
+                    "weight": 5,
+                    "proxy-url": "socks5://p:1080",
+                    "auth-index": "x",
+                },
+                {"API-KEY": "sk-2"},
+            ],
+        },
+        {
+            "name": "dropped",
+            "base-url": "   ",
+            "api-key-entries": [{"api-key": "k", "weight": 9999999}],
+        },
+        {
+            "name": "slashy",
+            "base-url": "https://b.invalid/v1",
+            "prefix": "a/b",
+            "disabled": True,
+            "models": [{"name": "m1", "alias": ""}],
+        },
     ]
     assert mgmt(standin, "PUT", "/openai-compatibility", body=body).json() == {"status": "ok"}
     got = items(standin)
@@ -276,52 +363,96 @@ def test_openai_put_normalises_filters_and_persists(standin: StandinCLIProxyAPI)
     assert slashy["models"] == [{"name": "m1", "alias": ""}]
     saved = standin.config()
     assert saved["openai-compatibility"][0]["api-key-entries"][0] == {
-        "api-key": "sk-1", "weight": 5, "proxy-url": "socks5://p:1080"}
+        "api-key": "sk-1",
+        "weight": 5,
+        "proxy-url": "socks5://p:1080",
+    }
     assert "auth-index" not in standin.yaml_text()
     assert saved["routing"] == {"strategy": "round-robin"} and saved["port"] == 8317
 
 
-@pytest.mark.parametrize("raw", [b'{"items":[]}', b"{}", b"not json", b"", b'"x"',
-                                 b'[{"base-url":"u","api-key-entries":[{"weight":"5"}]}]',
-                                 b'[{"base-url":"u","api-key-entries":[{"weight":1.5}]}]',
-                                 b'[{"base-url":"u","disabled":"true"}]', b'[] trailing'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"items":[]}',
+        b"{}",
+        b"not json",
+        b"",
+        b'"x"',
+        b'[{"base-url":"u","api-key-entries":[{"weight":"5"}]}]',
+        b'[{"base-url":"u","api-key-entries":[{"weight":1.5}]}]',
+        b'[{"base-url":"u","disabled":"true"}]',
+        b"[] trailing",
+    ],
+)
 def test_openai_put_invalid_body(standin: StandinCLIProxyAPI, raw: bytes) -> None:
-    mgmt(standin, "PUT", "/openai-compatibility", body=[provider("keep", "https://k.invalid/v1", "sk")])
+    mgmt(
+        standin,
+        "PUT",
+        "/openai-compatibility",
+        body=[provider("keep", "https://k.invalid/v1", "sk")],
+    )
     reply = mgmt(standin, "PUT", "/openai-compatibility", raw=raw)
     assert (reply.status, reply.json()) == (400, {"error": "invalid body"})
     assert [p["name"] for p in items(standin)] == ["keep"]
 
 
 def test_openai_put_items_wrapper_and_clearing(standin: StandinCLIProxyAPI) -> None:
-    assert mgmt(standin, "PUT", "/openai-compatibility", body={"items": [provider("a", "https://a/v1")]}).status == 200
+    assert (
+        mgmt(
+            standin, "PUT", "/openai-compatibility", body={"items": [provider("a", "https://a/v1")]}
+        ).status
+        == 200
+    )
     assert [p["name"] for p in items(standin)] == ["a"]
     assert items(standin)[0]["auth-index"]
     for clear in (b"[]", b"null"):
-        mgmt(standin, "PUT", "/openai-compatibility", body={"items": [provider("a", "https://a/v1")]})
+        mgmt(
+            standin, "PUT", "/openai-compatibility", body={"items": [provider("a", "https://a/v1")]}
+        )
         assert mgmt(standin, "PUT", "/openai-compatibility", raw=clear).status == 200
         assert items(standin) == [] and standin.config()[OPENAI] == []
 
 
 def test_openai_put_weight_error_changes_nothing(standin: StandinCLIProxyAPI) -> None:
-    body = [provider("a", "https://a/v1", "k"),
-            {**provider("b", "https://b/v1"), "api-key-entries": [{"api-key": "k", "weight": 1000001}]}]
+    body = [
+        provider("a", "https://a/v1", "k"),
+        {**provider("b", "https://b/v1"), "api-key-entries": [{"api-key": "k", "weight": 1000001}]},
+    ]
     reply = mgmt(standin, "PUT", "/openai-compatibility", body=body)
     assert (reply.status, reply.error) == (
-        400, "openai-compatibility[1].api-key-entries[0].weight: weight must not exceed 1000000")
+        400,
+        "openai-compatibility[1].api-key-entries[0].weight: weight must not exceed 1000000",
+    )
     assert items(standin) == []
     body[1]["api-key-entries"][0]["weight"] = 1000000
     assert mgmt(standin, "PUT", "/openai-compatibility", body=body).status == 200
 
 
 def test_openai_patch(standin: StandinCLIProxyAPI) -> None:
-    mgmt(standin, "PUT", "/openai-compatibility", body=[provider("a", "https://a/v1", "k1"),
-                                                        provider("b", "https://b/v1", "k2", priority=3)])
+    mgmt(
+        standin,
+        "PUT",
+        "/openai-compatibility",
+        body=[provider("a", "https://a/v1", "k1"), provider("b", "https://b/v1", "k2", priority=3)],
+    )
     new_keys = [{"api-key": "k2"}, {"api-key": "k3", "weight": 2}]
-    patch = {"name": "b", "value": {"api-key-entries": new_keys, "priority": 99, "request-retry": None}}
+    patch = {
+        "name": "b",
+        "value": {"api-key-entries": new_keys, "priority": 99, "request-retry": None},
+    }
     assert mgmt(standin, "PATCH", "/openai-compatibility", body=patch).status == 200
     b = items(standin)[1]
     assert [e["api-key"] for e in b["api-key-entries"]] == ["k2", "k3"] and b["priority"] == 3
-    assert mgmt(standin, "PATCH", "/openai-compatibility", body={"index": 0, "value": {"disabled": True}}).status == 200
+    assert (
+        mgmt(
+            standin,
+            "PATCH",
+            "/openai-compatibility",
+            body={"index": 0, "value": {"disabled": True}},
+        ).status
+        == 200
+    )
     assert items(standin)[0]["disabled"] is True
     cases = [
         ({"name": "zzz", "value": {}}, 404, "item not found"),
@@ -330,20 +461,44 @@ def test_openai_patch(standin: StandinCLIProxyAPI) -> None:
         ({"name": "a", "value": None}, 400, "invalid body"),
         ({"name": "a", "value": {"disabled": "yes"}}, 400, "invalid body"),
         ({"index": "0", "value": {}}, 400, "invalid body"),
-        ({"name": "a", "value": {"disable-cooling": "yes"}}, 400, "disable-cooling must be a boolean or null"),
-        ({"name": "a", "value": {"api-key-entries": [{"api-key": "x"}, {"api-key": "y", "weight": 1000001}]}},
-         400, "api-key-entries[1].weight: weight must not exceed 1000000"),
+        (
+            {"name": "a", "value": {"disable-cooling": "yes"}},
+            400,
+            "disable-cooling must be a boolean or null",
+        ),
+        (
+            {
+                "name": "a",
+                "value": {
+                    "api-key-entries": [{"api-key": "x"}, {"api-key": "y", "weight": 1000001}]
+                },
+            },
+            400,
+            "api-key-entries[1].weight: weight must not exceed 1000000",
+        ),
     ]
     for body, status, error in cases:
         reply = mgmt(standin, "PATCH", "/openai-compatibility", body=body)
         assert (reply.status, reply.error) == (status, error), body
-    assert mgmt(standin, "PATCH", "/openai-compatibility", body={"name": "a", "value": {"base-url": " "}}).status == 200
+    assert (
+        mgmt(
+            standin,
+            "PATCH",
+            "/openai-compatibility",
+            body={"name": "a", "value": {"base-url": " "}},
+        ).status
+        == 200
+    )
     assert [p["name"] for p in items(standin)] == ["b"]
 
 
 def test_openai_delete(standin: StandinCLIProxyAPI) -> None:
-    body = [provider("a", "https://a/v1"), provider("b", "https://b/v1"), provider("a", "https://c/v1"),
-            provider("A", "https://d/v1")]
+    body = [
+        provider("a", "https://a/v1"),
+        provider("b", "https://b/v1"),
+        provider("a", "https://c/v1"),
+        provider("A", "https://d/v1"),
+    ]
     mgmt(standin, "PUT", "/openai-compatibility", body=body)
     assert mgmt(standin, "DELETE", "/openai-compatibility?name=a").status == 200
     assert [p["name"] for p in items(standin)] == ["b", "A"]
@@ -361,28 +516,67 @@ def test_openai_delete(standin: StandinCLIProxyAPI) -> None:
 
 
 def test_claude_list(standin: StandinCLIProxyAPI) -> None:
-    body = [{"api-key": " ck ", "base-url": "https://one", "weight": 3},
-            {"api-key": "ck", "base-url": "https://two", "models": [{"name": "", "alias": ""}, {"name": "m"}]},
-            {"api-key": ""}]
+    body = [
+        {"api-key": " ck ", "base-url": "https://one", "weight": 3},
+        {
+            "api-key": "ck",
+            "base-url": "https://two",
+            "models": [{"name": "", "alias": ""}, {"name": "m"}],
+        },
+        {"api-key": ""},
+    ]
     assert mgmt(standin, "PUT", "/claude-api-key", body=body).status == 200
     got = items(standin, "claude-api-key")
     assert [(e["api-key"], e["base-url"], e["proxy-url"]) for e in got] == [
-        ("ck", "https://one", ""), ("ck", "https://two", ""), ("", "", "")]
+        ("ck", "https://one", ""),
+        ("ck", "https://two", ""),
+        ("", "", ""),
+    ]
     assert got[0]["models"] == [] and got[1]["models"] == [{"name": "m", "alias": ""}]
     assert all("auth-index" in e for e in got)
-    reply = mgmt(standin, "PUT", "/claude-api-key", body=[{"api-key": "x"}, {"api-key": "y", "weight": 1000001}])
-    assert (reply.status, reply.error) == (400, "claude-api-key[1].weight: weight must not exceed 1000000")
-    for weight, status, error in (("x", 400, "weight must be an integer"), (2.0, 400, "weight must be an integer"),
-                                  (2000000, 400, "weight must not exceed 1000000"), (7, 200, None)):
-        reply = mgmt(standin, "PATCH", "/claude-api-key", body={"index": 1, "value": {"weight": weight}})
+    reply = mgmt(
+        standin,
+        "PUT",
+        "/claude-api-key",
+        body=[{"api-key": "x"}, {"api-key": "y", "weight": 1000001}],
+    )
+    assert (reply.status, reply.error) == (
+        400,
+        "claude-api-key[1].weight: weight must not exceed 1000000",
+    )
+    for weight, status, error in (
+        ("x", 400, "weight must be an integer"),
+        (2.0, 400, "weight must be an integer"),
+        (2000000, 400, "weight must not exceed 1000000"),
+        (7, 200, None),
+    ):
+        reply = mgmt(
+            standin, "PATCH", "/claude-api-key", body={"index": 1, "value": {"weight": weight}}
+        )
         assert reply.status == status and (error is None or reply.error == error)
     assert items(standin, "claude-api-key")[1]["weight"] == 7
-    assert mgmt(standin, "PATCH", "/claude-api-key", body={"index": 1, "value": {"weight": None}}).status == 200
+    assert (
+        mgmt(
+            standin, "PATCH", "/claude-api-key", body={"index": 1, "value": {"weight": None}}
+        ).status
+        == 200
+    )
     assert "weight" not in items(standin, "claude-api-key")[1]
-    assert mgmt(standin, "PATCH", "/claude-api-key", body={"match": "", "value": {"proxy-url": "direct"}}).status == 200
+    assert (
+        mgmt(
+            standin,
+            "PATCH",
+            "/claude-api-key",
+            body={"match": "", "value": {"proxy-url": "direct"}},
+        ).status
+        == 200
+    )
     assert items(standin, "claude-api-key")[2]["proxy-url"] == "direct"
     reply = mgmt(standin, "DELETE", "/claude-api-key?api-key=ck")
-    assert (reply.status, reply.error) == (400, "multiple items match api-key; base-url is required")
+    assert (reply.status, reply.error) == (
+        400,
+        "multiple items match api-key; base-url is required",
+    )
     assert mgmt(standin, "DELETE", "/claude-api-key?api-key=ck&base-url=https://two").status == 200
     assert mgmt(standin, "DELETE", "/claude-api-key?api-key=none").status == 200
     reply = mgmt(standin, "DELETE", "/claude-api-key")
@@ -391,49 +585,85 @@ def test_claude_list(standin: StandinCLIProxyAPI) -> None:
 
 
 def test_gemini_list(standin: StandinCLIProxyAPI) -> None:
-    body = [{"api-key": "g", "base-url": "https://a"}, {"api-key": "g", "base-url": "https://a"},
-            {"api-key": "g", "base-url": "https://b"}, {"api-key": " ", "base-url": ""},
-            {"api-key": "h", "excluded-models": [" GPT-X ", "gpt-x", ""]}]
+    body = [
+        {"api-key": "g", "base-url": "https://a"},
+        {"api-key": "g", "base-url": "https://a"},
+        {"api-key": "g", "base-url": "https://b"},
+        {"api-key": " ", "base-url": ""},
+        {"api-key": "h", "excluded-models": [" GPT-X ", "gpt-x", ""]},
+    ]
     assert mgmt(standin, "PUT", "/gemini-api-key", body=body).status == 200
     got = items(standin, "gemini-api-key")
-    assert [(e["api-key"], e.get("base-url")) for e in got] == [("g", "https://a"), ("g", "https://b"), ("h", None)]
+    assert [(e["api-key"], e.get("base-url")) for e in got] == [
+        ("g", "https://a"),
+        ("g", "https://b"),
+        ("h", None),
+    ]
     assert got[2]["excluded-models"] == ["gpt-x"]
     reply = mgmt(standin, "PATCH", "/gemini-api-key", body={"match": "g", "value": {"prefix": "p"}})
     assert (reply.status, reply.error) == (400, "multiple items match; index is required")
-    assert mgmt(standin, "PATCH", "/gemini-api-key?base-url=https://b", body={"match": "g", "value": {"prefix": "p"}}
-                ).status == 200
+    assert (
+        mgmt(
+            standin,
+            "PATCH",
+            "/gemini-api-key?base-url=https://b",
+            body={"match": "g", "value": {"prefix": "p"}},
+        ).status
+        == 200
+    )
     assert items(standin, "gemini-api-key")[1]["prefix"] == "p"
     reply = mgmt(standin, "PATCH", "/gemini-api-key", body={"match": "", "value": {}})
     assert (reply.status, reply.error) == (404, "item not found")
     reply = mgmt(standin, "DELETE", "/gemini-api-key?api-key=nope")
     assert (reply.status, reply.error) == (404, "item not found")
     reply = mgmt(standin, "DELETE", "/gemini-api-key?api-key=g")
-    assert (reply.status, reply.error) == (400, "multiple items match api-key; base-url is required")
+    assert (reply.status, reply.error) == (
+        400,
+        "multiple items match api-key; base-url is required",
+    )
     assert mgmt(standin, "DELETE", "/gemini-api-key?api-key=g&base-url=https://a").status == 200
-    assert mgmt(standin, "PATCH", "/gemini-api-key", body={"match": "h", "value": {"api-key": ""}}).status == 200
+    assert (
+        mgmt(
+            standin, "PATCH", "/gemini-api-key", body={"match": "h", "value": {"api-key": ""}}
+        ).status
+        == 200
+    )
     assert [e["api-key"] for e in items(standin, "gemini-api-key")] == ["g"]
 
 
 def test_codex_and_xai_lists(standin: StandinCLIProxyAPI) -> None:
-    body = [{"api-key": "c1", "base-url": "https://x/v1", "alpha-search": True}, {"api-key": "c2", "base-url": " "}]
+    body = [
+        {"api-key": "c1", "base-url": "https://x/v1", "alpha-search": True},
+        {"api-key": "c2", "base-url": " "},
+    ]
     for name in ("codex-api-key", "xai-api-key"):
         assert mgmt(standin, "PUT", "/" + name, body=body).status == 200
         got = items(standin, name)
         assert len(got) == 1 and got[0]["models"] == [] and got[0]["proxy-url"] == ""
         assert got[0].get("alpha-search", False) is (name == "codex-api-key")
-        assert mgmt(standin, "PATCH", "/" + name, body={"match": "c1", "value": {"base-url": ""}}).status == 200
+        assert (
+            mgmt(
+                standin, "PATCH", "/" + name, body={"match": "c1", "value": {"base-url": ""}}
+            ).status
+            == 200
+        )
         assert items(standin, name) == []
 
 
 def test_vertex_and_interactions_lists(standin: StandinCLIProxyAPI) -> None:
     reply = mgmt(standin, "PUT", "/vertex-api-key", body=[{"api-key": "v"}, {"api-key": "  "}])
     assert (reply.status, reply.error) == (400, "vertex-api-key[1].api-key is required")
-    body = [{"api-key": "v", "base-url": "u", "models": [{"name": "n"}, {"name": "n", "alias": "a"}]},
-            {"api-key": "v", "base-url": "u"}]
+    body = [
+        {"api-key": "v", "base-url": "u", "models": [{"name": "n"}, {"name": "n", "alias": "a"}]},
+        {"api-key": "v", "base-url": "u"},
+    ]
     assert mgmt(standin, "PUT", "/vertex-api-key", body=body).status == 200
     assert items(standin, "vertex-api-key")[0]["models"] == [{"name": "n", "alias": "a"}]
     assert len(items(standin, "vertex-api-key")) == 1
-    assert mgmt(standin, "PUT", "/interactions-api-key", body={"items": [{"api-key": "i"}]}).status == 200
+    assert (
+        mgmt(standin, "PUT", "/interactions-api-key", body={"items": [{"api-key": "i"}]}).status
+        == 200
+    )
     assert [e["api-key"] for e in items(standin, "interactions-api-key")] == ["i"]
 
 
@@ -478,11 +708,21 @@ def test_existing_yaml_is_loaded_and_unrelated_keys_survive_writes(standin_facto
     assert existing["api-key-entries"][0]["proxy-url"] == "socks5://proxy:1080"
     assert existing["models"] == [{"name": "gpt-4o-mini", "alias": "mini"}]
     value = {"api-key-entries": existing["api-key-entries"] + [{"api-key": "sk-new", "weight": 2}]}
-    assert mgmt(cpa, "PATCH", "/openai-compatibility", body={"name": "existing", "value": value}).status == 200
+    assert (
+        mgmt(
+            cpa, "PATCH", "/openai-compatibility", body={"name": "existing", "value": value}
+        ).status
+        == 200
+    )
     saved = cpa.config()
     assert saved["openai-compatibility"][0]["api-key-entries"] == [
-        {"api-key": "sk-old", "weight": 4, "proxy-url": "socks5://proxy:1080"}, {"api-key": "sk-new", "weight": 2}]
-    assert saved["custom-block"] == {"nested": [1, 2, 3]} and saved["claude-api-key"][0]["api-key"] == "sk-claude"
+        {"api-key": "sk-old", "weight": 4, "proxy-url": "socks5://proxy:1080"},
+        {"api-key": "sk-new", "weight": 2},
+    ]
+    assert (
+        saved["custom-block"] == {"nested": [1, 2, 3]}
+        and saved["claude-api-key"][0]["api-key"] == "sk-claude"
+    )
     assert cpa.memory()["openai-compatibility"] == saved["openai-compatibility"]
 
 
@@ -495,7 +735,12 @@ def test_restart_reloads_from_disk(standin: StandinCLIProxyAPI) -> None:
 
 def test_last_writer_wins_under_concurrency(standin: StandinCLIProxyAPI) -> None:
     def put(i: int) -> None:
-        assert mgmt(standin, "PUT", "/openai-compatibility", body=[provider(f"p{i}", f"https://{i}/v1")]).status == 200
+        assert (
+            mgmt(
+                standin, "PUT", "/openai-compatibility", body=[provider(f"p{i}", f"https://{i}/v1")]
+            ).status
+            == 200
+        )
 
     threads = [threading.Thread(target=put, args=(i,)) for i in range(12)]
     for thread in threads:
@@ -511,8 +756,10 @@ def test_request_log(standin: StandinCLIProxyAPI) -> None:
     mgmt(standin, "GET", "/openai-compatibility")
     mgmt(standin, "DELETE", "/openai-compatibility?name=x")
     call("GET", standin.url + "/healthz")
-    assert standin.requests == [("GET", "/v0/management/openai-compatibility"),
-                                ("DELETE", "/v0/management/openai-compatibility")]
+    assert standin.requests == [
+        ("GET", "/v0/management/openai-compatibility"),
+        ("DELETE", "/v0/management/openai-compatibility"),
+    ]
 
 
 def test_keep_alive_connection_reuse(standin: StandinCLIProxyAPI) -> None:
@@ -562,7 +809,11 @@ def test_fault_get_garbage(standin: StandinCLIProxyAPI, mode: str) -> None:
             reply.json()
         return
     document = reply.json()
-    expected = {"no_list": {"something": "else"}, "wrong_type": {OPENAI: {"a": 1}}, "null": {OPENAI: None}}
+    expected = {
+        "no_list": {"something": "else"},
+        "wrong_type": {OPENAI: {"a": 1}},
+        "null": {OPENAI: None},
+    }
     if mode == "huge":
         assert len(reply.body) >= 8 * 1024 * 1024 and isinstance(document[OPENAI], list)
     else:
@@ -575,7 +826,10 @@ def test_fault_fail_next_writes(standin: StandinCLIProxyAPI) -> None:
         reply = mgmt(standin, "PUT", "/openai-compatibility", body=[provider("a", "https://a/v1")])
         assert (reply.status, reply.error) == (500, "failed to save config: injected")
     assert items(standin) == []
-    assert mgmt(standin, "PUT", "/openai-compatibility", body=[provider("a", "https://a/v1")]).status == 200
+    assert (
+        mgmt(standin, "PUT", "/openai-compatibility", body=[provider("a", "https://a/v1")]).status
+        == 200
+    )
 
 
 def test_fault_restart_before_next_write(standin: StandinCLIProxyAPI) -> None:
@@ -590,27 +844,39 @@ def test_fault_restart_before_next_write(standin: StandinCLIProxyAPI) -> None:
     assert items(standin) == [] and standin.faults.restart_before_next_write is False
     for _ in range(4):
         mgmt(standin, "GET", "/config", headers={})
-    assert mgmt(standin, "GET", "/config").status == 200, "restart must have cleared the failure counter"
+    assert mgmt(standin, "GET", "/config").status == 200, (
+        "restart must have cleared the failure counter"
+    )
 
 
 def test_fault_mutate_before_next_write(standin: StandinCLIProxyAPI) -> None:
     mgmt(standin, "PUT", "/openai-compatibility", body=[provider("mine", "https://mine/v1", "k")])
     standin.faults.mutate_before_next_write = lambda memory: memory[OPENAI].append(
-        provider("outsider", "https://out/v1", "o"))
+        provider("outsider", "https://out/v1", "o")
+    )
     patch = {"name": "mine", "value": {"prefix": "x"}}
     assert mgmt(standin, "PATCH", "/openai-compatibility", body=patch).status == 200
-    assert [(p["name"], p.get("prefix")) for p in items(standin)] == [("mine", "x"), ("outsider", None)]
+    assert [(p["name"], p.get("prefix")) for p in items(standin)] == [
+        ("mine", "x"),
+        ("outsider", None),
+    ]
     assert [p["name"] for p in standin.config()[OPENAI]] == ["mine", "outsider"]
     assert standin.faults.mutate_before_next_write is None
 
 
 def test_control_routes(standin: StandinCLIProxyAPI) -> None:
-    reply = call("POST", standin.url + "/__standin/faults", body={"fail_next_writes": 1, "get_garbage": "null"})
+    reply = call(
+        "POST",
+        standin.url + "/__standin/faults",
+        body={"fail_next_writes": 1, "get_garbage": "null"},
+    )
     assert reply.status == 200 and reply.json()["fail_next_writes"] == 1
     assert mgmt(standin, "PUT", "/openai-compatibility", body=[]).status == 500
     assert items(standin) is None
     assert call("POST", standin.url + "/__standin/faults", body={"bogus": 1}).status == 400
-    assert call("POST", standin.url + "/__standin/faults", body={"get_garbage": "nope"}).status == 400
+    assert (
+        call("POST", standin.url + "/__standin/faults", body={"get_garbage": "nope"}).status == 400
+    )
     assert call("DELETE", standin.url + "/__standin/faults").json()["get_garbage"] is None
     standin.config_path.write_text(EXISTING_YAML, encoding="utf-8")
     assert call("POST", standin.url + "/__standin/restart").status == 200
@@ -626,15 +892,25 @@ def test_control_routes(standin: StandinCLIProxyAPI) -> None:
 
 
 def test_upstream_models(upstream: StandinUpstream) -> None:
-    reply = call("GET", upstream.url + "/v1/models", headers={"Authorization": f"Bearer {UPSTREAM_KEY}"})
+    reply = call(
+        "GET", upstream.url + "/v1/models", headers={"Authorization": f"Bearer {UPSTREAM_KEY}"}
+    )
     assert reply.status == 200
     document = reply.json()
     assert document["object"] == "list"
     assert [m["id"] for m in document["data"]] == list(UPSTREAM_MODELS)
     assert all(m["object"] == "model" for m in document["data"])
-    assert call("GET", upstream.url + "/v1/models", headers={"Authorization": "Bearer nope"}).status == 401
+    assert (
+        call("GET", upstream.url + "/v1/models", headers={"Authorization": "Bearer nope"}).status
+        == 401
+    )
     assert call("GET", upstream.url + "/v1/models").status == 401
-    assert call("GET", upstream.url + "/models", headers={"Authorization": f"Bearer {UPSTREAM_KEY}"}).status == 404
+    assert (
+        call(
+            "GET", upstream.url + "/models", headers={"Authorization": f"Bearer {UPSTREAM_KEY}"}
+        ).status
+        == 404
+    )
     assert [status for _, _, status in upstream.requests] == [200, 401, 401, 404]
 
 
@@ -658,8 +934,13 @@ def test_upstream_paths_delay_and_garbage(upstream_factory: Any) -> None:
 
 
 def _spawn(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     assert line.startswith("READY http://127.0.0.1:"), line
@@ -673,18 +954,32 @@ def _terminate(process: subprocess.Popen[str]) -> None:
     process.stdout.close()
 
 
-@pytest.mark.parametrize("entry", [["-m", "tests.standin.cliproxyapi"], ["tests/standin/cliproxyapi.py"]])
+@pytest.mark.parametrize(
+    "entry", [["-m", "tests.standin.cliproxyapi"], ["tests/standin/cliproxyapi.py"]]
+)
 def test_cliproxyapi_cli(tmp_path: Path, entry: list[str]) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("openai-compatibility: []\n", encoding="utf-8")
-    process, url = _spawn([*entry, "--config", str(config), "--secret", "cli-secret", "--version", "v9.9.9"])
+    process, url = _spawn(
+        [*entry, "--config", str(config), "--secret", "cli-secret", "--version", "v9.9.9"]
+    )
     try:
-        reply = call("PUT", url + "/v0/management/openai-compatibility", headers={"X-Management-Key": "cli-secret"},
-                     body=[provider("cli", "https://cli/v1")])
+        reply = call(
+            "PUT",
+            url + "/v0/management/openai-compatibility",
+            headers={"X-Management-Key": "cli-secret"},
+            body=[provider("cli", "https://cli/v1")],
+        )
         assert reply.status == 200 and reply.headers["x-cpa-version"] == "v9.9.9"
         assert call("POST", url + "/__standin/faults", body={"save_fails": True}).status == 200
-        assert call("DELETE", url + "/v0/management/openai-compatibility?index=0",
-                    headers={"X-Management-Key": "cli-secret"}).status == 500
+        assert (
+            call(
+                "DELETE",
+                url + "/v0/management/openai-compatibility?index=0",
+                headers={"X-Management-Key": "cli-secret"},
+            ).status
+            == 500
+        )
     finally:
         _terminate(process)
     assert "cli" in config.read_text()
@@ -693,7 +988,9 @@ def test_cliproxyapi_cli(tmp_path: Path, entry: list[str]) -> None:
 def test_cliproxyapi_cli_no_secret(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("{}\n", encoding="utf-8")
-    process, url = _spawn(["-m", "tests.standin.cliproxyapi", "--config", str(config), "--no-secret"])
+    process, url = _spawn(
+        ["-m", "tests.standin.cliproxyapi", "--config", str(config), "--no-secret"]
+    )
     try:
         reply = call("GET", url + "/v0/management/config")
         assert (reply.status, reply.body) == (404, b"")
@@ -702,8 +999,19 @@ def test_cliproxyapi_cli_no_secret(tmp_path: Path) -> None:
 
 
 def test_upstream_cli() -> None:
-    process, url = _spawn(["-m", "tests.standin.upstream", "--api-key-env", "STANDIN_UP_KEY", "--model", "m1",
-                           "--path", "/models"], env={"STANDIN_UP_KEY": "sk-cli"})
+    process, url = _spawn(
+        [
+            "-m",
+            "tests.standin.upstream",
+            "--api-key-env",
+            "STANDIN_UP_KEY",
+            "--model",
+            "m1",
+            "--path",
+            "/models",
+        ],
+        env={"STANDIN_UP_KEY": "sk-cli"},
+    )
     try:
         reply = call("GET", url + "/models", headers={"Authorization": "Bearer sk-cli"})
         assert [m["id"] for m in reply.json()["data"]] == ["m1"]

@@ -40,9 +40,16 @@ class StandinUpstream(BackgroundServer):
     ``requests`` logs ``(method, path, status)`` of every request, in order (never headers or keys).
     """
 
-    def __init__(self, models: Iterable[str] = ("gpt-4o-mini",), api_key: str = "sk-upstream-test",
-                 paths: Iterable[str] = ("/v1/models",), host: str = "127.0.0.1", port: int = 0,
-                 delay_seconds: float = 0.0, garbage: bool = False) -> None:
+    def __init__(
+        self,
+        models: Iterable[str] = ("gpt-4o-mini",),
+        api_key: str = "sk-upstream-test",
+        paths: Iterable[str] = ("/v1/models",),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay_seconds: float = 0.0,
+        garbage: bool = False,
+    ) -> None:
         self.models = list(models)
         self.api_key = api_key
         self.paths = tuple(paths)
@@ -54,10 +61,10 @@ class StandinUpstream(BackgroundServer):
 
     _thread_name = "standin-upstream"
 
-    def _make_server(self) -> "_Server":
+    def _make_server(self) -> _Server:
         return _Server((self._host, self._port), _Handler)
 
-    def _attach(self, server: "_Server") -> None:
+    def _attach(self, server: _Server) -> None:
         server.upstream = self
 
     def reset_requests(self) -> None:
@@ -68,14 +75,35 @@ class StandinUpstream(BackgroundServer):
     def answer(self, method: str, path: str, authorization: str) -> tuple[int, bytes, str]:
         """Status, body and content type for one request."""
         if method not in ("GET", "HEAD") or path not in self.paths:
-            return 404, _json({"error": {"message": "not found", "type": "invalid_request_error"}}), JSON_TYPE
+            return (
+                404,
+                _json({"error": {"message": "not found", "type": "invalid_request_error"}}),
+                JSON_TYPE,
+            )
         if not _bearer_matches(authorization, self.api_key):
-            return 401, _json({"error": {"message": "Invalid API key", "type": "invalid_request_error",
-                                         "code": "invalid_api_key"}}), JSON_TYPE
+            return (
+                401,
+                _json(
+                    {
+                        "error": {
+                            "message": "Invalid API key",
+                            "type": "invalid_request_error",
+                            "code": "invalid_api_key",
+                        }
+                    }
+                ),
+                JSON_TYPE,
+            )
         if self.garbage:
-            return 200, b"<html><body>502 Bad Gateway (not JSON)</body></html>", "text/html; charset=utf-8"
-        data = [{"id": model, "object": "model", "created": 1700000000, "owned_by": "standin-upstream"}
-                for model in self.models]
+            return (
+                200,
+                b"<html><body>502 Bad Gateway (not JSON)</body></html>",
+                "text/html; charset=utf-8",
+            )
+        data = [
+            {"id": model, "object": "model", "created": 1700000000, "owned_by": "standin-upstream"}
+            for model in self.models
+        ]
         return 200, _json({"object": "list", "data": data}), JSON_TYPE
 
     def log(self, method: str, path: str, status: int) -> None:
@@ -87,7 +115,11 @@ class StandinUpstream(BackgroundServer):
 def _bearer_matches(authorization: str, api_key: str) -> bool:
     """``Authorization: Bearer <api_key>`` (scheme case-insensitive, constant-time compare)."""
     scheme, _, token = authorization.partition(" ")
-    return scheme.lower() == "bearer" and bool(api_key) and hmac.compare_digest(token.encode(), api_key.encode())
+    return (
+        scheme.lower() == "bearer"
+        and bool(api_key)
+        and hmac.compare_digest(token.encode(), api_key.encode())
+    )
 
 
 def _json(value: Any) -> bytes:
@@ -114,7 +146,9 @@ class _Handler(QuietHandler):
         if upstream.delay_seconds > 0:
             time.sleep(upstream.delay_seconds)
         path = urlsplit(self.path).path
-        status, body, content_type = upstream.answer(self.command, path, self.headers.get("Authorization") or "")
+        status, body, content_type = upstream.answer(
+            self.command, path, self.headers.get("Authorization") or ""
+        )
         upstream.log(self.command, path, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -129,18 +163,37 @@ class _Handler(QuietHandler):
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM/SIGINT after printing ``READY <url>``."""
     parser = argparse.ArgumentParser(description="Upstream relay stand-in (tests only)")
-    parser.add_argument("--model", action="append", dest="models", default=None, help="model id (repeatable)")
-    parser.add_argument("--api-key", default=None, help="expected Bearer key (prefer --api-key-env)")
-    parser.add_argument("--api-key-env", default=None, help="read the expected key from this env variable")
-    parser.add_argument("--path", action="append", dest="paths", default=None, help="model-list path (repeatable)")
+    parser.add_argument(
+        "--model", action="append", dest="models", default=None, help="model id (repeatable)"
+    )
+    parser.add_argument(
+        "--api-key", default=None, help="expected Bearer key (prefer --api-key-env)"
+    )
+    parser.add_argument(
+        "--api-key-env", default=None, help="read the expected key from this env variable"
+    )
+    parser.add_argument(
+        "--path", action="append", dest="paths", default=None, help="model-list path (repeatable)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay-seconds", type=float, default=0.0)
     parser.add_argument("--garbage", action="store_true")
     args = parser.parse_args(argv)
-    api_key = os.environ.get(args.api_key_env, "") if args.api_key_env else (args.api_key or "sk-upstream-test")
-    upstream = StandinUpstream(args.models or ["gpt-4o-mini"], api_key, args.paths or ["/v1/models"],
-                               args.host, args.port, args.delay_seconds, args.garbage)
+    api_key = (
+        os.environ.get(args.api_key_env, "")
+        if args.api_key_env
+        else (args.api_key or "sk-upstream-test")
+    )
+    upstream = StandinUpstream(
+        args.models or ["gpt-4o-mini"],
+        api_key,
+        args.paths or ["/v1/models"],
+        args.host,
+        args.port,
+        args.delay_seconds,
+        args.garbage,
+    )
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

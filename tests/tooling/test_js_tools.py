@@ -34,20 +34,32 @@ def need(name: str) -> str:
 
 def run(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "NODE_OPTIONS": "", "FORCE_COLOR": "0"}
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def accepted_warnings(target: str) -> dict[str, str]:
     """code → reason, from the table in docs/lint.md, for `source` or `xpi`."""
-    rows = re.findall(r"^\| `([A-Z_]+)` \| ([a-z, ]+) \| (.+) \|$", LINT_DOC.read_text(encoding="utf-8"), re.MULTILINE)
-    return {code: reason for code, targets, reason in rows if target in [t.strip() for t in targets.split(",")]}
+    rows = re.findall(
+        r"^\| `([A-Z_]+)` \| ([a-z, ]+) \| (.+) \|$",
+        LINT_DOC.read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    return {
+        code: reason
+        for code, targets, reason in rows
+        if target in [t.strip() for t in targets.split(",")]
+    }
 
 
 def check_linter_report(report: dict, target: str) -> None:
     assert report["errors"] == [], json.dumps(report["errors"], indent=1)
     accepted = accepted_warnings(target)
     unexplained = [w for w in report["warnings"] + report["notices"] if w["code"] not in accepted]
-    assert not unexplained, "warnings without a reason in docs/lint.md:\n" + json.dumps(unexplained, indent=1)
+    assert not unexplained, "warnings without a reason in docs/lint.md:\n" + json.dumps(
+        unexplained, indent=1
+    )
 
 
 def test_lint_doc_gives_reasons() -> None:
@@ -68,17 +80,32 @@ def test_eslint_catches_a_fault() -> None:
     proc = subprocess.run(
         [eslint, "--format", "json", "--stdin", "--stdin-filename", "extension/lib/probe.js"],
         input="var x = 1;\nexport const y = undefinedName + x + chrome.runtime.id + document.title;\n",
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     messages = [m for f in json.loads(proc.stdout) for m in f["messages"]]
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert {m["ruleId"] for m in messages} == {"no-var", "no-undef"}, messages
-    assert [m["message"] for m in messages if m["ruleId"] == "no-undef"] == ["'undefinedName' is not defined."]
+    assert [m["message"] for m in messages if m["ruleId"] == "no-undef"] == [
+        "'undefinedName' is not defined."
+    ]
 
 
 def test_web_ext_lint_source() -> None:
     web_ext = need("web-ext")
-    proc = run(web_ext, "lint", "--source-dir", "extension", "--self-hosted", "--output", "json", "--no-input")
+    proc = run(
+        web_ext,
+        "lint",
+        "--source-dir",
+        "extension",
+        "--self-hosted",
+        "--output",
+        "json",
+        "--no-input",
+    )
     report = json.loads(proc.stdout)
     check_linter_report(report, "source")
     assert proc.returncode == 0, proc.stderr
@@ -86,8 +113,11 @@ def test_web_ext_lint_source() -> None:
 
 def test_addons_linter_on_the_built_xpi(tmp_path: Path) -> None:
     linter = need("addons-linter")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     (xpi,) = tmp_path.glob("*.xpi")
     proc = run(linter, "--self-hosted", "--output", "json", str(xpi))
     check_linter_report(json.loads(proc.stdout), "xpi")
@@ -99,4 +129,6 @@ def test_node_unit_tests() -> None:
     tail = proc.stdout[-3000:]
     assert proc.returncode == 0, tail + proc.stderr
     passed = int(re.search(r"^# pass (\d+)$", proc.stdout, re.MULTILINE).group(1))
-    assert passed >= 30 and "# fail 0" in proc.stdout, tail  # i18n and URL cases (the page never masks keys)
+    assert passed >= 30 and "# fail 0" in proc.stdout, (
+        tail
+    )  # i18n and URL cases (the page never masks keys)

@@ -35,9 +35,14 @@ def version() -> str:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, str(BUILD), "--out", str(out)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(BUILD), "--out", str(out)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
-    return {"chromium": out / f"cpa-bridge-{version()}-chromium.zip", "firefox": out / f"cpa-bridge-{version()}.xpi"}
+    return {
+        "chromium": out / f"cpa-bridge-{version()}-chromium.zip",
+        "firefox": out / f"cpa-bridge-{version()}.xpi",
+    }
 
 
 def test_one_version_in_manifest_pyproject_and_package() -> None:
@@ -78,7 +83,11 @@ def test_each_family_gets_its_own_manifest(built) -> None:
     assert "key" not in firefox
     assert firefox["background"] == {"scripts": ["background.js"], "type": "module"}
     assert firefox["browser_specific_settings"] == source["browser_specific_settings"]
-    same = {k: v for k, v in source.items() if k not in ("key", "background", "browser_specific_settings")}
+    same = {
+        k: v
+        for k, v in source.items()
+        if k not in ("key", "background", "browser_specific_settings")
+    }
     for manifest in (chromium, firefox):
         assert {k: manifest[k] for k in same} == same
         assert manifest["version"] == version()
@@ -111,5 +120,7 @@ def test_a_version_mismatch_stops_the_build(tmp_path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "9.9.9"\n')
     with pytest.raises(build.BuildError, match="version mismatch"):
         build.build(tmp_path / "dist", extension=tmp_path / "extension", root=tmp_path)
-    proc = subprocess.run([sys.executable, str(BUILD), "--out", str(tmp_path / "d")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(BUILD), "--out", str(tmp_path / "d")], capture_output=True, text=True
+    )
     assert proc.returncode == 0  # the real tree is consistent

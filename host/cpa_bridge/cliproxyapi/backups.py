@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import time
 from pathlib import Path
 from typing import Any
 
-from cpa_bridge.store import paths, storage
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store import paths, storage
 
 MAX_BACKUPS = 200
 
@@ -27,10 +28,12 @@ def target_dir(management_url: str) -> Path:
 
 def new_id() -> str:
     """Sortable by time (to the microsecond), unique by a random tail."""
-    import secrets
-
     now = time.time()
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}Z-" + secrets.token_hex(2)
+    return (
+        time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+        + f"{int(now % 1 * 1e6):06d}Z-"
+        + secrets.token_hex(2)
+    )
 
 
 def save(management_url: str, record: dict[str, Any]) -> str:
@@ -76,7 +79,7 @@ def _prune(folder: Path) -> None:
 
 def list_records(management_url: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     records = []
-    for path in _files(target_dir(management_url))[offset:offset + limit]:
+    for path in _files(target_dir(management_url))[offset : offset + limit]:
         try:
             record = storage.read_json(path, default=None)
         except BridgeError:
@@ -89,8 +92,11 @@ def list_records(management_url: str, limit: int = 50, offset: int = 0) -> list[
 def load(management_url: str, backup_id: str | None) -> dict[str, Any]:
     if backup_id is None:
         records = [
-            r for r in list_records(management_url, limit=MAX_BACKUPS)
-            if r.get("operation") != "undo" and not r.get("undone_by") and r.get("outcome") != "pending"
+            r
+            for r in list_records(management_url, limit=MAX_BACKUPS)
+            if r.get("operation") != "undo"
+            and not r.get("undone_by")
+            and r.get("outcome") != "pending"
         ]
         if not records:
             raise BridgeError(ErrorCode.NOT_FOUND, "there is no write to undo for this target")
@@ -99,7 +105,9 @@ def load(management_url: str, backup_id: str | None) -> dict[str, Any]:
         raise BridgeError(ErrorCode.INVALID_REQUEST, "invalid backup_id", field="params.backup_id")
     record = storage.read_json(target_dir(management_url) / f"{backup_id}.json", default=None)
     if not isinstance(record, dict):
-        raise BridgeError(ErrorCode.NOT_FOUND, f"no backup '{backup_id}' for this target", backup_id=backup_id)
+        raise BridgeError(
+            ErrorCode.NOT_FOUND, f"no backup '{backup_id}' for this target", backup_id=backup_id
+        )
     return record
 
 
@@ -121,7 +129,11 @@ def _short_summary(summary: Any) -> tuple[list[Any], bool]:
         short: dict[str, Any] = {}
         for key, value in change.items():
             if isinstance(value, list) and len(value) > SUMMARY_ITEMS:
-                short[key], short[f"{key}_more"], cut = value[:SUMMARY_ITEMS], len(value) - SUMMARY_ITEMS, True
+                short[key], short[f"{key}_more"], cut = (
+                    value[:SUMMARY_ITEMS],
+                    len(value) - SUMMARY_ITEMS,
+                    True,
+                )
             elif isinstance(value, str) and len(value) > 300:
                 short[key], cut = value[:300] + "…", True
             else:

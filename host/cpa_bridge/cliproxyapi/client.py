@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -21,7 +22,6 @@ from cpa_bridge.core.urls import display_url
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.net import http
 from cpa_bridge.store.settings import Target
-
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_TOTAL_TIMEOUT = 20.0
@@ -66,7 +66,7 @@ class ManagementClient:
     requests_sent: int = 0
     _http: httpx.Client | None = field(default=None, repr=False)
 
-    def __enter__(self) -> "ManagementClient":
+    def __enter__(self) -> ManagementClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -79,14 +79,24 @@ class ManagementClient:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = http.new_client(connect_timeout=self.connect_timeout, total_timeout=self.total_timeout,
-                                         allow_link_local=self.allow_link_local,
-                                         headers={"Accept": "application/json"})
+            self._http = http.new_client(
+                connect_timeout=self.connect_timeout,
+                total_timeout=self.total_timeout,
+                allow_link_local=self.allow_link_local,
+                headers={"Accept": "application/json"},
+            )
         return self._http
 
     # -- transport -------------------------------------------------------------------
-    def request(self, method: str, path: str, *, json_body: Any = None,
-                params: dict[str, str] | None = None, api: str = "v0") -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+        api: str = "v0",
+    ) -> Response:
         """Send one request; raise BridgeError for transport failures and auth/5xx statuses.
 
         ``api="v8"`` sends it to the v8 management API (``/v8/management``) of the same server.
@@ -98,20 +108,25 @@ class ManagementClient:
         headers = {"Authorization": f"Bearer {self.target.management_key}"}
         content = None
         if json_body is not None:
-            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8"
+            )
             headers["Content-Type"] = "application/json"
         server_id = self.server_id or servers.identity(self.target.management_url)
         with servers.current().sending(server_id, self.target.management_key):
             self.requests_sent += 1
             try:
-                with self._client().stream(method, url, headers=headers, content=content, params=params) as resp:
+                with self._client().stream(
+                    method, url, headers=headers, content=content, params=params
+                ) as resp:
                     body = http.read_capped(resp, "CLIProxyAPI's answer")
                     response = Response(resp.status_code, resp.headers, body)
             except BridgeError:
                 raise
             except httpx.HTTPError as exc:
-                raise http.map_error(exc, url, who="CLIProxyAPI", timeout=self.total_timeout,
-                                     sent=method != "GET") from None
+                raise http.map_error(
+                    exc, url, who="CLIProxyAPI", timeout=self.total_timeout, sent=method != "GET"
+                ) from None
             version = response.headers.get("x-cpa-version")
             if version:
                 self.server_version = version[:64]
@@ -128,7 +143,8 @@ class ManagementClient:
             raise BridgeError(
                 ErrorCode.BAD_RESPONSE,
                 f"CLIProxyAPI redirected the request ({status}); check the management URL (redirects are not followed)",
-                status=status, url=shown,
+                status=status,
+                url=shown,
             )
         if status == 401:
             reason = "missing" if "missing" in text else "invalid"
@@ -147,9 +163,15 @@ class ManagementClient:
                 )
                 + f". The host will not retry this key: CLIProxyAPI bans an IP for {servers.BAN_MINUTES} minutes "
                 f"after {servers.BAN_FAILURES} failed attempts"
-                + (f" (this computer has had {seen} in the last {servers.BAN_MINUTES} minutes)" if seen else "")
+                + (
+                    f" (this computer has had {seen} in the last {servers.BAN_MINUTES} minutes)"
+                    if seen
+                    else ""
+                )
                 + ". Check the key and save it again.",
-                reason=reason, status=401, **details,
+                reason=reason,
+                status=401,
+                **details,
             )
         if status == 403:
             if text.startswith("IP banned"):
@@ -159,9 +181,12 @@ class ManagementClient:
                 raise BridgeError(
                     ErrorCode.BANNED,
                     f"CLIProxyAPI has banned this IP after {servers.BAN_FAILURES} failed key attempts; the ban "
-                    f"lasts {servers.BAN_MINUTES} minutes" + (f" (try again in {match.group(1)})" if match else "")
+                    f"lasts {servers.BAN_MINUTES} minutes"
+                    + (f" (try again in {match.group(1)})" if match else "")
                     + ". Check the management key and save it again before the next try.",
-                    retry_in=match.group(1) if match else None, status=403, **servers.ban_details(server_id),
+                    retry_in=match.group(1) if match else None,
+                    status=403,
+                    **servers.ban_details(server_id),
                 )
             if text.startswith("remote management"):
                 hint = (
@@ -171,10 +196,16 @@ class ManagementClient:
                     else "set remote-management.secret-key in CLIProxyAPI's config.yaml"
                 )
                 raise BridgeError(
-                    ErrorCode.REMOTE_DISABLED, f"CLIProxyAPI refused remote management ({text}): {hint}",
-                    server_error=text, status=403,
+                    ErrorCode.REMOTE_DISABLED,
+                    f"CLIProxyAPI refused remote management ({text}): {hint}",
+                    server_error=text,
+                    status=403,
                 )
-            raise BridgeError(ErrorCode.SERVER_ERROR, f"CLIProxyAPI answered 403 ({text or 'forbidden'})", status=403)
+            raise BridgeError(
+                ErrorCode.SERVER_ERROR,
+                f"CLIProxyAPI answered 403 ({text or 'forbidden'})",
+                status=403,
+            )
         # v7+ answers an unregistered management API with an empty 404; v6 has no such route at all,
         # so gin's own "404 page not found" comes back (docs/cliproxyapi-compat.md).
         if status == 404 and response.body.strip() in (b"", b"404 page not found"):
@@ -182,16 +213,21 @@ class ManagementClient:
                 ErrorCode.MANAGEMENT_DISABLED,
                 f"no CLIProxyAPI management API at {shown}: check the URL, and that "
                 "remote-management.secret-key (or MANAGEMENT_PASSWORD) is set on the server",
-                status=404, url=shown,
+                status=404,
+                url=shown,
             )
         if status >= 500:
             raise BridgeError(
-                ErrorCode.SERVER_ERROR, f"CLIProxyAPI answered {status}" + (f": {text}" if text else ""),
-                status=status, server_error=text or None,
+                ErrorCode.SERVER_ERROR,
+                f"CLIProxyAPI answered {status}" + (f": {text}" if text else ""),
+                status=status,
+                server_error=text or None,
             )
         raise BridgeError(
-            ErrorCode.REJECTED, f"CLIProxyAPI refused the request ({status}" + (f": {text})" if text else ")"),
-            status=status, server_error=text or None,
+            ErrorCode.REJECTED,
+            f"CLIProxyAPI refused the request ({status}" + (f": {text})" if text else ")"),
+            status=status,
+            server_error=text or None,
         )
 
     # -- management API ----------------------------------------------------------------
@@ -204,7 +240,10 @@ class ManagementClient:
         try:
             self.request("GET", "config", api="v8")
         except BridgeError as exc:
-            if exc.code in (ErrorCode.MANAGEMENT_DISABLED, ErrorCode.REJECTED) and exc.details.get("status") == 404:
+            if (
+                exc.code in (ErrorCode.MANAGEMENT_DISABLED, ErrorCode.REJECTED)
+                and exc.details.get("status") == 404
+            ):
                 return False
             raise
         return True
@@ -223,12 +262,18 @@ class ManagementClient:
         try:
             response = self.request("GET", name)
         except BridgeError as exc:
-            if exc.code == ErrorCode.MANAGEMENT_DISABLED and name in LATER_LISTS and self._management_answers():
+            if (
+                exc.code == ErrorCode.MANAGEMENT_DISABLED
+                and name in LATER_LISTS
+                and self._management_answers()
+            ):
                 raise BridgeError(
                     ErrorCode.REJECTED,
                     f"this CLIProxyAPI has no {name} list (it came with a later version: see "
                     "docs/cliproxyapi-compat.md); nothing was written",
-                    list=name, reason="no_such_list", status=404,
+                    list=name,
+                    reason="no_such_list",
+                    status=404,
                 ) from None
             raise
         data = _json_object(response)
@@ -271,7 +316,8 @@ class ManagementClient:
             data = None
         if not (isinstance(data, dict) and data.get("status") == "ok"):
             raise BridgeError(
-                ErrorCode.BAD_RESPONSE, "CLIProxyAPI did not confirm the write with {\"status\":\"ok\"}",
+                ErrorCode.BAD_RESPONSE,
+                'CLIProxyAPI did not confirm the write with {"status":"ok"}',
                 sent=True,
             )
 
@@ -282,7 +328,8 @@ def strip_runtime_fields(item: dict[str, Any]) -> dict[str, Any]:
     entries = clean.get("api-key-entries")
     if isinstance(entries, list):
         clean["api-key-entries"] = [
-            {k: v for k, v in e.items() if k != "auth-index"} if isinstance(e, dict) else e for e in entries
+            {k: v for k, v in e.items() if k != "auth-index"} if isinstance(e, dict) else e
+            for e in entries
         ]
     return clean
 
@@ -297,5 +344,7 @@ def _json_object(response: Response) -> dict[str, Any]:
             "nothing was written",
         ) from None
     if not isinstance(data, dict):
-        raise BridgeError(ErrorCode.BAD_RESPONSE, "CLIProxyAPI's answer is not a JSON object; nothing was written")
+        raise BridgeError(
+            ErrorCode.BAD_RESPONSE, "CLIProxyAPI's answer is not a JSON object; nothing was written"
+        )
     return data

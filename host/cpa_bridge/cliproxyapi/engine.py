@@ -24,7 +24,12 @@ from cpa_bridge.core.notices import WarningCode as W
 from cpa_bridge.errors import BridgeError, ErrorCode
 
 #: Codes that mean "the request may have been applied": the outcome is uncertain.
-_UNCERTAIN = {ErrorCode.TIMEOUT, ErrorCode.SERVER_ERROR, ErrorCode.BAD_RESPONSE, ErrorCode.UNREACHABLE}
+_UNCERTAIN = {
+    ErrorCode.TIMEOUT,
+    ErrorCode.SERVER_ERROR,
+    ErrorCode.BAD_RESPONSE,
+    ErrorCode.UNREACHABLE,
+}
 #: What CLIProxyAPI answers (500) when it applied a change in memory but could not save config.yaml.
 NOT_SAVED_TEXT = "failed to save config"
 
@@ -78,8 +83,14 @@ class WriteReport:
         return status
 
 
-def write(target: str | None, changes: list[ListChange], *, dry_run: bool, operation: str,
-          client: ManagementClient | None = None) -> WriteReport:
+def write(
+    target: str | None,
+    changes: list[ListChange],
+    *,
+    dry_run: bool,
+    operation: str,
+    client: ManagementClient | None = None,
+) -> WriteReport:
     """Apply ``changes`` to one target. A failing list does not stop the next one, except for
     failures of the whole target (connection, auth), which the next list would meet again."""
     owned = client is None
@@ -89,7 +100,9 @@ def write(target: str | None, changes: list[ListChange], *, dry_run: bool, opera
         with nullcontext() if dry_run else servers.lock(client.server_id):
             for change in changes:
                 try:
-                    report.lists[change.list_name] = _apply(client, change, dry_run=dry_run, operation=operation)
+                    report.lists[change.list_name] = _apply(
+                        client, change, dry_run=dry_run, operation=operation
+                    )
                 except BridgeError as exc:
                     report.lists[change.list_name] = exc
                     if exc.code in _TARGET_WIDE:
@@ -105,11 +118,20 @@ def write(target: str | None, changes: list[ListChange], *, dry_run: bool, opera
 
 
 #: Failures of the target as a whole: later lists are not tried.
-_TARGET_WIDE = {ErrorCode.UNAUTHORIZED, ErrorCode.BANNED, ErrorCode.AUTH_BLOCKED, ErrorCode.REMOTE_DISABLED,
-                ErrorCode.MANAGEMENT_DISABLED, ErrorCode.TLS_ERROR, ErrorCode.STORAGE_ERROR}
+_TARGET_WIDE = {
+    ErrorCode.UNAUTHORIZED,
+    ErrorCode.BANNED,
+    ErrorCode.AUTH_BLOCKED,
+    ErrorCode.REMOTE_DISABLED,
+    ErrorCode.MANAGEMENT_DISABLED,
+    ErrorCode.TLS_ERROR,
+    ErrorCode.STORAGE_ERROR,
+}
 
 
-def _apply(client: ManagementClient, change: ListChange, *, dry_run: bool, operation: str) -> ListWrite:
+def _apply(
+    client: ManagementClient, change: ListChange, *, dry_run: bool, operation: str
+) -> ListWrite:
     list_name = change.list_name
     before = client.get_list(list_name)
     status = ListWrite(list_name, list_hash=list_hash(before))
@@ -117,7 +139,9 @@ def _apply(client: ManagementClient, change: ListChange, *, dry_run: bool, opera
         raise BridgeError(
             ErrorCode.CONFLICT,
             f"CLIProxyAPI's {list_name} changed since the preview; nothing was written. Preview again.",
-            list=list_name, expected=change.expect_hash, actual=status.list_hash,
+            list=list_name,
+            expected=change.expect_hash,
+            actual=status.list_hash,
         )
     edit = change.build(before)
     retry = edit is None and _not_saved_before(client, list_name, status.list_hash) and not dry_run
@@ -134,14 +158,24 @@ def _apply(client: ManagementClient, change: ListChange, *, dry_run: bool, opera
         return status
 
     url = client.target.management_url
-    status.backup_id = backups.save(url, {
-        "target": client.target.name, "list": list_name, "operation": operation, "summary": edit.summary[:50],
-        "before": before, "before_hash": status.list_hash, "outcome": "pending",
-    })
+    status.backup_id = backups.save(
+        url,
+        {
+            "target": client.target.name,
+            "list": list_name,
+            "operation": operation,
+            "summary": edit.summary[:50],
+            "before": before,
+            "before_hash": status.list_hash,
+            "outcome": "pending",
+        },
+    )
     try:
         _send(client, edit.request)
     except BridgeError as exc:
-        if exc.code not in _UNCERTAIN or (exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")):
+        if exc.code not in _UNCERTAIN or (
+            exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")
+        ):
             backups.discard(url, status.backup_id)
             if edit.request["method"] in ("PATCH", "DELETE") and exc.details.get("status") == 404:
                 raise BridgeError(
@@ -158,8 +192,12 @@ def _apply(client: ManagementClient, change: ListChange, *, dry_run: bool, opera
         after = client.get_list(list_name)
     except BridgeError:
         status.outcome, status.read_back = "uncertain", "unavailable"
-        status.warnings.append(Notice(W.READ_BACK_FAILED, "CLIProxyAPI accepted the write, but reading it back "
-                                      "failed; check the list"))
+        status.warnings.append(
+            Notice(
+                W.READ_BACK_FAILED,
+                "CLIProxyAPI accepted the write, but reading it back failed; check the list",
+            )
+        )
         backups.update(url, status.backup_id, outcome=status.outcome)
         return status
     status.after = after
@@ -192,17 +230,32 @@ def _not_saved_before(client: ManagementClient, list_name: str, current_hash: st
 
 def _resend(list_name: str, current: list[dict[str, Any]]) -> Edit:
     """PUT the list as it is, so CLIProxyAPI saves the change it holds only in memory."""
+
     def check(after: list[dict[str, Any]]) -> list[str]:
-        return [] if list_hash(after) == list_hash(current) else [f"the {list_name} read back differs"]
+        return (
+            [] if list_hash(after) == list_hash(current) else [f"the {list_name} read back differs"]
+        )
 
-    return Edit(items=current, request={"method": "PUT", "path": list_name, "body": current},
-                preview={"method": "PUT", "path": list_name, "entries": len(current), "resave": True},
-                summary=[{"op": "resave"}], check=check, changed=[],
-                warnings=[Notice(W.CONFIG_RESENT, "the last write was applied but not saved by CLIProxyAPI; sending "
-                                 "it again so it is saved")])
+    return Edit(
+        items=current,
+        request={"method": "PUT", "path": list_name, "body": current},
+        preview={"method": "PUT", "path": list_name, "entries": len(current), "resave": True},
+        summary=[{"op": "resave"}],
+        check=check,
+        changed=[],
+        warnings=[
+            Notice(
+                W.CONFIG_RESENT,
+                "the last write was applied but not saved by CLIProxyAPI; sending "
+                "it again so it is saved",
+            )
+        ],
+    )
 
 
-def _uncertain(client: ManagementClient, edit: Edit, status: ListWrite, exc: BridgeError) -> ListWrite:
+def _uncertain(
+    client: ManagementClient, edit: Edit, status: ListWrite, exc: BridgeError
+) -> ListWrite:
     list_name = status.list_name
     status.action, status.outcome = "written", "uncertain"
     server_error = str(exc.details.get("server_error") or "")
@@ -210,8 +263,13 @@ def _uncertain(client: ManagementClient, edit: Edit, status: ListWrite, exc: Bri
     if not_saved:
         status.server_error = server_error[:300]
     else:
-        status.warnings.append(Notice(W.WRITE_UNCERTAIN, f"the write may or may not have been applied: {exc.message}",
-                                      error=exc.code.value))
+        status.warnings.append(
+            Notice(
+                W.WRITE_UNCERTAIN,
+                f"the write may or may not have been applied: {exc.message}",
+                error=exc.code.value,
+            )
+        )
     after_hash = None
     try:
         after = client.get_list(list_name)
@@ -222,16 +280,26 @@ def _uncertain(client: ManagementClient, edit: Edit, status: ListWrite, exc: Bri
         status.read_back = "unavailable"
     if not_saved and status.read_back == "applied":
         status.outcome = "not_saved"
-        status.warnings.append(Notice(
-            W.CONFIG_NOT_SAVED,
-            f"CLIProxyAPI applied the change but could not save its config file ({server_error[:200]}): "
-            "the change is lost when CLIProxyAPI restarts. Fix the server's config file or disk (permissions, "
-            "space, a read-only mount), then run the same write again: it is re-sent even though the list "
-            "already looks right.",
-        ))
+        status.warnings.append(
+            Notice(
+                W.CONFIG_NOT_SAVED,
+                f"CLIProxyAPI applied the change but could not save its config file ({server_error[:200]}): "
+                "the change is lost when CLIProxyAPI restarts. Fix the server's config file or disk (permissions, "
+                "space, a read-only mount), then run the same write again: it is re-sent even though the list "
+                "already looks right.",
+            )
+        )
     elif not_saved:
-        status.warnings.append(Notice(W.CONFIG_NOT_SAVED_UNCERTAIN,
-                                      f"CLIProxyAPI could not save its config file ({server_error[:200]})"))
-    backups.update(client.target.management_url, status.backup_id or "", outcome=status.outcome,
-                   after_hash=after_hash)
+        status.warnings.append(
+            Notice(
+                W.CONFIG_NOT_SAVED_UNCERTAIN,
+                f"CLIProxyAPI could not save its config file ({server_error[:200]})",
+            )
+        )
+    backups.update(
+        client.target.management_url,
+        status.backup_id or "",
+        outcome=status.outcome,
+        after_hash=after_hash,
+    )
     return status

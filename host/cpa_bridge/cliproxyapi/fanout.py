@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
-from cpa_bridge.store import settings as store
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store import settings as store
 
 MAX_PARALLEL = 4
 
 
-def target_names(targets: list[str] | Literal["all"] | None, default: str | None) -> list[str | None]:
+def target_names(
+    targets: list[str] | Literal["all"] | None, default: str | None
+) -> list[str | None]:
     settings = store.load()
     if targets is None:
         return [default]
@@ -25,11 +28,15 @@ def target_names(targets: list[str] | Literal["all"] | None, default: str | None
         raise BridgeError(ErrorCode.INVALID_REQUEST, "'targets' is empty", field="params.targets")
     for name in targets:
         if settings.find(name) is None:
-            raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{name[:40]}'", target=name[:40])
+            raise BridgeError(
+                ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{name[:40]}'", target=name[:40]
+            )
     return list(dict.fromkeys(targets))
 
 
-def run(names: list[str | None], operation: Callable[[str | None], dict[str, Any]]) -> dict[str, Any]:
+def run(
+    names: list[str | None], operation: Callable[[str | None], dict[str, Any]]
+) -> dict[str, Any]:
     """Run ``operation`` per target concurrently; one failing never stops another."""
 
     def one(name: str | None) -> dict[str, Any]:
@@ -45,6 +52,10 @@ def run(names: list[str | None], operation: Callable[[str | None], dict[str, Any
     failed = [r["target"] for r in results if not r["ok"]]
     return {
         "results": results,
-        "summary": {"total": len(results), "succeeded": len(results) - len(failed), "failed": len(failed)},
+        "summary": {
+            "total": len(results),
+            "succeeded": len(results) - len(failed),
+            "failed": len(failed),
+        },
         "failed_targets": failed,
     }

@@ -83,7 +83,7 @@ def _digest(server_id: str) -> str:
 def lock(server_id: str, timeout: float | None = None) -> Iterator[None]:
     """Serialise writes to one server across host processes and the CLI; ``busy`` after
     ``timeout`` (default :data:`LOCK_TIMEOUT`)."""
-    from filelock import FileLock, Timeout
+    from filelock import FileLock, Timeout  # noqa: PLC0415 (start-up: filelock loads only for a write)
 
     timeout = LOCK_TIMEOUT if timeout is None else timeout
     folder = paths.locks_dir()
@@ -119,7 +119,11 @@ def _recent(server_id: str) -> list[float]:
         return []
     stamps = data.get("failures") if isinstance(data, dict) else None
     cutoff = time.time() - BAN_MINUTES * 60
-    return [s for s in stamps if isinstance(s, (int, float)) and s > cutoff] if isinstance(stamps, list) else []
+    return (
+        [s for s in stamps if isinstance(s, (int, float)) and s > cutoff]
+        if isinstance(stamps, list)
+        else []
+    )
 
 
 def failures_seen(server_id: str) -> int:
@@ -129,9 +133,11 @@ def failures_seen(server_id: str) -> int:
 
 def record_failure(server_id: str) -> int:
     """Record one 401 from the server; returns :func:`failures_seen` including it."""
-    stamps = _recent(server_id) + [time.time()]
+    stamps = [*_recent(server_id), time.time()]
     try:
-        storage.write_json_atomic(_failures_file(server_id), {"server": server_id, "failures": stamps[-50:]})
+        storage.write_json_atomic(
+            _failures_file(server_id), {"server": server_id, "failures": stamps[-50:]}
+        )
     except BridgeError:
         pass  # the count is advice; a full disk must not hide the 401 itself
     return len(stamps)

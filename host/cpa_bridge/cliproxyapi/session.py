@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 
 from cpa_bridge.cliproxyapi import servers
-from cpa_bridge.store import settings as store
-from cpa_bridge.cliproxyapi.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, ManagementClient
-from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.cliproxyapi.client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
+    ManagementClient,
+)
 from cpa_bridge.core.urls import normalize_management_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store import settings as store
 
 
 def _timeout(name: str, default: float) -> float:
@@ -36,8 +40,12 @@ def _mark_rejected(server_id: str, key: str) -> None:
     settings = store.load()
     changed = False
     for target in settings.targets:
-        if target.management_key == key and not target.key_rejected and target.management_url \
-                and servers.identity(target.management_url) == server_id:
+        if (
+            target.management_key == key
+            and not target.key_rejected
+            and target.management_url
+            and servers.identity(target.management_url) == server_id
+        ):
             target.key_rejected = True
             changed = True
     if changed:
@@ -56,7 +64,9 @@ def client_for(target: store.Target, settings: store.Settings) -> ManagementClie
             "CLIProxyAPI rejected this management key before; the host will not try it again "
             f"({servers.BAN_FAILURES} failures ban this IP for {servers.BAN_MINUTES} minutes). "
             "Save the key again (the same one, once it is correct on the server) to try again.",
-            target=target.name, ban_failures=servers.BAN_FAILURES, ban_minutes=servers.BAN_MINUTES,
+            target=target.name,
+            ban_failures=servers.BAN_FAILURES,
+            ban_minutes=servers.BAN_MINUTES,
         )
     connect, total = timeouts()
     key = target.management_key

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpa_bridge.core.lists import OPENAI, PROVIDER_LISTS
-from cpa_bridge.core.merge import Draft, MergeResult, key_present, list_hash, mask_secrets, merge, validate_list
+from cpa_bridge.core.merge import (
+    Draft,
+    MergeResult,
+    key_present,
+    list_hash,
+    mask_secrets,
+    merge,
+    validate_list,
+)
 from cpa_bridge.errors import BridgeError, ErrorCode
 
 Items = list[dict[str, Any]]
@@ -79,8 +87,12 @@ def unique_value(items: Items, index: int, field: str) -> str | None:
     """``items[index][field]`` if it can address that entry on the server (PATCH / DELETE):
     a non-empty string without outer spaces that no other entry has."""
     value = items[index].get(field)
-    if isinstance(value, str) and value and value.strip() == value and \
-            sum(1 for item in items if item.get(field) == value) == 1:
+    if (
+        isinstance(value, str)
+        and value
+        and value.strip() == value
+        and sum(1 for item in items if item.get(field) == value) == 1
+    ):
         return value
     return None
 
@@ -95,7 +107,11 @@ def plan_request(list_name: str, before: Items, result: MergeResult) -> dict[str
             # CLIProxyAPI before v7.3.13 answers a PATCH of priority with ok and ignores it (CPA #5967);
             # a PUT keeps it on every version (docs/cliproxyapi-compat.md).
             if "priority" not in value:
-                return {"method": "PATCH", "path": list_name, "body": {"name": name, "value": value}}
+                return {
+                    "method": "PATCH",
+                    "path": list_name,
+                    "body": {"name": name, "value": value},
+                }
     return {"method": "PUT", "path": list_name, "body": result.items}
 
 
@@ -112,19 +128,28 @@ def preview(request: dict[str, Any], result: MergeResult) -> dict[str, Any]:
     }
 
 
-def merge_checks(result: MergeResult, drafts: list[Draft]) -> tuple[
-        Callable[[Items], list[str]], Callable[[Items], bool]]:
+def merge_checks(
+    result: MergeResult, drafts: list[Draft]
+) -> tuple[Callable[[Items], list[str]], Callable[[Items], bool]]:
     """``check`` (differences between the read-back list and what the merge meant) and ``applied``
     (are the merged keys there at all, for a read-back after an uncertain write)."""
-    done = [(d, o) for d, o in zip(drafts, result.outcomes) if not isinstance(o, BridgeError)]
+    done = [
+        (d, o)
+        for d, o in zip(drafts, result.outcomes, strict=False)
+        if not isinstance(o, BridgeError)
+    ]
 
     def check(after: Items) -> list[str]:
         problems = []
         if len(after) != len(result.items):
-            problems.append(f"CLIProxyAPI now has {len(after)} entries, {len(result.items)} were expected")
+            problems.append(
+                f"CLIProxyAPI now has {len(after)} entries, {len(result.items)} were expected"
+            )
         for draft, outcome in done:
             if not key_present(after, draft):
-                problems.append(f"the key for '{outcome.provider_name}' is not in the list read back")
+                problems.append(
+                    f"the key for '{outcome.provider_name}' is not in the list read back"
+                )
         return problems
 
     def applied(after: Items) -> bool:
@@ -133,15 +158,24 @@ def merge_checks(result: MergeResult, drafts: list[Draft]) -> tuple[
     return check, applied
 
 
-def merge_edit(list_name: str, before: Items, result: MergeResult, drafts: list[Draft]) -> Edit | None:
+def merge_edit(
+    list_name: str, before: Items, result: MergeResult, drafts: list[Draft]
+) -> Edit | None:
     """The edit that writes a merge (import or sync); None when it changed nothing."""
     if not result.changed:
         return None
     request = plan_request(list_name, before, result)
     summary = [c for o in result.outcomes if not isinstance(o, BridgeError) for c in o.changes]
     check, applied = merge_checks(result, drafts)
-    return Edit(items=result.items, request=request, preview=preview(request, result), summary=summary,
-                check=check, applied=applied, changed=sorted(result.touched | result.created))
+    return Edit(
+        items=result.items,
+        request=request,
+        preview=preview(request, result),
+        summary=summary,
+        check=check,
+        applied=applied,
+        changed=sorted(result.touched | result.created),
+    )
 
 
 # -- the builders -----------------------------------------------------------------------------
@@ -155,15 +189,25 @@ class NeedsModels(Exception):
         self.positions = positions
 
 
-def import_change(list_name: str, drafts: list[Draft], expect_hash: str | None = None) -> ListChange:
+def import_change(
+    list_name: str, drafts: list[Draft], expect_hash: str | None = None
+) -> ListChange:
     """Merge ``drafts`` (import or import.batch) into ``list_name``."""
     change = ListChange(list_name, lambda before: None, expect_hash)
 
     def build(before: Items) -> Edit | None:
         change.merged = merge(before, drafts)
-        missing = [pos for pos, (draft, outcome) in enumerate(zip(drafts, change.merged.outcomes))
-                   if draft.provider_type == OPENAI and not draft.models and draft.default_models is None
-                   and not isinstance(outcome, BridgeError) and outcome.action == "created"]
+        missing = [
+            pos
+            for pos, (draft, outcome) in enumerate(
+                zip(drafts, change.merged.outcomes, strict=False)
+            )
+            if draft.provider_type == OPENAI
+            and not draft.models
+            and draft.default_models is None
+            and not isinstance(outcome, BridgeError)
+            and outcome.action == "created"
+        ]
         if missing:
             raise NeedsModels(missing)
         return merge_edit(list_name, before, change.merged, drafts)
@@ -184,8 +228,11 @@ def check_record(record: Any) -> dict[str, Any]:
     shown = str(backup_id)[:64] if isinstance(backup_id, str) else None
 
     def damaged(what: str) -> BridgeError:
-        return BridgeError(ErrorCode.STORAGE_ERROR, f"the backup is damaged ({what}); it cannot be restored",
-                           backup_id=shown)
+        return BridgeError(
+            ErrorCode.STORAGE_ERROR,
+            f"the backup is damaged ({what}); it cannot be restored",
+            backup_id=shown,
+        )
 
     if not isinstance(record, dict):
         raise damaged("not an object")
@@ -217,17 +264,28 @@ def restore_change(record: dict[str, Any], *, force: bool) -> ListChange:
                 ErrorCode.CONFLICT,
                 f"CLIProxyAPI's {list_name} changed since that write; undoing it would discard those changes. "
                 "Use force to restore anyway.",
-                list=list_name, expected=expected, actual=current_hash, backup_id=record.get("backup_id"),
+                list=list_name,
+                expected=expected,
+                actual=current_hash,
+                backup_id=record.get("backup_id"),
             )
 
         def check(after: Items) -> list[str]:
-            return [] if list_hash(after) == wanted else [f"the {list_name} read back is not the backed-up list"]
+            return (
+                []
+                if list_hash(after) == wanted
+                else [f"the {list_name} read back is not the backed-up list"]
+            )
 
         return Edit(
             items=backup,
             request={"method": "PUT", "path": list_name, "body": backup},
-            preview={"method": "PUT", "path": list_name, "entries": len(backup),
-                     "body_preview": mask_secrets(backup[:20])},
+            preview={
+                "method": "PUT",
+                "path": list_name,
+                "entries": len(backup),
+                "body_preview": mask_secrets(backup[:20]),
+            },
             summary=[{"op": "restore", "backup_id": record.get("backup_id")}],
             check=check,
         )

@@ -17,8 +17,14 @@ VERTEX: Final = "vertex-api-key"
 #: Lists holding one entry per key (an entry is a key, its base URL and settings).
 KEY_LISTS = (CLAUDE, GEMINI, CODEX, XAI, VERTEX)
 #: Lists a provider can be imported into, managed and synced (the management path is the name).
-ListName = Literal["openai-compatibility", "claude-api-key", "gemini-api-key", "codex-api-key", "xai-api-key",
-                   "vertex-api-key"]
+ListName = Literal[
+    "openai-compatibility",
+    "claude-api-key",
+    "gemini-api-key",
+    "codex-api-key",
+    "xai-api-key",
+    "vertex-api-key",
+]
 PROVIDER_LISTS: tuple[str, ...] = get_args(ListName)
 #: Lists that some supported servers lack (v6.10.9 has no xai-api-key): reading one there is
 #: ``rejected`` with ``reason: "no_such_list"``, and a listing of every list leaves it out.
@@ -27,4 +33,4 @@ LATER_LISTS = (XAI,)
 OTHER_KEY_LISTS = ("interactions-api-key",)
 COUNTED_LISTS = PROVIDER_LISTS + OTHER_KEY_LISTS
 
-assert PROVIDER_LISTS == (OPENAI,) + KEY_LISTS
+assert (OPENAI, *KEY_LISTS) == PROVIDER_LISTS

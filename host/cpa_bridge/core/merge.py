@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.lists import CODEX, KEY_LISTS, OPENAI, VERTEX, XAI
-from cpa_bridge.core.redact import mask, safe_proxy_url
-from cpa_bridge.core.urls import comparable_url
 from cpa_bridge.core.notices import Notice
 from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.core.redact import mask, safe_proxy_url
+from cpa_bridge.core.urls import comparable_url
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MAX_WEIGHT = 1_000_000
 
@@ -121,7 +121,11 @@ def comparable(value: Any) -> Any:
     like someone else's change. Items inside lists are kept (an empty entry is still an entry).
     """
     if isinstance(value, dict):
-        return {k: comparable(v) for k, v in value.items() if not any(v == e and type(v) is type(e) for e in _EMPTY)}
+        return {
+            k: comparable(v)
+            for k, v in value.items()
+            if not any(v == e and type(v) is type(e) for e in _EMPTY)
+        }
     if isinstance(value, list):
         return [comparable(item) for item in value]
     return value
@@ -134,7 +138,9 @@ def compact_json(items: Any) -> bytes:
     try:
         return orjson.dumps(items)
     except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass"
+        )
 
 
 def list_hash(items: list[dict[str, Any]]) -> str:
@@ -254,7 +260,9 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
             if draft.on_name_conflict == "use_existing":
                 index = named
             elif draft.on_name_conflict == "rename":
-                draft = Draft(**{**draft.__dict__, "provider_name": unique_name(items, draft.provider_name)})
+                draft = Draft(
+                    **{**draft.__dict__, "provider_name": unique_name(items, draft.provider_name)}
+                )
             else:
                 raise BridgeError(
                     ErrorCode.NAME_CONFLICT,
@@ -279,34 +287,57 @@ def _merge_openai(items: list[dict[str, Any]], draft: Draft, result: MergeResult
         new_index = len(items) - 1
         result.created.add(new_index)
         changes: list[dict[str, Any]] = [
-            {"op": "create_provider", "provider_name": draft.provider_name, "base_url": draft.base_url},
+            {
+                "op": "create_provider",
+                "provider_name": draft.provider_name,
+                "base_url": draft.base_url,
+            },
             {"op": "add_key", "key_hint": mask(draft.api_key)},
         ]
         if models:
             changes.append({"op": "add_models", "models": [m.as_dict() for m in models]})
-        changes += [{"op": "set_option", "field": k, "value": sorted(v) if k == "headers" else v}
-                    for k, v in draft.all_options().items()]
+        changes += [
+            {"op": "set_option", "field": k, "value": sorted(v) if k == "headers" else v}
+            for k, v in draft.all_options().items()
+        ]
         outcome = Outcome("created", draft.provider_name, draft.base_url, changes, new_index)
         if not models:
-            outcome.warnings.append(Notice(W.PROVIDER_WITHOUT_MODELS, "the new provider has no models, so CLIProxyAPI "
-                                           "serves nothing from it yet", provider=draft.provider_name))
+            outcome.warnings.append(
+                Notice(
+                    W.PROVIDER_WITHOUT_MODELS,
+                    "the new provider has no models, so CLIProxyAPI serves nothing from it yet",
+                    provider=draft.provider_name,
+                )
+            )
         return outcome
 
     entry = items[index]
     changes = []
     keys = entry.get("api-key-entries")
     key_entries = list(keys) if isinstance(keys, list) else []
-    position = next((i for i, e in enumerate(key_entries) if isinstance(e, dict) and e.get("api-key") == draft.api_key),
-                    None)
+    position = next(
+        (
+            i
+            for i, e in enumerate(key_entries)
+            if isinstance(e, dict) and e.get("api-key") == draft.api_key
+        ),
+        None,
+    )
     if position is None:
-        entry["api-key-entries"] = key_entries + [_key_entry(draft)]
+        entry["api-key-entries"] = [*key_entries, _key_entry(draft)]
         changes.append({"op": "add_key", "key_hint": mask(draft.api_key)})
-        changes += [{"op": "set_option", "field": k, "value": v} for k, v in draft.key_options().items()]
+        changes += [
+            {"op": "set_option", "field": k, "value": v} for k, v in draft.key_options().items()
+        ]
     elif draft.key_options():
         key_entry = dict(key_entries[position])
         key_changes = _set_options(key_entry, draft.key_options())
         if key_changes:
-            entry["api-key-entries"] = key_entries[:position] + [key_entry] + key_entries[position + 1:]
+            entry["api-key-entries"] = [
+                *key_entries[:position],
+                key_entry,
+                *key_entries[position + 1 :],
+            ]
             changes += key_changes
     changes += _set_options(entry, draft.provider_options())
     added = _add_models(entry, draft.models)
@@ -323,13 +354,18 @@ def _merge_key_list(items: list[dict[str, Any]], draft: Draft, result: MergeResu
     label = f"{draft.provider_type} ({draft.base_url or 'default upstream'})"
     wanted = comparable_url(draft.base_url)
     for index, entry in enumerate(items):
-        if entry.get("api-key") == draft.api_key and comparable_url(str(entry.get("base-url", "") or "")) == wanted:
+        if (
+            entry.get("api-key") == draft.api_key
+            and comparable_url(str(entry.get("base-url", "") or "")) == wanted
+        ):
             changes = _set_options(entry, draft.all_options())
             added = _add_models(entry, draft.models)
             changes += [{"op": "add_models", "models": added}] if added else []
             if changes and index not in result.created:
                 result.touched.add(index)
-            return Outcome("updated" if changes else "unchanged", label, draft.base_url, changes, index)
+            return Outcome(
+                "updated" if changes else "unchanged", label, draft.base_url, changes, index
+            )
     entry = {"api-key": draft.api_key, **draft.all_options(), "base-url": draft.base_url}
     if draft.proxy_url:
         entry["proxy-url"] = draft.proxy_url
@@ -338,8 +374,10 @@ def _merge_key_list(items: list[dict[str, Any]], draft: Draft, result: MergeResu
     items.append(entry)
     result.created.add(len(items) - 1)
     changes = [{"op": "add_key", "key_hint": mask(draft.api_key), "base_url": draft.base_url}]
-    changes += [{"op": "set_option", "field": k, "value": sorted(v) if k == "headers" else v}
-                for k, v in draft.all_options().items()]
+    changes += [
+        {"op": "set_option", "field": k, "value": sorted(v) if k == "headers" else v}
+        for k, v in draft.all_options().items()
+    ]
     if draft.models:
         changes.append({"op": "add_models", "models": [m.as_dict() for m in draft.models]})
     return Outcome("created", label, draft.base_url, changes, len(items) - 1)
@@ -360,7 +398,9 @@ def merge(items: list[dict[str, Any]], drafts: list[Draft]) -> MergeResult:
             elif draft.provider_type in KEY_LISTS:
                 outcome = _merge_key_list(result.items, draft, result)
             else:
-                raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown provider type '{draft.provider_type}'")
+                raise BridgeError(
+                    ErrorCode.INVALID_REQUEST, f"unknown provider type '{draft.provider_type}'"
+                )
         except BridgeError as exc:
             result.outcomes.append(exc)
             continue
@@ -372,7 +412,9 @@ def _check_weight(value: Any, where: str) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value > MAX_WEIGHT:
-        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.weight must be an integer ≤ {MAX_WEIGHT}")
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST, f"{where}.weight must be an integer ≤ {MAX_WEIGHT}"
+        )
 
 
 def validate_list(list_name: str, items: list[dict[str, Any]], offset: int = 0) -> None:
@@ -392,24 +434,35 @@ def validate_list(list_name: str, items: list[dict[str, Any]], offset: int = 0) 
         if base is not None and not isinstance(base, str):
             raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.base-url is not a string")
         if list_name in (OPENAI, CODEX, XAI) and not str(base or "").strip():
-            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where} has an empty base-url and would be dropped")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST, f"{where} has an empty base-url and would be dropped"
+            )
         if list_name == VERTEX and not str(item.get("api-key") or "").strip():
-            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where} has no api-key (vertex-api-key requires one)")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST, f"{where} has no api-key (vertex-api-key requires one)"
+            )
         models = item.get("models")
         if models is not None and not (
-            isinstance(models, list) and all(isinstance(m, dict) and isinstance(m.get("name", ""), str) for m in models)
+            isinstance(models, list)
+            and all(isinstance(m, dict) and isinstance(m.get("name", ""), str) for m in models)
         ):
-            raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.models is not a list of {{name, alias}}")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST, f"{where}.models is not a list of {{name, alias}}"
+            )
         if list_name == OPENAI:
             if not isinstance(item.get("name", ""), str):
                 raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.name is not a string")
             entries = item.get("api-key-entries")
             if entries is not None:
                 if not isinstance(entries, list):
-                    raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.api-key-entries is not a list")
+                    raise BridgeError(
+                        ErrorCode.INVALID_REQUEST, f"{where}.api-key-entries is not a list"
+                    )
                 for j, entry in enumerate(entries):
                     if not isinstance(entry, dict) or not isinstance(entry.get("api-key", ""), str):
-                        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{where}.api-key-entries[{j}] is malformed")
+                        raise BridgeError(
+                            ErrorCode.INVALID_REQUEST, f"{where}.api-key-entries[{j}] is malformed"
+                        )
                     _check_weight(entry.get("weight"), f"{where}.api-key-entries[{j}]")
         else:
             if not isinstance(item.get("api-key", ""), str):
@@ -418,7 +471,9 @@ def validate_list(list_name: str, items: list[dict[str, Any]], offset: int = 0) 
     try:
         compact_json(items)
     except (TypeError, ValueError):
-        raise BridgeError(ErrorCode.INVALID_REQUEST, f"{list_name} is not JSON-serialisable") from None
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST, f"{list_name} is not JSON-serialisable"
+        ) from None
 
 
 def mask_secrets(value: Any) -> Any:
@@ -430,7 +485,7 @@ def mask_secrets(value: Any) -> Any:
             if k == "api-key" and isinstance(v, str):
                 out[k] = mask(v)
             elif k == "headers" and isinstance(v, dict):
-                out[k] = {name: "…" for name in v}
+                out[k] = dict.fromkeys(v, "…")
             elif k == "proxy-url" and isinstance(v, str):
                 out[k] = safe_proxy_url(v)
             else:
@@ -451,7 +506,10 @@ def key_present(items: list[dict[str, Any]], draft: Draft) -> bool:
                 isinstance(e, dict) and e.get("api-key") == draft.api_key for e in entries
             ):
                 return True
-        elif item.get("api-key") == draft.api_key and comparable_url(str(item.get("base-url", "") or "")) == wanted:
+        elif (
+            item.get("api-key") == draft.api_key
+            and comparable_url(str(item.get("base-url", "") or "")) == wanted
+        ):
             return True
     return False
 
@@ -464,11 +522,25 @@ def options_dropped(items: list[dict[str, Any]], draft: Draft) -> list[str]:
     for item in items:
         if draft.provider_type == OPENAI:
             entries = item.get("api-key-entries")
-            key_entry = next((e for e in entries if isinstance(e, dict) and e.get("api-key") == draft.api_key),
-                             None) if isinstance(entries, list) else None
+            key_entry = (
+                next(
+                    (
+                        e
+                        for e in entries
+                        if isinstance(e, dict) and e.get("api-key") == draft.api_key
+                    ),
+                    None,
+                )
+                if isinstance(entries, list)
+                else None
+            )
             if key_entry is not None:
-                return dropped_options(item, draft.provider_options()) + dropped_options(key_entry,
-                                                                                         draft.key_options())
-        elif item.get("api-key") == draft.api_key and comparable_url(str(item.get("base-url", "") or "")) == wanted:
+                return dropped_options(item, draft.provider_options()) + dropped_options(
+                    key_entry, draft.key_options()
+                )
+        elif (
+            item.get("api-key") == draft.api_key
+            and comparable_url(str(item.get("base-url", "") or "")) == wanted
+        ):
             return dropped_options(item, draft.all_options())
     return []

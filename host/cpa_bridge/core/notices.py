@@ -43,7 +43,7 @@ class Notice(str):
     code: WarningCode
     details: dict[str, Any]
 
-    def __new__(cls, code: WarningCode, text: str, **details: Any) -> "Notice":
+    def __new__(cls, code: WarningCode, text: str, **details: Any) -> Notice:
         obj = super().__new__(cls, text)
         obj.code = code
         obj.details = details
@@ -56,8 +56,12 @@ _NESTED = ("result", "results", "items", "lists")
 
 
 def codes_of(warnings: list[Any]) -> list[dict[str, Any]]:
-    return [{"code": w.code.value, "details": w.details} if isinstance(w, Notice) else {"code": OTHER, "details": {}}
-            for w in warnings]
+    return [
+        {"code": w.code.value, "details": w.details}
+        if isinstance(w, Notice)
+        else {"code": OTHER, "details": {}}
+        for w in warnings
+    ]
 
 
 def add_codes(result: Any) -> Any:

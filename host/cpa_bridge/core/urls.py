@@ -13,22 +13,32 @@ from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from cpa_bridge.core.lists import CLAUDE, CODEX, COUNTED_LISTS, GEMINI, OPENAI, XAI
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.notices import Notice
 from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 MANAGEMENT_PATH = "/v0/management"
 
 #: Paths a user may paste after ``/v0/management`` (a list, or another management route).
 MANAGEMENT_SUFFIXES = (
-    *COUNTED_LISTS, "api-keys", "config",
-    "config.yaml", "management.html",
+    *COUNTED_LISTS,
+    "api-keys",
+    "config",
+    "config.yaml",
+    "management.html",
 )
 
 #: Request paths a user may paste after an OpenAI-style base URL.
 _REQUEST_SUFFIXES = (
-    "/chat/completions", "/completions", "/responses", "/models", "/embeddings",
-    "/moderations", "/images/generations", "/audio/speech", "/audio/transcriptions",
+    "/chat/completions",
+    "/completions",
+    "/responses",
+    "/models",
+    "/embeddings",
+    "/moderations",
+    "/images/generations",
+    "/audio/speech",
+    "/audio/transcriptions",
 )
 
 #: A trailing version segment: /v1, /v4, /v1beta, /v2alpha1, /v1beta/openai …
@@ -77,7 +87,9 @@ def parse_http_url(raw: str, what: str = "URL") -> SplitResult:
     if scheme not in ("http", "https"):
         if not parts.netloc and "://" not in text:
             raise BridgeError(ErrorCode.INVALID_URL, f"{what} must start with http:// or https://")
-        raise BridgeError(ErrorCode.INVALID_URL, f"{what} must use http or https, not '{scheme or '(none)'}'")
+        raise BridgeError(
+            ErrorCode.INVALID_URL, f"{what} must use http or https, not '{scheme or '(none)'}'"
+        )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise BridgeError(ErrorCode.INVALID_URL, f"{what} must not contain a user name or password")
     if not parts.hostname:
@@ -160,24 +172,40 @@ def normalize_management_url(
     check_address(parts, allow_link_local, raw)
     warnings: list[str] = []
     if parts.query or parts.fragment:
-        warnings.append(Notice(W.URL_QUERY_REMOVED, "removed the query string or fragment from the URL"))
+        warnings.append(
+            Notice(W.URL_QUERY_REMOVED, "removed the query string or fragment from the URL")
+        )
     path = parts.path.rstrip("/")
     while True:
         tail = path.rsplit("/", 1)[-1] if "/" in path else ""
         if tail.lower() in MANAGEMENT_SUFFIXES:
-            warnings.append(Notice(W.URL_SUFFIX_REMOVED, f"removed '/{tail}' from the end of the URL", suffix=tail))
+            warnings.append(
+                Notice(
+                    W.URL_SUFFIX_REMOVED, f"removed '/{tail}' from the end of the URL", suffix=tail
+                )
+            )
             path = path[: -(len(tail) + 1)].rstrip("/")
             continue
         break
     if not path.lower().endswith(MANAGEMENT_PATH):
         if path:
-            warnings.append(Notice(W.URL_PATH_ADDED, f"added '{MANAGEMENT_PATH}' after '{path}'", added=MANAGEMENT_PATH,
-                                   path=path))
+            warnings.append(
+                Notice(
+                    W.URL_PATH_ADDED,
+                    f"added '{MANAGEMENT_PATH}' after '{path}'",
+                    added=MANAGEMENT_PATH,
+                    path=path,
+                )
+            )
         path = path + MANAGEMENT_PATH
     else:
         path = path[: -len(MANAGEMENT_PATH)] + MANAGEMENT_PATH
     url = _clean(parts, path)
-    if parts.scheme.lower() == "http" and not is_loopback(parts.hostname or "") and not allow_insecure_http:
+    if (
+        parts.scheme.lower() == "http"
+        and not is_loopback(parts.hostname or "")
+        and not allow_insecure_http
+    ):
         raise BridgeError(
             ErrorCode.INSECURE_URL,
             "plain http:// to a host that is not this machine would send the management key "
@@ -229,7 +257,9 @@ def provider_base_url(provider_type: str, site_url: str, *, allow_link_local: bo
         elif lowered.endswith("/v1"):
             path = path[: -len("/v1")]
     elif provider_type == GEMINI:
-        path = re.sub(r"/v\d+(?:beta|alpha)?\d*(?:/models(?:/[^/]*)?)?$", "", path, flags=re.IGNORECASE)
+        path = re.sub(
+            r"/v\d+(?:beta|alpha)?\d*(?:/models(?:/[^/]*)?)?$", "", path, flags=re.IGNORECASE
+        )
     return _clean(parts, path.rstrip("/"))
 
 
@@ -238,7 +268,9 @@ def explicit_base_url(raw: str, *, allow_link_local: bool = False) -> str:
     parts = parse_http_url(raw, "base URL")
     check_address(parts, allow_link_local, raw)
     if parts.query or parts.fragment:
-        raise _reject(ErrorCode.INVALID_URL, "base URL must not have a query string or fragment", raw)
+        raise _reject(
+            ErrorCode.INVALID_URL, "base URL must not have a query string or fragment", raw
+        )
     return _clean(parts, parts.path.rstrip("/"))
 
 
@@ -266,11 +298,12 @@ def validate_proxy_url(raw: str) -> str:
         raise BridgeError(ErrorCode.INVALID_URL, "proxy URL contains spaces or control characters")
     try:
         parts = urlsplit(text)
-        parts.port
+        _ = parts.port  # raises ValueError for a port out of range
     except ValueError:
         raise BridgeError(ErrorCode.INVALID_URL, "proxy URL is not a valid URL") from None
     if parts.scheme.lower() not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
         raise BridgeError(
-            ErrorCode.INVALID_URL, "proxy URL must be http://, https://, socks5:// or socks5h:// with a host, or 'direct'"
+            ErrorCode.INVALID_URL,
+            "proxy URL must be http://, https://, socks5:// or socks5h:// with a host, or 'direct'",
         )
     return text

@@ -12,10 +12,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cpa_bridge.cliproxyapi import fanout
+from cpa_bridge.core import manage
+from cpa_bridge.core.edits import ListChange
+from cpa_bridge.core.lists import PROVIDER_LISTS
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.handlers.drafts import clean_key, clean_text
 from cpa_bridge.store import accounts, keystore
 from cpa_bridge.wire.dispatch import Context, handles
-from cpa_bridge.handlers.drafts import clean_key, clean_text
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.wire.params import Params
 
 FamilyParam = Literal["auto", "new-api", "one-api", "veloera"]
@@ -61,48 +64,77 @@ class CheckParams(Params):
 def _counts(inventory: keystore.Inventory, account: accounts.RelayAccount) -> dict[str, int]:
     site = next((s for s in inventory.sites if s.account_id == account.id), None)
     keys = [k for k in site.keys if k.remote] if site else []
-    return {"keys": sum(1 for k in keys if not k.gone), "usable": sum(1 for k in keys if k.usable),
-            "gone": sum(1 for k in keys if k.gone), "masked": sum(1 for k in keys if k.masked and not k.gone),
-            "unusable": sum(1 for k in keys if not k.usable)}
+    return {
+        "keys": sum(1 for k in keys if not k.gone),
+        "usable": sum(1 for k in keys if k.usable),
+        "gone": sum(1 for k in keys if k.gone),
+        "masked": sum(1 for k in keys if k.masked and not k.gone),
+        "unusable": sum(1 for k in keys if not k.usable),
+    }
 
 
 @handles(AddParams)
 def add(params: AddParams, ctx: Context) -> dict[str, Any]:
-    from cpa_bridge.sites import service
+    from cpa_bridge.sites import service  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     token = clean_key(params.access_token, "params.access_token")
     name = clean_text(params.name, "params.name")
-    return service.add(url=params.site_url, user_id=params.user_id, access_token=token, name=name,
-                       family=params.family, fetch=params.fetch)
+    return service.add(
+        url=params.site_url,
+        user_id=params.user_id,
+        access_token=token,
+        name=name,
+        family=params.family,
+        fetch=params.fetch,
+    )
 
 
 @handles(None)
 def list_(params: None, ctx: Context) -> dict[str, Any]:
     inventory = keystore.load()
-    return {"accounts": [{**a.public(), "counts": _counts(inventory, a)} for a in accounts.load().accounts]}
+    return {
+        "accounts": [
+            {**a.public(), "counts": _counts(inventory, a)} for a in accounts.load().accounts
+        ]
+    }
 
 
 @handles(RefreshParams)
 def refresh(params: RefreshParams, ctx: Context) -> dict[str, Any]:
     """One account (errors raise) or all (each outcome listed; one failing never stops the rest)."""
-    from cpa_bridge.sites import service
+    from cpa_bridge.sites import service  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     book = accounts.load()
     chosen = [accounts.find(book, params.account)] if params.account else list(book.accounts)
     results = []
     for account in chosen:
         try:
-            results.append({"account_id": account.id, "name": account.name, "ok": True,
-                            "result": service.refresh(account)})
+            results.append(
+                {
+                    "account_id": account.id,
+                    "name": account.name,
+                    "ok": True,
+                    "result": service.refresh(account),
+                }
+            )
         except BridgeError as exc:
-            results.append({"account_id": account.id, "name": account.name, "ok": False, "error": exc.to_dict()})
+            results.append(
+                {
+                    "account_id": account.id,
+                    "name": account.name,
+                    "ok": False,
+                    "error": exc.to_dict(),
+                }
+            )
     accounts.save(book)
     if params.account and not results[0]["ok"]:
         error = results[0]["error"]
         raise BridgeError(ErrorCode(error["code"]), error["message"], **error["details"])
     failed = sum(1 for r in results if not r["ok"])
-    return {"results": results, "summary": {"total": len(results), "succeeded": len(results) - failed,
-                                            "failed": failed}}
+    return {
+        "results": results,
+        "summary": {"total": len(results), "succeeded": len(results) - failed, "failed": failed},
+    }
 
 
 @handles(RemoveParams)
@@ -128,7 +160,9 @@ def remove(params: RemoveParams, ctx: Context) -> dict[str, Any]:
 
 
 # -- dead keys in CLIProxyAPI ------------------------------------------------------------
-def _dead_keys(account: str | None, key_ids: list[str] | None = None) -> list[tuple[keystore.Site, keystore.StoredKey]]:
+def _dead_keys(
+    account: str | None, key_ids: list[str] | None = None
+) -> list[tuple[keystore.Site, keystore.StoredKey]]:
     inventory = keystore.load()
     wanted_account = accounts.find(accounts.load(), account).id if account else None
     found = []
@@ -142,9 +176,7 @@ def _dead_keys(account: str | None, key_ids: list[str] | None = None) -> list[tu
 
 
 def _holders_on(name: str | None, api_keys: set[str]) -> dict[str, Any]:
-    from cpa_bridge.core import manage
-    from cpa_bridge.core.lists import PROVIDER_LISTS
-    from cpa_bridge.cliproxyapi.session import open_client
+    from cpa_bridge.cliproxyapi.session import open_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     with open_client(name) as client:
         held = []
@@ -163,50 +195,83 @@ def _holders_on(name: str | None, api_keys: set[str]) -> dict[str, Any]:
 def stale(params: StaleParams, ctx: Context) -> dict[str, Any]:
     """Keys the site reports deleted, disabled, expired or exhausted (or rejected), and which
     CLIProxyAPI providers still hold them."""
-    from cpa_bridge.core import manage
-
     dead = _dead_keys(params.account)
-    out = [{"key_id": k.id, "label": k.label, "key_hint": k.public()["key_hint"], "problem": k.problem(),
-            "site_id": s.id, "site_name": s.name, "account_id": s.account_id, "held_by": []} for s, k in dead]
+    out = [
+        {
+            "key_id": k.id,
+            "label": k.label,
+            "key_hint": k.public()["key_hint"],
+            "problem": k.problem(),
+            "site_id": s.id,
+            "site_name": s.name,
+            "account_id": s.account_id,
+            "held_by": [],
+        }
+        for s, k in dead
+    ]
     if not dead:
         return {"keys": [], "held": 0, "failed_targets": [], "errors": []}
-    by_key_id = {manage.key_id(k.api_key): entry for (_, k), entry in zip(dead, out)}
-    read = fanout.run(fanout.target_names(params.targets, None),
-                      lambda name: _holders_on(name, {k.api_key.strip() for _, k in dead}))
+    by_key_id = {manage.key_id(k.api_key): entry for (_, k), entry in zip(dead, out, strict=False)}
+    read = fanout.run(
+        fanout.target_names(params.targets, None),
+        lambda name: _holders_on(name, {k.api_key.strip() for _, k in dead}),
+    )
     for r in read["results"]:
         if not r["ok"]:
             continue
         for holder in r["result"]["holders"]:
             for kid in holder["key_ids"]:
                 if kid in by_key_id:
-                    by_key_id[kid]["held_by"].append({"target": r["result"]["target"], "list": holder["list"],
-                                                      "entry_id": holder["entry_id"], "provider": holder["provider"]})
+                    by_key_id[kid]["held_by"].append(
+                        {
+                            "target": r["result"]["target"],
+                            "list": holder["list"],
+                            "entry_id": holder["entry_id"],
+                            "provider": holder["provider"],
+                        }
+                    )
     errors = [{"target": r["target"], "error": r["error"]} for r in read["results"] if not r["ok"]]
-    return {"keys": out, "held": sum(1 for e in out if e["held_by"]), "failed_targets": read["failed_targets"],
-            "errors": errors}
+    return {
+        "keys": out,
+        "held": sum(1 for e in out if e["held_by"]),
+        "failed_targets": read["failed_targets"],
+        "errors": errors,
+    }
 
 
 def _cleanup_target(name: str | None, api_keys: set[str], dry_run: bool) -> dict[str, Any]:
     """One target: per list one change on the one write path (lock, re-read, backup, PUT, read back)."""
-    from cpa_bridge.cliproxyapi import engine
-    from cpa_bridge.core import manage
-    from cpa_bridge.core.edits import ListChange
-    from cpa_bridge.core.lists import PROVIDER_LISTS
+    from cpa_bridge.cliproxyapi import engine  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
-    changes = [ListChange(list_name, lambda before, list_name=list_name: manage.remove_keys(list_name, before, api_keys))
-               for list_name in PROVIDER_LISTS]
+    changes = [
+        ListChange(
+            list_name,
+            lambda before, list_name=list_name: manage.remove_keys(list_name, before, api_keys),
+        )
+        for list_name in PROVIDER_LISTS
+    ]
     report = engine.write(name, changes, dry_run=dry_run, operation="accounts.cleanup")
     lists: dict[str, Any] = {}
     for list_name in PROVIDER_LISTS:
         entry = report.lists.get(list_name)
         if isinstance(entry, BridgeError) and entry.details.get("reason") == "no_such_list":
             continue  # this server version has no such list (xai on v6): nothing to clean there
-        status = report.one(list_name)  # a list that failed raises: the fan-out reports this target failed
+        status = report.one(
+            list_name
+        )  # a list that failed raises: the fan-out reports this target failed
         if status.edit is not None:
-            lists[list_name] = {**status.public(), "request": status.request, "changes": status.edit.summary,
-                                "outcome": status.outcome or ("dry_run" if dry_run else "succeeded")}
-    return {"target": report.target, "lists": lists, "dry_run": dry_run,
-            "backup_ids": [v["backup_id"] for v in lists.values() if v.get("backup_id")]}
+            lists[list_name] = {
+                **status.public(),
+                "request": status.request,
+                "changes": status.edit.summary,
+                "outcome": status.outcome or ("dry_run" if dry_run else "succeeded"),
+            }
+    return {
+        "target": report.target,
+        "lists": lists,
+        "dry_run": dry_run,
+        "backup_ids": [v["backup_id"] for v in lists.values() if v.get("backup_id")],
+    }
 
 
 @handles(CleanupParams)
@@ -214,10 +279,14 @@ def cleanup(params: CleanupParams, ctx: Context) -> dict[str, Any]:
     """Remove the dead keys from every CLIProxyAPI target that holds them (preview with dry_run)."""
     dead = _dead_keys(params.account, params.key_ids)
     if not dead:
-        raise BridgeError(ErrorCode.NOT_FOUND, "no deleted, disabled, expired or exhausted keys to clean up")
+        raise BridgeError(
+            ErrorCode.NOT_FOUND, "no deleted, disabled, expired or exhausted keys to clean up"
+        )
     api_keys = {k.api_key.strip() for _, k in dead}
-    result = fanout.run(fanout.target_names(params.targets, None),
-                        lambda name: _cleanup_target(name, api_keys, params.dry_run))
+    result = fanout.run(
+        fanout.target_names(params.targets, None),
+        lambda name: _cleanup_target(name, api_keys, params.dry_run),
+    )
     return {**result, "keys": len(dead), "dry_run": params.dry_run}
 
 
@@ -225,7 +294,7 @@ def cleanup(params: CleanupParams, ctx: Context) -> dict[str, Any]:
 @handles(CheckParams)
 def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
     """Test keys against their sites (``GET <base>/v1/models``): valid, rejected or unknown."""
-    from cpa_bridge.sites import service
+    from cpa_bridge.sites import service  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     inventory = keystore.load()
     pairs = [keystore.find_key(inventory, kid) for kid in dict.fromkeys(params.ids)]
@@ -239,6 +308,10 @@ def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
         key.check = service.check(site, key)
         results.append({"key_id": key.id, **key.check, "key": key.public()})  # type: ignore[dict-item]
     keystore.save(inventory)
-    summary = {"total": len(results), **{r: sum(1 for x in results if x["result"] == r)
-                                         for r in ("valid", "rejected", "unknown")}}
+    summary = {
+        "total": len(results),
+        **{
+            r: sum(1 for x in results if x["result"] == r) for r in ("valid", "rejected", "unknown")
+        },
+    }
     return {"results": results, "summary": summary}

@@ -6,16 +6,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.notices import Notice
 from cpa_bridge.core.notices import WarningCode as W
+from cpa_bridge.errors import BridgeError, ErrorCode
 
 
 @dataclass
 class FoundSite:
     name: str
     url: str
-    keys: list[tuple[str, str, str | None]] = field(default_factory=list)  # (label, key, provider type)
+    keys: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # (label, key, provider type)
     #: ``SiteAccount.authType``: "access_token", "cookie", "none" (None: not a site account)
     auth_type: str | None = None
     #: for access-token accounts: ``{"user_id": int, "access_token": str, "family": str}``
@@ -57,7 +59,12 @@ def _accounts(data: Any) -> list[Any]:
         return data
     if not isinstance(data, dict):
         return []
-    for path in (("accounts", "accounts"), ("accounts",), ("data", "accounts", "accounts"), ("data", "accounts")):
+    for path in (
+        ("accounts", "accounts"),
+        ("accounts",),
+        ("data", "accounts", "accounts"),
+        ("data", "accounts"),
+    ):
         node: Any = data
         for part in path:
             node = node.get(part) if isinstance(node, dict) else None
@@ -110,28 +117,46 @@ def parse_all_api_hub(data: Any) -> tuple[list[FoundSite], list[str]]:
         url = _first(account, "site_url", "siteUrl", "baseUrl", "base_url", "url")
         name = _first(account, "site_name", "siteName", "name") or ""
         if not isinstance(url, str):
-            warnings.append(Notice(W.BACKUP_ACCOUNT_WITHOUT_URL, "skipped an account without a site URL"))
+            warnings.append(
+                Notice(W.BACKUP_ACCOUNT_WITHOUT_URL, "skipped an account without a site URL")
+            )
             continue
         auth, relay = _account(account)
-        site = FoundSite(name=str(name), url=url, keys=_tokens(account), auth_type=auth, account=relay)
+        site = FoundSite(
+            name=str(name), url=url, keys=_tokens(account), auth_type=auth, account=relay
+        )
         sites.append(site)
     profiles = data.get("apiCredentialProfiles") if isinstance(data, dict) else None
     if isinstance(profiles, dict):
         profiles = profiles.get("profiles")
     if isinstance(profiles, list):
         for profile in profiles:
-            if isinstance(profile, dict) and isinstance(profile.get("baseUrl"), str) and isinstance(
-                profile.get("apiKey"), str
+            if (
+                isinstance(profile, dict)
+                and isinstance(profile.get("baseUrl"), str)
+                and isinstance(profile.get("apiKey"), str)
             ):
-                sites.append(FoundSite(str(profile.get("name") or ""), profile["baseUrl"],
-                                       [(str(profile.get("name") or ""), profile["apiKey"],
-                                         API_TYPES.get(str(profile.get("apiType"))))]))
+                sites.append(
+                    FoundSite(
+                        str(profile.get("name") or ""),
+                        profile["baseUrl"],
+                        [
+                            (
+                                str(profile.get("name") or ""),
+                                profile["apiKey"],
+                                API_TYPES.get(str(profile.get("apiType"))),
+                            )
+                        ],
+                    )
+                )
     keyless = sum(1 for s in sites if not s.keys and s.account is None)
     if keyless:
-        warnings.append(Notice(
-            W.BACKUP_SITES_WITHOUT_KEY,
-            f"{keyless} site(s) have no API key in the backup (All API Hub keeps site keys on the site); "
-            "add their keys by hand, or add the site as a relay account with an access token",
-            count=keyless,
-        ))
+        warnings.append(
+            Notice(
+                W.BACKUP_SITES_WITHOUT_KEY,
+                f"{keyless} site(s) have no API key in the backup (All API Hub keeps site keys on the site); "
+                "add their keys by hand, or add the site as a relay account with an access token",
+                count=keyless,
+            )
+        )
     return sites, warnings

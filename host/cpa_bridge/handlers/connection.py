@@ -8,8 +8,10 @@ from pydantic import Field, model_validator
 
 from cpa_bridge.cliproxyapi.session import open_client, timeouts
 from cpa_bridge.core.lists import COUNTED_LISTS, OPENAI
+from cpa_bridge.core.manage import keys_of, locate
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.sites.models import fetch_models
+from cpa_bridge.sites.service import check_result, ensure_full
 from cpa_bridge.store import keystore
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
@@ -30,7 +32,7 @@ class ModelsParams(Params):
     target: str | None = Field(default=None, max_length=40)
 
     @model_validator(mode="after")
-    def _need_key(self) -> "ModelsParams":
+    def _need_key(self) -> ModelsParams:
         if not self.api_key and not self.key_id and not self.entry_id:
             raise ValueError("give api_key, key_id or entry_id")
         return self
@@ -38,8 +40,6 @@ class ModelsParams(Params):
 
 def _provider_source(params: ModelsParams) -> tuple[str, str]:
     """Base URL and first key of the openai-compatibility provider ``entry_id`` (never returned)."""
-    from cpa_bridge.core.manage import keys_of, locate
-
     list_name = OPENAI
     with open_client(params.target) as client:
         items = client.get_list(list_name)
@@ -47,8 +47,11 @@ def _provider_source(params: ModelsParams) -> tuple[str, str]:
     keys = [key for key in keys_of(item) if key]
     base_url = item.get("base-url")
     if not keys or not isinstance(base_url, str) or not base_url:
-        raise BridgeError(ErrorCode.INVALID_REQUEST, "this provider has no key or no base URL to ask for models",
-                          field="params.entry_id")
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST,
+            "this provider has no key or no base URL to ask for models",
+            field="params.entry_id",
+        )
     return base_url, keys[0]
 
 
@@ -91,21 +94,26 @@ def models_list(params: ModelsParams, ctx: Context) -> dict:
         inventory = keystore.load()
         site, key = keystore.find_key(inventory, params.key_id)
         if key.masked and not api_key:
-            from cpa_bridge.sites.service import ensure_full
-
             ensure_full(inventory, [key.id])
             keystore.save(inventory)
         api_key = api_key or key.api_key
         base_url = base_url or site.url
     if not base_url:
-        raise BridgeError(ErrorCode.INVALID_REQUEST, "missing field 'params.base_url'", field="params.base_url")
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST, "missing field 'params.base_url'", field="params.base_url"
+        )
     settings = store.load()
     try:
         result = fetch_models(
-            base_url, api_key or "", timeout=timeouts()[1], allow_link_local=settings.allow_link_local
+            base_url,
+            api_key or "",
+            timeout=timeouts()[1],
+            allow_link_local=settings.allow_link_local,
         )
     except BridgeError as exc:
-        if key is not None and key.remote is not None and not params.api_key:  # the key check counts this fetch
+        if (
+            key is not None and key.remote is not None and not params.api_key
+        ):  # the key check counts this fetch
             _record(params.key_id, exc)
         raise
     if key is not None and key.remote is not None and not params.api_key:
@@ -115,9 +123,6 @@ def models_list(params: ModelsParams, ctx: Context) -> dict:
 
 def _record(key_id: str | None, exc: BridgeError | None) -> None:
     """Remember a relay key's check result from the import dialog's model-list fetch (it counts as a check)."""
-    from cpa_bridge.store import keystore
-    from cpa_bridge.sites.service import check_result
-
     inventory = keystore.load()
     _, key = keystore.find_key(inventory, key_id or "")
     key.check = check_result(exc)

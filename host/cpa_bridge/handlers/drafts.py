@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cpa_bridge.store import keystore
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.lists import OPENAI, ListName
 from cpa_bridge.core.merge import Draft, Model
 from cpa_bridge.core.urls import explicit_base_url, provider_base_url, validate_proxy_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store import keystore
 
 ProviderType = ListName
 
@@ -74,7 +74,9 @@ def clean_key(value: str, field: str = "api_key") -> str:
     if not key:
         raise _invalid(field, f"'{field}' is empty")
     if not all("!" <= c <= "~" for c in key):
-        raise _invalid(field, f"'{field}' must be printable ASCII without spaces or control characters")
+        raise _invalid(
+            field, f"'{field}' must be printable ASCII without spaces or control characters"
+        )
     return key
 
 
@@ -85,8 +87,13 @@ def _host_of(url: str) -> str:
         return ""
 
 
-def resolve(item: ImportItem, *, inventory: keystore.Inventory | None = None,
-            allow_link_local: bool = False, prefix: str = "params") -> Draft:
+def resolve(
+    item: ImportItem,
+    *,
+    inventory: keystore.Inventory | None = None,
+    allow_link_local: bool = False,
+    prefix: str = "params",
+) -> Draft:
     """Validate one item and derive its provider name and base URL."""
     site_name, site_url, api_key = item.site_name, item.site_url, item.api_key
     if item.key_id:
@@ -95,14 +102,21 @@ def resolve(item: ImportItem, *, inventory: keystore.Inventory | None = None,
         site_url = site_url or site.url
         api_key = api_key or key.api_key
     if not api_key:
-        raise _invalid(f"{prefix}.api_key", f"no API key: give '{prefix}.api_key', or '{prefix}.key_id' (the id of a stored key)")
+        raise _invalid(
+            f"{prefix}.api_key",
+            f"no API key: give '{prefix}.api_key', or '{prefix}.key_id' (the id of a stored key)",
+        )
     key = clean_key(api_key, f"{prefix}.api_key")
     if item.base_url:
         base_url = explicit_base_url(item.base_url, allow_link_local=allow_link_local)
     elif site_url:
-        base_url = provider_base_url(item.provider_type, site_url, allow_link_local=allow_link_local)
+        base_url = provider_base_url(
+            item.provider_type, site_url, allow_link_local=allow_link_local
+        )
     else:
-        raise _invalid(f"{prefix}.site_url", f"missing field '{prefix}.site_url' (or '{prefix}.base_url')")
+        raise _invalid(
+            f"{prefix}.site_url", f"missing field '{prefix}.site_url' (or '{prefix}.base_url')"
+        )
     name = clean_text(item.provider_name or "", f"{prefix}.provider_name") or clean_text(
         site_name or "", f"{prefix}.site_name"
     )
@@ -141,26 +155,38 @@ def _options(item: ImportItem, prefix: str) -> dict[str, Any]:
         # CLIProxyAPI trims a prefix and its slashes; a space or an inner "/" would never route
         value = clean_text(item.prefix, f"{prefix}.prefix", max_len=100).strip("/")
         if not value or " " in value or "/" in value:
-            raise _invalid(f"{prefix}.prefix", f"'{prefix}.prefix' must be one word without spaces or '/'")
+            raise _invalid(
+                f"{prefix}.prefix", f"'{prefix}.prefix' must be one word without spaces or '/'"
+            )
         out["prefix"] = value
     if item.priority is not None:
         if isinstance(item.priority, bool) or not -MAX_PRIORITY <= item.priority <= MAX_PRIORITY:
-            raise _invalid(f"{prefix}.priority", f"'{prefix}.priority' must be a whole number from "
-                                                 f"-{MAX_PRIORITY} to {MAX_PRIORITY}")
+            raise _invalid(
+                f"{prefix}.priority",
+                f"'{prefix}.priority' must be a whole number from "
+                f"-{MAX_PRIORITY} to {MAX_PRIORITY}",
+            )
         out["priority"] = item.priority
     if item.weight is not None:
         if isinstance(item.weight, bool) or not 1 <= item.weight <= MAX_WEIGHT:
-            raise _invalid(f"{prefix}.weight", f"'{prefix}.weight' must be a whole number from 1 to {MAX_WEIGHT}")
+            raise _invalid(
+                f"{prefix}.weight",
+                f"'{prefix}.weight' must be a whole number from 1 to {MAX_WEIGHT}",
+            )
         out["weight"] = item.weight
     headers = []
     for name, value in (item.headers or {}).items():
         clean_name = name.strip()
         if not _HEADER_NAME.match(clean_name):
-            raise _invalid(f"{prefix}.headers", f"'{prefix}.headers' has a header name that is not a valid "
-                                                "HTTP token")
+            raise _invalid(
+                f"{prefix}.headers",
+                f"'{prefix}.headers' has a header name that is not a valid HTTP token",
+            )
         if _has_control(value) or len(value) > 4096:
-            raise _invalid(f"{prefix}.headers", f"the value of header '{clean_name}' contains control characters "
-                                                "or is too long")
+            raise _invalid(
+                f"{prefix}.headers",
+                f"the value of header '{clean_name}' contains control characters or is too long",
+            )
         headers.append((clean_name, value.strip()))
     if headers:
         out["headers"] = tuple(headers)

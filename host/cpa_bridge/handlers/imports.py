@@ -15,24 +15,30 @@ from cpa_bridge.cliproxyapi import backups, fanout
 from cpa_bridge.core import edits
 from cpa_bridge.core.lists import OPENAI
 from cpa_bridge.core.merge import Draft, Model, options_dropped
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import ImportItem, resolve
-from cpa_bridge.store import keystore
+from cpa_bridge.store import keystore, views
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
 from cpa_bridge.wire.params import Params
-from cpa_bridge.core.notices import Notice
-from cpa_bridge.core.notices import WarningCode as W
-from cpa_bridge.store import views
 
 TargetsParam = list[str] | Literal["all"] | None
 
 #: Failures of a whole target (not of one item): connection, auth, server, storage.
 TARGET_LEVEL_CODES = {
-    ErrorCode.UNREACHABLE.value, ErrorCode.TIMEOUT.value, ErrorCode.TLS_ERROR.value,
-    ErrorCode.MANAGEMENT_DISABLED.value, ErrorCode.UNAUTHORIZED.value, ErrorCode.REMOTE_DISABLED.value,
-    ErrorCode.BANNED.value, ErrorCode.AUTH_BLOCKED.value, ErrorCode.SERVER_ERROR.value,
-    ErrorCode.BAD_RESPONSE.value, ErrorCode.STORAGE_ERROR.value,
+    ErrorCode.UNREACHABLE.value,
+    ErrorCode.TIMEOUT.value,
+    ErrorCode.TLS_ERROR.value,
+    ErrorCode.MANAGEMENT_DISABLED.value,
+    ErrorCode.UNAUTHORIZED.value,
+    ErrorCode.REMOTE_DISABLED.value,
+    ErrorCode.BANNED.value,
+    ErrorCode.AUTH_BLOCKED.value,
+    ErrorCode.SERVER_ERROR.value,
+    ErrorCode.BAD_RESPONSE.value,
+    ErrorCode.STORAGE_ERROR.value,
 }
 
 
@@ -67,12 +73,16 @@ class UndoParams(Params):
     target: str | None = Field(default=None, max_length=40)
 
 
-def _fetch_models(entries: list[tuple[int, Draft]], positions: list[int], allow_link_local: bool,
-                  warnings: dict[int, Notice]) -> None:
+def _fetch_models(
+    entries: list[tuple[int, Draft]],
+    positions: list[int],
+    allow_link_local: bool,
+    warnings: dict[int, Notice],
+) -> None:
     """Fill ``default_models`` of the drafts at ``positions`` (new openai-compatibility providers
     without models) from their sites, once per distinct base URL and key; outside the lock."""
-    from cpa_bridge.cliproxyapi.session import timeouts
-    from cpa_bridge.sites.models import fetch_models
+    from cpa_bridge.cliproxyapi.session import timeouts  # noqa: PLC0415 (start-up: httpx loads only for network messages)
+    from cpa_bridge.sites.models import fetch_models  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
     for pos in positions:
@@ -80,34 +90,55 @@ def _fetch_models(entries: list[tuple[int, Draft]], positions: list[int], allow_
         cache_key = (draft.base_url, draft.api_key)
         if cache_key not in fetched:
             try:
-                found = fetch_models(draft.base_url, draft.api_key, timeout=timeouts()[1],
-                                     allow_link_local=allow_link_local)
+                found = fetch_models(
+                    draft.base_url,
+                    draft.api_key,
+                    timeout=timeouts()[1],
+                    allow_link_local=allow_link_local,
+                )
                 models = tuple(Model(m, m) for m in found["models"])
-                fetched[cache_key] = (models, None if models else Notice(
-                    W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"))
+                fetched[cache_key] = (
+                    models,
+                    None
+                    if models
+                    else Notice(
+                        W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"
+                    ),
+                )
             except BridgeError as exc:
-                fetched[cache_key] = ((), Notice(
-                    W.MODEL_LIST_FAILED, f"could not get the site's model list ({exc.message}); add models by hand",
-                    error=exc.code.value, status=exc.details.get("status")))
+                fetched[cache_key] = (
+                    (),
+                    Notice(
+                        W.MODEL_LIST_FAILED,
+                        f"could not get the site's model list ({exc.message}); add models by hand",
+                        error=exc.code.value,
+                        status=exc.details.get("status"),
+                    ),
+                )
         models, problem = fetched[cache_key]
         if problem:
             warnings[index] = problem
         entries[pos] = (index, replace(draft, default_models=models))
 
 
-def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_run: bool,
-                    model_warning: str | None) -> dict[str, Any]:
+def _outcome_result(
+    outcome: Any, status: Any, draft: Draft, target: str, dry_run: bool, model_warning: str | None
+) -> dict[str, Any]:
     warnings = list(outcome.warnings) + list(status.warnings)
     if model_warning and outcome.action == "created":
         warnings.insert(0, model_warning)
-    dropped = options_dropped(status.after, draft) if status.after is not None and outcome.changes else []
+    dropped = (
+        options_dropped(status.after, draft) if status.after is not None and outcome.changes else []
+    )
     if dropped:
-        warnings.append(Notice(
-            W.OPTIONS_DROPPED,
-            f"CLIProxyAPI accepted the write but did not keep {', '.join(dropped)}: this server version does not "
-            "support it (see docs/cliproxyapi-compat.md); the key itself was imported",
-            options=list(dropped),
-        ))
+        warnings.append(
+            Notice(
+                W.OPTIONS_DROPPED,
+                f"CLIProxyAPI accepted the write but did not keep {', '.join(dropped)}: this server version does not "
+                "support it (see docs/cliproxyapi-compat.md); the key itself was imported",
+                options=list(dropped),
+            )
+        )
     return {
         "action": outcome.action,
         "provider_type": draft.provider_type,
@@ -125,11 +156,17 @@ def _outcome_result(outcome: Any, status: Any, draft: Draft, target: str, dry_ru
     }
 
 
-def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_run: bool,
-               expect: dict[str, str], operation: str) -> dict[str, Any]:
+def _run_batch(
+    target_name: str | None,
+    drafts: list[tuple[int, Draft]],
+    *,
+    dry_run: bool,
+    expect: dict[str, str],
+    operation: str,
+) -> dict[str, Any]:
     """Import drafts into one target: per list one GET, one write, one read-back."""
-    from cpa_bridge.cliproxyapi import engine
-    from cpa_bridge.cliproxyapi.session import open_client
+    from cpa_bridge.cliproxyapi import engine  # noqa: PLC0415 (start-up: httpx loads only for network messages)
+    from cpa_bridge.cliproxyapi.session import open_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     by_list: dict[str, list[tuple[int, Draft]]] = {}
     for index, draft in drafts:
@@ -139,13 +176,21 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
     model_warnings: dict[int, Notice] = {}
     with open_client(target_name) as client:
         while True:
-            changes = [edits.import_change(name, [d for _, d in entries], expect.get(name))
-                       for name, entries in by_list.items()]
+            changes = [
+                edits.import_change(name, [d for _, d in entries], expect.get(name))
+                for name, entries in by_list.items()
+            ]
             try:
-                report = engine.write(target_name, changes, dry_run=dry_run, operation=operation, client=client)
+                report = engine.write(
+                    target_name, changes, dry_run=dry_run, operation=operation, client=client
+                )
                 break
-            except edits.NeedsModels as need:  # raised under the lock, before any write: fetch outside it
-                _fetch_models(by_list[OPENAI], need.positions, store.load().allow_link_local, model_warnings)
+            except (
+                edits.NeedsModels
+            ) as need:  # raised under the lock, before any write: fetch outside it
+                _fetch_models(
+                    by_list[OPENAI], need.positions, store.load().allow_link_local, model_warnings
+                )
     items: dict[int, dict[str, Any]] = {}
     lists: dict[str, Any] = {}
     for change in changes:
@@ -158,20 +203,36 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
             continue
         lists[change.list_name] = {**status.public(), "request": status.request}
         outcomes = change.merged.outcomes if change.merged else []
-        for (index, draft), outcome in zip(entries, outcomes):
+        for (index, draft), outcome in zip(entries, outcomes, strict=False):
             if isinstance(outcome, BridgeError):
                 items[index] = {"index": index, "ok": False, "error": outcome.to_dict()}
             else:
-                items[index] = {"index": index, "ok": True, "result": _outcome_result(
-                    outcome, status, draft, report.target, dry_run, model_warnings.get(index))}
+                items[index] = {
+                    "index": index,
+                    "ok": True,
+                    "result": _outcome_result(
+                        outcome, status, draft, report.target, dry_run, model_warnings.get(index)
+                    ),
+                }
     failures = [entry["error"] for entry in lists.values() if entry.get("action") == "failed"]
-    if failures and len(failures) == len(lists) and all(f["code"] in TARGET_LEVEL_CODES for f in failures):
+    if (
+        failures
+        and len(failures) == len(lists)
+        and all(f["code"] in TARGET_LEVEL_CODES for f in failures)
+    ):
         # nothing reached this target: report the target as failed, so a retry re-sends to it
         first = failures[0]
         raise BridgeError(ErrorCode(first["code"]), first["message"], **first["details"])
     ordered = [items[i] for i in sorted(items)]
-    summary = {"total": len(ordered), "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "uncertain": 0,
-               "not_saved": 0}
+    summary = {
+        "total": len(ordered),
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "uncertain": 0,
+        "not_saved": 0,
+    }
     for entry in ordered:
         if not entry["ok"]:
             summary["failed"] += 1
@@ -179,11 +240,19 @@ def _run_batch(target_name: str | None, drafts: list[tuple[int, Draft]], *, dry_
             summary[entry["result"]["action"]] += 1
             summary["uncertain"] += entry["result"]["outcome"] == "uncertain"
             summary["not_saved"] += entry["result"]["outcome"] == "not_saved"
-    return {"items": ordered, "lists": lists, "requests_sent": report.requests_sent, "summary": summary,
-            "target": report.target, "dry_run": dry_run}
+    return {
+        "items": ordered,
+        "lists": lists,
+        "requests_sent": report.requests_sent,
+        "summary": summary,
+        "target": report.target,
+        "dry_run": dry_run,
+    }
 
 
-def _resolve_all(items: list[ImportItem], skip: frozenset[int] = frozenset()) -> list[tuple[int, Draft]]:
+def _resolve_all(
+    items: list[ImportItem], skip: frozenset[int] = frozenset()
+) -> list[tuple[int, Draft]]:
     """Validate every item first: one bad item refuses the whole batch, before any request."""
     settings = store.load()
     inventory = keystore.load() if any(i.key_id for i in items) else None
@@ -192,8 +261,17 @@ def _resolve_all(items: list[ImportItem], skip: frozenset[int] = frozenset()) ->
         if index in skip:
             continue
         try:
-            drafts.append((index, resolve(item, inventory=inventory, allow_link_local=settings.allow_link_local,
-                                          prefix=f"params.items.{index}")))
+            drafts.append(
+                (
+                    index,
+                    resolve(
+                        item,
+                        inventory=inventory,
+                        allow_link_local=settings.allow_link_local,
+                        prefix=f"params.items.{index}",
+                    ),
+                )
+            )
         except BridgeError as exc:
             problems.append({"index": index, **exc.to_dict()})
     if problems:
@@ -202,14 +280,15 @@ def _resolve_all(items: list[ImportItem], skip: frozenset[int] = frozenset()) ->
             ErrorCode.INVALID_REQUEST,
             f"{len(problems)} of {len(items)} items are invalid (first: item {first['index']}: {first['message']}); "
             "nothing was sent",
-            field=first["details"].get("field", f"params.items.{first['index']}"), items=problems[:50],
+            field=first["details"].get("field", f"params.items.{first['index']}"),
+            items=problems[:50],
         )
     return drafts
 
 
 @handles(ImportParams)
 def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
-    from cpa_bridge.sites.service import prepare_import
+    from cpa_bridge.sites.service import prepare_import  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     item = ImportItem.model_validate(params.model_dump(include=set(ImportItem.model_fields)))
     prepare_import([item.key_id], allow_unusable=params.allow_unusable, skip_unusable=False)
@@ -218,7 +297,9 @@ def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
     expect = {draft.provider_type: params.expect_list_hash} if params.expect_list_hash else {}
 
     def on_target(name: str | None) -> dict[str, Any]:
-        batch = _run_batch(name, [(0, draft)], dry_run=params.dry_run, expect=expect, operation="import")
+        batch = _run_batch(
+            name, [(0, draft)], dry_run=params.dry_run, expect=expect, operation="import"
+        )
         entry = batch["items"][0]
         if not entry["ok"]:
             error = entry["error"]
@@ -232,18 +313,29 @@ def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
 
 @handles(BatchParams)
 def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
-    from cpa_bridge.sites.service import prepare_import
+    from cpa_bridge.sites.service import prepare_import  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
-    skipped = prepare_import([i.key_id for i in params.items], allow_unusable=params.allow_unusable,
-                             skip_unusable=params.skip_unusable)
+    skipped = prepare_import(
+        [i.key_id for i in params.items],
+        allow_unusable=params.allow_unusable,
+        skip_unusable=params.skip_unusable,
+    )
     if len(skipped) == len(params.items):
-        raise BridgeError(ErrorCode.KEY_UNUSABLE, "every key of the batch is unusable on its site; nothing was sent",
-                          items=list(skipped.values())[:50])
+        raise BridgeError(
+            ErrorCode.KEY_UNUSABLE,
+            "every key of the batch is unusable on its site; nothing was sent",
+            items=list(skipped.values())[:50],
+        )
     drafts = _resolve_all(params.items, frozenset(skipped))
 
     def on_target(name: str | None) -> dict[str, Any]:
-        result = _run_batch(name, drafts, dry_run=params.dry_run, expect=params.expect_list_hashes,
-                            operation="import.batch")
+        result = _run_batch(
+            name,
+            drafts,
+            dry_run=params.dry_run,
+            expect=params.expect_list_hashes,
+            operation="import.batch",
+        )
         return {**result, "skipped": list(skipped.values())} if skipped else result
 
     if params.targets is None:
@@ -259,21 +351,29 @@ def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
 @handles(UndoParams)
 def history_undo(params: UndoParams, ctx: Context) -> dict[str, Any]:
     """Undo is a write with a restore edit, on the one write path."""
-    from cpa_bridge.cliproxyapi import engine
-    from cpa_bridge.cliproxyapi.session import open_client
+    from cpa_bridge.cliproxyapi import engine  # noqa: PLC0415 (start-up: httpx loads only for network messages)
+    from cpa_bridge.cliproxyapi.session import open_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     with open_client(params.target) as client:
         url = client.target.management_url
         record = edits.check_record(backups.load(url, params.backup_id))
         change = edits.restore_change(record, force=params.force)
-        report = engine.write(params.target, [change], dry_run=params.dry_run, operation="undo", client=client)
+        report = engine.write(
+            params.target, [change], dry_run=params.dry_run, operation="undo", client=client
+        )
         status = report.one(change.list_name)
     if status.outcome in ("succeeded", "not_saved"):
         backups.update(url, record["backup_id"], undone_by=status.backup_id)
     result: dict[str, Any] = {
-        "restored": record.get("backup_id"), "list": change.list_name, "entries": len(record["before"]),
-        "target": report.target, "dry_run": params.dry_run, "backup_id": status.backup_id,
-        "action": status.action, "outcome": status.outcome or "unchanged", "read_back": status.read_back,
+        "restored": record.get("backup_id"),
+        "list": change.list_name,
+        "entries": len(record["before"]),
+        "target": report.target,
+        "dry_run": params.dry_run,
+        "backup_id": status.backup_id,
+        "action": status.action,
+        "outcome": status.outcome or "unchanged",
+        "read_back": status.read_back,
         "warnings": status.warnings,
     }
     if status.server_error:

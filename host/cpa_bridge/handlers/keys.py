@@ -8,16 +8,16 @@ from typing import Any
 
 from pydantic import Field
 
-from cpa_bridge.store import keystore
-from cpa_bridge.wire.dispatch import Context, handles
-from cpa_bridge.handlers.drafts import clean_key, clean_text
-from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.wire.params import Params
-from cpa_bridge.core.urls import comparable_url, parse_http_url
-from cpa_bridge.handlers import backup_formats
 from cpa_bridge.core.notices import Notice
 from cpa_bridge.core.notices import WarningCode as W
-from cpa_bridge.store import views
+from cpa_bridge.core.urls import comparable_url, parse_http_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.handlers import backup_formats
+from cpa_bridge.handlers.drafts import clean_key, clean_text
+from cpa_bridge.sites.families import TOKEN_HINT
+from cpa_bridge.store import accounts, keystore, views
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
 
 
 class ListParams(Params):
@@ -106,10 +106,16 @@ def save_key(params: KeyParams, ctx: Context) -> dict:
             key.provider_type = params.provider_type or None
     else:
         if not api_key:
-            raise BridgeError(ErrorCode.INVALID_REQUEST, "missing field 'params.api_key'", field="params.api_key")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST, "missing field 'params.api_key'", field="params.api_key"
+            )
         if any(k.api_key == api_key for k in site.keys):
-            raise BridgeError(ErrorCode.CONFLICT, "this site already has that key", field="params.api_key")
-        key = keystore.StoredKey(label=label, api_key=api_key, provider_type=params.provider_type or None)
+            raise BridgeError(
+                ErrorCode.CONFLICT, "this site already has that key", field="params.api_key"
+            )
+        key = keystore.StoredKey(
+            label=label, api_key=api_key, provider_type=params.provider_type or None
+        )
         site.keys.append(key)
     keystore.save(inventory)
     return {"key": key.public(), "site_id": site.id}
@@ -129,7 +135,7 @@ def reveal(params: IdParams, ctx: Context) -> dict:
     inventory = keystore.load()
     _, key = keystore.find_key(inventory, params.id)
     if key.masked:  # a relay key listed masked: ask its site now (one rate-limited call)
-        from cpa_bridge.sites.service import ensure_full
+        from cpa_bridge.sites.service import ensure_full  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
         ensure_full(inventory, [key.id])
         keystore.save(inventory)
@@ -143,7 +149,9 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
         try:
             data = json.loads(data)
         except (ValueError, RecursionError):
-            raise BridgeError(ErrorCode.INVALID_REQUEST, "the backup file is not valid JSON", field="params.data") from None
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST, "the backup file is not valid JSON", field="params.data"
+            ) from None
     found, warnings = backup_formats.parse_all_api_hub(data)
     inventory = keystore.load()
     sites_added = keys_added = keys_skipped = 0
@@ -153,9 +161,15 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
             url = _site_url(entry.url)
             name = clean_text(entry.name, "name") or url
         except BridgeError as exc:
-            warnings.append(Notice(W.BACKUP_SITE_SKIPPED, f"skipped a site: {exc.message}", error=exc.code.value))
+            warnings.append(
+                Notice(
+                    W.BACKUP_SITE_SKIPPED, f"skipped a site: {exc.message}", error=exc.code.value
+                )
+            )
             continue
-        site = next((s for s in inventory.sites if comparable_url(s.url) == comparable_url(url)), None)
+        site = next(
+            (s for s in inventory.sites if comparable_url(s.url) == comparable_url(url)), None
+        )
         if site is None:
             site = keystore.Site(name=name, url=url)
             inventory.sites.append(site)
@@ -169,8 +183,11 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
             if any(k.api_key == key for k in site.keys):
                 keys_skipped += 1
                 continue
-            site.keys.append(keystore.StoredKey(label=clean_text(label, "label")[:200], api_key=key,
-                                                provider_type=provider_type))
+            site.keys.append(
+                keystore.StoredKey(
+                    label=clean_text(label, "label")[:200], api_key=key, provider_type=provider_type
+                )
+            )
             keys_added += 1
     if not found:
         raise BridgeError(
@@ -181,25 +198,30 @@ def import_backup(params: BackupParams, ctx: Context) -> dict:
     if not params.dry_run:
         keystore.save(inventory)
         if book is not None:
-            from cpa_bridge.store import accounts
-
             accounts.save(book)
-    return {"sites_added": sites_added, "keys_added": keys_added, "keys_skipped": keys_skipped,
-            "warnings": warnings[:50], "dry_run": params.dry_run, **relay}
+    return {
+        "sites_added": sites_added,
+        "keys_added": keys_added,
+        "keys_skipped": keys_skipped,
+        "warnings": warnings[:50],
+        "dry_run": params.dry_run,
+        **relay,
+    }
 
 
-def _relay_accounts(found: list[backup_formats.FoundSite], inventory: keystore.Inventory, *,
-                    create: bool) -> tuple[dict[str, Any], Any]:
+def _relay_accounts(
+    found: list[backup_formats.FoundSite], inventory: keystore.Inventory, *, create: bool
+) -> tuple[dict[str, Any], Any]:
     """The backup's site accounts: with an access token (counted; created when ``create``),
     or cookie-only (listed: they need an access token from the site)."""
-    from cpa_bridge.store import accounts
-    from cpa_bridge.sites.families import TOKEN_HINT
-
     book = accounts.load()
     with_token = [f for f in found if f.account is not None]
-    needs_token = [{"name": f.name or f.url, "site_url": f.url, "auth_type": f.auth_type, "hint": TOKEN_HINT}
-                   for f in found if f.auth_type in ("cookie", "none") or (f.auth_type == "access_token"
-                                                                           and f.account is None)]
+    needs_token = [
+        {"name": f.name or f.url, "site_url": f.url, "auth_type": f.auth_type, "hint": TOKEN_HINT}
+        for f in found
+        if f.auth_type in ("cookie", "none")
+        or (f.auth_type == "access_token" and f.account is None)
+    ]
     added, existing = [], []
     for entry in with_token:
         assert entry.account is not None
@@ -207,21 +229,36 @@ def _relay_accounts(found: list[backup_formats.FoundSite], inventory: keystore.I
             url = _site_url(entry.url)
         except BridgeError:
             continue
-        same = next((a for a in book.accounts if comparable_url(a.site_url) == comparable_url(url)
-                     and a.user_id == entry.account["user_id"]), None)
+        same = next(
+            (
+                a
+                for a in book.accounts
+                if comparable_url(a.site_url) == comparable_url(url)
+                and a.user_id == entry.account["user_id"]
+            ),
+            None,
+        )
         if same is not None:
             existing.append({"id": same.id, "name": same.name, "site_url": same.site_url})
             continue
         if not create:
             continue
-        account = accounts.RelayAccount(name=clean_text(entry.name, "name")[:200] or url, site_url=url,
-                                        user_id=entry.account["user_id"], family=entry.account["family"],
-                                        access_token=clean_key(entry.account["access_token"], "access_token"))
-        from cpa_bridge.sites.service import site_for
+        account = accounts.RelayAccount(
+            name=clean_text(entry.name, "name")[:200] or url,
+            site_url=url,
+            user_id=entry.account["user_id"],
+            family=entry.account["family"],
+            access_token=clean_key(entry.account["access_token"], "access_token"),
+        )
+        from cpa_bridge.sites.service import site_for  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
         site_for(inventory, account)
         book.accounts.append(account)
         added.append({"id": account.id, "name": account.name, "site_url": account.site_url})
-    out: dict[str, Any] = {"accounts_found": len(with_token), "accounts_added": added,
-                           "accounts_existing": existing, "needs_access_token": needs_token[:200]}
+    out: dict[str, Any] = {
+        "accounts_found": len(with_token),
+        "accounts_added": added,
+        "accounts_existing": existing,
+        "needs_access_token": needs_token[:200],
+    }
     return out, book if added else None

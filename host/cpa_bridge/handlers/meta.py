@@ -5,8 +5,19 @@ from __future__ import annotations
 from cpa_bridge import PROTOCOL_VERSION, __version__
 from cpa_bridge.wire.dispatch import ROUTES, Context, handles
 
-FEATURES = ["import", "import.batch", "dry_run", "history", "undo", "keys", "targets", "providers", "provider_management", "drift",
-            "relay_accounts"]
+FEATURES = [
+    "import",
+    "import.batch",
+    "dry_run",
+    "history",
+    "undo",
+    "keys",
+    "targets",
+    "providers",
+    "provider_management",
+    "drift",
+    "relay_accounts",
+]
 
 
 @handles(None)

@@ -20,14 +20,14 @@ from cpa_bridge.core.lists import LATER_LISTS, OPENAI, PROVIDER_LISTS, ListName
 from cpa_bridge.core.manage import describe, entry_id, locate, sync_change
 from cpa_bridge.core.manage import summarize as summarize_entry
 from cpa_bridge.core.merge import Model, list_hash
+from cpa_bridge.core.notices import Notice
+from cpa_bridge.core.notices import WarningCode as W
 from cpa_bridge.core.redact import mask
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import ModelParam, clean_text
 from cpa_bridge.store import settings as store
 from cpa_bridge.wire.dispatch import Context, handles
 from cpa_bridge.wire.params import Params
-from cpa_bridge.core.notices import Notice
-from cpa_bridge.core.notices import WarningCode as W
 
 TargetsParam = list[str] | Literal["all"] | None
 #: Aliases: inside the params models the field ``list`` shadows the builtin.
@@ -97,16 +97,27 @@ def _read_lists(target: str | None, names: list[str]) -> dict[str, Any]:
         for name in names:
             try:
                 lists[name] = client.get_list(name)
-            except BridgeError as exc:  # a list this server version lacks is left out of "every list"
+            except (
+                BridgeError
+            ) as exc:  # a list this server version lacks is left out of "every list"
                 if len(names) == 1 or exc.details.get("reason") != "no_such_list":
                     raise
-        return {"target": client.target.name, "server_version": client.server_version, "lists": lists}
+        return {
+            "target": client.target.name,
+            "server_version": client.server_version,
+            "lists": lists,
+        }
 
 
 def _listing(target: str | None, names: list[str]) -> dict[str, Any]:
     read = _read_lists(target, names)
-    return {**read, "lists": {name: [summarize_entry(name, item) for item in items]
-                              for name, items in read["lists"].items()}}
+    return {
+        **read,
+        "lists": {
+            name: [summarize_entry(name, item) for item in items]
+            for name, items in read["lists"].items()
+        },
+    }
 
 
 @handles(ListParams)
@@ -114,7 +125,9 @@ def list_(params: ListParams, ctx: Context) -> dict:
     names = _list_names(params.list)
     if params.targets is None:
         return _listing(params.target, names)
-    return fanout.run(fanout.target_names(params.targets, params.target), lambda name: _listing(name, names))
+    return fanout.run(
+        fanout.target_names(params.targets, params.target), lambda name: _listing(name, names)
+    )
 
 
 @handles(ShowParams)
@@ -122,11 +135,18 @@ def show(params: ShowParams, ctx: Context) -> dict:
     with open_client(params.target) as client:
         items = client.get_list(params.list)
         provider = describe(params.list, items[locate(params.list, items, params.entry_id)])
-        return {"target": client.target.name, "list": params.list, "server_version": client.server_version,
-                "list_hash": list_hash(items), "provider": provider}
+        return {
+            "target": client.target.name,
+            "list": params.list,
+            "server_version": client.server_version,
+            "list_hash": list_hash(items),
+            "provider": provider,
+        }
 
 
-def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str, Any]]], Any]) -> dict[str, Any]:
+def _write(
+    params: _WriteParams, operation: str, build: Callable[[list[dict[str, Any]]], Any]
+) -> dict[str, Any]:
     """Run one provider edit through the one write path and describe what happened."""
     change = edits.manage_change(params.list, build, params.expect_list_hash)
     report = engine.write(params.target, [change], dry_run=params.dry_run, operation=operation)
@@ -155,20 +175,30 @@ def _write(params: _WriteParams, operation: str, build: Callable[[list[dict[str,
 
 @handles(RemoveKeyParams)
 def remove_key(params: RemoveKeyParams, ctx: Context) -> dict:
-    return _write(params, "providers.remove_key",
-                  lambda before: manage.remove_key(params.list, before, params.entry_id, params.key_id))
+    return _write(
+        params,
+        "providers.remove_key",
+        lambda before: manage.remove_key(params.list, before, params.entry_id, params.key_id),
+    )
 
 
 @handles(SetDisabledParams)
 def set_disabled(params: SetDisabledParams, ctx: Context) -> dict:
     operation = "providers.disable" if params.disabled else "providers.enable"
-    return _write(params, operation,
-                  lambda before: manage.set_disabled(params.list, before, params.entry_id, params.disabled))
+    return _write(
+        params,
+        operation,
+        lambda before: manage.set_disabled(params.list, before, params.entry_id, params.disabled),
+    )
 
 
 @handles(DeleteParams)
 def delete(params: DeleteParams, ctx: Context) -> dict:
-    return _write(params, "providers.delete", lambda before: manage.delete(params.list, before, params.entry_id))
+    return _write(
+        params,
+        "providers.delete",
+        lambda before: manage.delete(params.list, before, params.entry_id),
+    )
 
 
 @handles(SetModelsParams)
@@ -177,13 +207,19 @@ def set_models(params: SetModelsParams, ctx: Context) -> dict:
     for i, row in enumerate(params.models):
         name = clean_text(row.name, f"params.models.{i}.name", max_len=300)
         if not name:
-            raise BridgeError(ErrorCode.INVALID_REQUEST, f"'params.models.{i}.name' is empty",
-                              field=f"params.models.{i}.name")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST,
+                f"'params.models.{i}.name' is empty",
+                field=f"params.models.{i}.name",
+            )
         alias = clean_text(row.alias or "", f"params.models.{i}.alias", max_len=300) or name
         models.append(Model(name, alias))
     models = list(dict.fromkeys(models))
-    return _write(params, "providers.set_models",
-                  lambda before: manage.set_models(params.list, before, params.entry_id, models))
+    return _write(
+        params,
+        "providers.set_models",
+        lambda before: manage.set_models(params.list, before, params.entry_id, models),
+    )
 
 
 @handles(DriftParams)
@@ -191,20 +227,33 @@ def drift(params: DriftParams, ctx: Context) -> dict:
     names = _list_names(params.list)
     targets = fanout.target_names(params.targets if params.targets is not None else "all", None)
     read = fanout.run(targets, lambda name: _read_lists(name, names))
-    lists_by_target = {r["result"]["target"]: r["result"]["lists"] for r in read["results"] if r["ok"]}
+    lists_by_target = {
+        r["result"]["target"]: r["result"]["lists"] for r in read["results"] if r["ok"]
+    }
     result = manage.drift(lists_by_target, names, include_in_sync=params.include_in_sync)
     errors = [{"target": r["target"], "error": r["error"]} for r in read["results"] if not r["ok"]]
     warnings = []
     if errors:
-        warnings.append(Notice(W.TARGETS_NOT_READ, f"{len(errors)} target(s) could not be read and are not compared",
-                               count=len(errors)))
+        warnings.append(
+            Notice(
+                W.TARGETS_NOT_READ,
+                f"{len(errors)} target(s) could not be read and are not compared",
+                count=len(errors),
+            )
+        )
     if len(lists_by_target) < 2:
         warnings.append(Notice(W.TOO_FEW_TARGETS, "fewer than two targets were compared"))
-    return {**result, "failed_targets": read["failed_targets"], "errors": errors, "warnings": warnings}
+    return {
+        **result,
+        "failed_targets": read["failed_targets"],
+        "errors": errors,
+        "warnings": warnings,
+    }
 
 
-def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str]]], *,
-                 dry_run: bool) -> dict[str, Any]:
+def _sync_target(
+    name: str | None, per_list: dict[str, tuple[list[Any], list[str]]], *, dry_run: bool
+) -> dict[str, Any]:
     """Copy the missing keys/providers into one target: per list one GET, one write, one read-back."""
 
     changes = [sync_change(list_name, drafts) for list_name, (drafts, _) in per_list.items()]
@@ -225,12 +274,16 @@ def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str
         entry["warnings"] = list(warnings) + entry["warnings"]
         entry["outcome"] = status.outcome or ("dry_run" if dry_run else "succeeded")
         result = change.merged
-        for sd, outcome in zip(drafts, result.outcomes if result else []):
+        for sd, outcome in zip(drafts, result.outcomes if result else [], strict=False):
             if isinstance(outcome, BridgeError):
                 summary["failed"] += 1
-                entry["errors"].append({"provider": outcome.details.get("provider_name") or
-                                        sd.draft.provider_name, "key_hint": mask(sd.draft.api_key),
-                                        **outcome.to_dict()})
+                entry["errors"].append(
+                    {
+                        "provider": outcome.details.get("provider_name") or sd.draft.provider_name,
+                        "key_hint": mask(sd.draft.api_key),
+                        **outcome.to_dict(),
+                    }
+                )
                 continue
             for item in outcome.changes:
                 entry["changes"].append({"provider": outcome.provider_name, **item})
@@ -244,8 +297,11 @@ def _sync_target(name: str | None, per_list: dict[str, tuple[list[Any], list[str
                     summary["models_added"] += len(item.get("models", []))
         lists[list_name] = entry
     if first_error is not None:
-        raise BridgeError(first_error.code, first_error.message,
-                          **{**first_error.details, "target": target, "lists": lists})
+        raise BridgeError(
+            first_error.code,
+            first_error.message,
+            **{**first_error.details, "target": target, "lists": lists},
+        )
     return {"target": target, "lists": lists, "summary": summary, "dry_run": dry_run}
 
 
@@ -254,32 +310,51 @@ def sync(params: SyncParams, ctx: Context) -> dict:
     settings = store.load()
     source = store.require_target(settings, params.from_target)
     if params.to_targets == "all":
-        names: list[str | None] = [t.name for t in settings.targets
-                                   if t.configured and t.name.lower() != source.name.lower()]
+        names: list[str | None] = [
+            t.name
+            for t in settings.targets
+            if t.configured and t.name.lower() != source.name.lower()
+        ]
         if not names:
-            raise BridgeError(ErrorCode.NOT_CONFIGURED, "there is no other configured target to sync to")
+            raise BridgeError(
+                ErrorCode.NOT_CONFIGURED, "there is no other configured target to sync to"
+            )
     else:
         if not params.to_targets:
-            raise BridgeError(ErrorCode.INVALID_REQUEST, "'to_targets' is empty", field="params.to_targets")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST, "'to_targets' is empty", field="params.to_targets"
+            )
         if any(n.strip().lower() == source.name.lower() for n in params.to_targets):
-            raise BridgeError(ErrorCode.INVALID_REQUEST, f"'{source.name}' is both the source and a destination",
-                              field="params.to_targets")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST,
+                f"'{source.name}' is both the source and a destination",
+                field="params.to_targets",
+            )
         names = fanout.target_names(params.to_targets, None)
     list_names = _list_names(params.list)
     read = _read_lists(source.name, list_names)
     sources = read["lists"]
     if params.entry_ids is not None:
         wanted = set(params.entry_ids)
-        sources = {name: [item for item in items if manage.entry_id(name, item) in wanted]
-                   for name, items in sources.items()}
+        sources = {
+            name: [item for item in items if manage.entry_id(name, item) in wanted]
+            for name, items in sources.items()
+        }
         found = {manage.entry_id(name, item) for name, items in sources.items() for item in items}
         if wanted - found:
             missing = sorted(wanted - found)
-            raise BridgeError(ErrorCode.NOT_FOUND, f"{len(missing)} entry id(s) are not on '{read['target']}'",
-                              entry_id=missing[0][:64], target=read["target"])
+            raise BridgeError(
+                ErrorCode.NOT_FOUND,
+                f"{len(missing)} entry id(s) are not on '{read['target']}'",
+                entry_id=missing[0][:64],
+                target=read["target"],
+            )
         sources = {name: items for name, items in sources.items() if items}
     # an empty list some servers lack (xai-api-key on v6) has nothing to copy: don't ask the targets for it
     sources = {name: items for name, items in sources.items() if items or name not in LATER_LISTS}
-    per_list = {name: manage.sync_drafts(name, items, params.on_name_conflict) for name, items in sources.items()}
+    per_list = {
+        name: manage.sync_drafts(name, items, params.on_name_conflict)
+        for name, items in sources.items()
+    }
     result = fanout.run(names, lambda name: _sync_target(name, per_list, dry_run=params.dry_run))
     return {**result, "from_target": read["target"], "dry_run": params.dry_run}

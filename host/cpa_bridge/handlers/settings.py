@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from cpa_bridge.store import settings as store
-from cpa_bridge.wire.dispatch import Context, handles
-from cpa_bridge.handlers.drafts import clean_key
-from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.wire.params import Params
 from cpa_bridge.core.urls import normalize_management_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.handlers.drafts import clean_key
+from cpa_bridge.store import settings as store
 from cpa_bridge.store import views
+from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.params import Params
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
 
@@ -60,11 +60,18 @@ def set_(params: SetParams, ctx: Context) -> dict:
     warnings: list[str] = []
     if params.management_url is not None and not params.management_url.strip():
         # Saving a blank form must never wipe a stored URL (or create a target without one).
-        raise BridgeError(ErrorCode.INVALID_URL, "the management URL is empty", url="", field="params.management_url")
+        raise BridgeError(
+            ErrorCode.INVALID_URL,
+            "the management URL is empty",
+            url="",
+            field="params.management_url",
+        )
     url = params.management_url if params.management_url is not None else target.management_url
     if url:
         normalized = normalize_management_url(
-            url, allow_insecure_http=target.allow_insecure_http, allow_link_local=settings.allow_link_local
+            url,
+            allow_insecure_http=target.allow_insecure_http,
+            allow_link_local=settings.allow_link_local,
         )
         if params.management_url is not None:
             warnings = normalized.warnings
@@ -87,9 +94,15 @@ def delete_target(params: DeleteTargetParams, ctx: Context) -> dict:
     settings = store.load()
     target = settings.find(params.target)
     if target is None:
-        raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{params.target}'", target=params.target)
+        raise BridgeError(
+            ErrorCode.NOT_FOUND,
+            f"no CLIProxyAPI target named '{params.target}'",
+            target=params.target,
+        )
     settings.targets = [t for t in settings.targets if t is not target]
     if settings.default_target.lower() == target.name.lower():
-        settings.default_target = settings.targets[0].name if settings.targets else store.DEFAULT_TARGET
+        settings.default_target = (
+            settings.targets[0].name if settings.targets else store.DEFAULT_TARGET
+        )
     store.save(settings)
     return describe(settings)

@@ -16,6 +16,7 @@ import functools
 import ssl
 from typing import Any
 
+import certifi
 import httpcore
 import httpx
 
@@ -28,8 +29,6 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 @functools.lru_cache(maxsize=1)
 def tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process (loading the CA bundle costs ~15 ms each time)."""
-    import certifi
-
     return ssl.create_default_context(cafile=certifi.where())
 
 
@@ -39,10 +38,17 @@ class _CheckedBackend(httpcore.NetworkBackend):
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self._inner = inner
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Any = None) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(host, port, timeout=timeout, local_address=local_address,
-                                         socket_options=socket_options)
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
         sock = stream.get_extra_info("socket")
         peer = sock.getpeername()[0] if sock is not None else None
         if peer is None or is_forbidden_ip(str(peer)):
@@ -54,23 +60,31 @@ class _CheckedBackend(httpcore.NetworkBackend):
             )
         return stream
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Any = None) -> httpcore.NetworkStream:  # pragma: no cover
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:  # pragma: no cover
         raise BridgeError(ErrorCode.INVALID_URL, "unix sockets are not supported")
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-def new_client(*, connect_timeout: float, total_timeout: float, allow_link_local: bool = False,
-               headers: dict[str, str] | None = None) -> httpx.Client:
+def new_client(
+    *,
+    connect_timeout: float,
+    total_timeout: float,
+    allow_link_local: bool = False,
+    headers: dict[str, str] | None = None,
+) -> httpx.Client:
     transport = httpx.HTTPTransport(verify=tls_context(), trust_env=False)
     if not allow_link_local:
         pool = transport._pool  # httpx has no public hook for httpcore's network backend
         pool._network_backend = _CheckedBackend(pool._network_backend)
     return httpx.Client(
         transport=transport,
-        timeout=httpx.Timeout(connect=connect_timeout, read=total_timeout, write=total_timeout, pool=connect_timeout),
+        timeout=httpx.Timeout(
+            connect=connect_timeout, read=total_timeout, write=total_timeout, pool=connect_timeout
+        ),
         follow_redirects=False,
         trust_env=False,
         headers={"User-Agent": "cpa-bridge", **(headers or {})},
@@ -83,8 +97,10 @@ def read_capped(resp: httpx.Response, what: str, limit: int = MAX_RESPONSE_BYTES
     for chunk in resp.iter_bytes():
         size += len(chunk)
         if size > limit:
-            raise BridgeError(ErrorCode.BAD_RESPONSE,
-                              f"{what} is larger than {limit // (1024 * 1024)} MiB; nothing was written")
+            raise BridgeError(
+                ErrorCode.BAD_RESPONSE,
+                f"{what} is larger than {limit // (1024 * 1024)} MiB; nothing was written",
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -103,13 +119,19 @@ def is_tls(exc: BaseException) -> bool:
     return False
 
 
-def map_error(exc: httpx.HTTPError, url: str, *, who: str, timeout: float, sent: bool) -> BridgeError:
+def map_error(
+    exc: httpx.HTTPError, url: str, *, who: str, timeout: float, sent: bool
+) -> BridgeError:
     """The one mapping of httpx failures. ``who`` names the other side in messages
     ("CLIProxyAPI", "the site"); ``sent`` says whether a write may have reached it."""
     shown = display_url(url)
     if isinstance(exc, httpx.TimeoutException):
-        return BridgeError(ErrorCode.TIMEOUT, f"{who} at {shown} did not answer within {timeout:g} s",
-                           url=shown, sent=sent)
+        return BridgeError(
+            ErrorCode.TIMEOUT,
+            f"{who} at {shown} did not answer within {timeout:g} s",
+            url=shown,
+            sent=sent,
+        )
     if is_tls(exc):
         return BridgeError(
             ErrorCode.TLS_ERROR,
@@ -117,7 +139,15 @@ def map_error(exc: httpx.HTTPError, url: str, *, who: str, timeout: float, sent:
             url=shown,
         )
     if isinstance(exc, httpx.ConnectError):
-        return BridgeError(ErrorCode.UNREACHABLE, f"cannot connect to {who} at {shown}: is it running?",
-                           url=shown, sent=False)
-    return BridgeError(ErrorCode.UNREACHABLE, f"the connection to {who} at {shown} broke before an answer arrived",
-                       url=shown, sent=sent)
+        return BridgeError(
+            ErrorCode.UNREACHABLE,
+            f"cannot connect to {who} at {shown}: is it running?",
+            url=shown,
+            sent=False,
+        )
+    return BridgeError(
+        ErrorCode.UNREACHABLE,
+        f"the connection to {who} at {shown} broke before an answer arrived",
+        url=shown,
+        sent=sent,
+    )

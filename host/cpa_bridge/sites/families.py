@@ -58,8 +58,10 @@ FAMILIES: dict[str, Family] = {
 FAMILY_NAMES = tuple(FAMILIES)
 
 #: Where each family's web UI creates the system access token (for cookie-only accounts).
-TOKEN_HINT = ("on the site: Personal settings (个人设置) → Security / Other → "
-              "Generate a system access token (生成系统访问令牌); the user id is shown on the same page")
+TOKEN_HINT = (
+    "on the site: Personal settings (个人设置) → Security / Other → "
+    "Generate a system access token (生成系统访问令牌); the user id is shown on the same page"
+)
 
 # token status codes (model/token.go in all three)
 STATUS = {1: "enabled", 2: "disabled", 3: "expired", 4: "exhausted"}
@@ -69,8 +71,12 @@ def family(name: str) -> Family:
     try:
         return FAMILIES[name]
     except KeyError:
-        raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown site family '{name[:40]}'",
-                          field="params.family", known=list(FAMILY_NAMES)) from None
+        raise BridgeError(
+            ErrorCode.INVALID_REQUEST,
+            f"unknown site family '{name[:40]}'",
+            field="params.family",
+            known=list(FAMILY_NAMES),
+        ) from None
 
 
 def headers(fam: Family | None, access_token: str, user_id: int | None) -> dict[str, str]:
@@ -97,24 +103,38 @@ def classify_refusal(status: int, message: str) -> BridgeError:
     low = text.lower()
     for header in ("New-Api-User", "Veloera-User"):
         if header.lower() in low:
-            return BridgeError(ErrorCode.RELAY_USER_MISMATCH,
-                               f"the site refused the user id ({text}); check the user id of this account",
-                               header=header, site_message=text, status=status)
+            return BridgeError(
+                ErrorCode.RELAY_USER_MISMATCH,
+                f"the site refused the user id ({text}); check the user id of this account",
+                header=header,
+                site_message=text,
+                status=status,
+            )
     if "access token" in low or "未登录" in text or "封禁" in text or status == 401:
-        return BridgeError(ErrorCode.RELAY_TOKEN_INVALID,
-                           f"the site refused the access token ({text or status}); create a new one "
-                           "(Personal settings → Generate a system access token) and save it again",
-                           site_message=text or None, status=status)
-    return BridgeError(ErrorCode.UPSTREAM_ERROR, f"the site answered: {text or 'success=false'}",
-                       site_message=text or None, status=status)
+        return BridgeError(
+            ErrorCode.RELAY_TOKEN_INVALID,
+            f"the site refused the access token ({text or status}); create a new one "
+            "(Personal settings → Generate a system access token) and save it again",
+            site_message=text or None,
+            status=status,
+        )
+    return BridgeError(
+        ErrorCode.UPSTREAM_ERROR,
+        f"the site answered: {text or 'success=false'}",
+        site_message=text or None,
+        status=status,
+    )
 
 
 def envelope_data(body: Any, status: int) -> Any:
     """``data`` of ``{"success": true, "data": …}``; refusals become errors."""
     if not isinstance(body, dict) or not isinstance(body.get("success"), bool):
-        raise BridgeError(ErrorCode.RELAY_FAMILY_MISMATCH,
-                          "the site did not answer like New API / One API / Veloera "
-                          "(no {success, data} envelope); check the site URL", status=status)
+        raise BridgeError(
+            ErrorCode.RELAY_FAMILY_MISMATCH,
+            "the site did not answer like New API / One API / Veloera "
+            "(no {success, data} envelope); check the site URL",
+            status=status,
+        )
     if not body["success"]:
         raise classify_refusal(status, str(body.get("message") or ""))
     return body.get("data")
@@ -139,20 +159,32 @@ def page_items(fam: Family, data: Any) -> tuple[list[dict[str, Any]], int | None
     """The tokens of one page and the total (New API), checked against the family's shape."""
     if fam.paged_envelope:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise BridgeError(ErrorCode.RELAY_FAMILY_MISMATCH,
-                              f"the site's token list is not a {fam.label} page ({{items, total}}); "
-                              "choose another site family", family=fam.name)
+            raise BridgeError(
+                ErrorCode.RELAY_FAMILY_MISMATCH,
+                f"the site's token list is not a {fam.label} page ({{items, total}}); "
+                "choose another site family",
+                family=fam.name,
+            )
         total = data.get("total")
-        items, total = data["items"], total if isinstance(total, int) and not isinstance(total, bool) else None
+        items, total = (
+            data["items"],
+            total if isinstance(total, int) and not isinstance(total, bool) else None,
+        )
     else:
         if not isinstance(data, list):
-            raise BridgeError(ErrorCode.RELAY_FAMILY_MISMATCH,
-                              f"the site's token list is not a {fam.label} list (a bare array); "
-                              "choose another site family", family=fam.name)
+            raise BridgeError(
+                ErrorCode.RELAY_FAMILY_MISMATCH,
+                f"the site's token list is not a {fam.label} list (a bare array); "
+                "choose another site family",
+                family=fam.name,
+            )
         items, total = data, None
     if not all(isinstance(t, dict) and isinstance(t.get("id"), int) for t in items):
-        raise BridgeError(ErrorCode.BAD_RESPONSE, "the site's token list holds entries without an id",
-                          family=fam.name)
+        raise BridgeError(
+            ErrorCode.BAD_RESPONSE,
+            "the site's token list holds entries without an id",
+            family=fam.name,
+        )
     return items, total
 
 

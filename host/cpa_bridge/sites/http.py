@@ -19,12 +19,20 @@ from cpa_bridge.net import http as net
 
 
 def site_client(timeout: float, *, allow_link_local: bool = False) -> httpx.Client:
-    return net.new_client(connect_timeout=min(timeout, 5.0), total_timeout=timeout,
-                          allow_link_local=allow_link_local)
+    return net.new_client(
+        connect_timeout=min(timeout, 5.0), total_timeout=timeout, allow_link_local=allow_link_local
+    )
 
 
-def send(http: httpx.Client, method: str, url: str, *, headers: dict[str, str],
-         json_body: Any = None, what: str = "answer") -> tuple[int, bytes]:
+def send(
+    http: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    json_body: Any = None,
+    what: str = "answer",
+) -> tuple[int, bytes]:
     """One request: ``(status, body)``; transport failures and oversized bodies raise BridgeError."""
     content = None
     if json_body is not None:
@@ -36,8 +44,9 @@ def send(http: httpx.Client, method: str, url: str, *, headers: dict[str, str],
     except BridgeError:
         raise
     except httpx.HTTPError as exc:
-        raise net.map_error(exc, url, who="the site", timeout=http.timeout.read or 0.0,
-                            sent=method != "GET") from None
+        raise net.map_error(
+            exc, url, who="the site", timeout=http.timeout.read or 0.0, sent=method != "GET"
+        ) from None
 
 
 def json_body(body: bytes) -> Any:

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from cpa_bridge.net import http
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.urls import check_address, display_url, has_version_tail, parse_http_url
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.net import http
 
 
 def candidate_urls(base_url: str) -> list[str]:
@@ -42,39 +42,53 @@ def _ids(data: Any) -> list[str] | None:
     return sorted(dict.fromkeys(ids))
 
 
-def fetch_models(base_url: str, api_key: str, *, timeout: float, allow_link_local: bool = False) -> dict[str, Any]:
+def fetch_models(
+    base_url: str, api_key: str, *, timeout: float, allow_link_local: bool = False
+) -> dict[str, Any]:
     parts = parse_http_url(base_url, "base URL")
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
-    with http.new_client(connect_timeout=min(timeout, 5.0), total_timeout=timeout,
-                         allow_link_local=allow_link_local) as client:
+    with http.new_client(
+        connect_timeout=min(timeout, 5.0), total_timeout=timeout, allow_link_local=allow_link_local
+    ) as client:
         for url in candidate_urls(base_url):
             shown = display_url(url)
             try:
                 with client.stream(
-                    "GET", url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+                    "GET",
+                    url,
+                    headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
                 ) as resp:
                     body = http.read_capped(resp, f"the model list at {shown}")
                     status = resp.status_code
             except httpx.HTTPError as exc:
-                raise http.map_error(exc, url, who="the site", timeout=timeout, sent=False) from None
+                raise http.map_error(
+                    exc, url, who="the site", timeout=timeout, sent=False
+                ) from None
             if status in (404, 405):
-                last = BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
+                last = BridgeError(
+                    ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown
+                )
                 continue
             if status in (401, 403):
                 raise BridgeError(
                     ErrorCode.UPSTREAM_ERROR,
                     f"the site rejected the API key when listing models ({status})",
-                    status=status, url=shown,
+                    status=status,
+                    url=shown,
                 )
             if not 200 <= status < 300:
-                raise BridgeError(ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown)
+                raise BridgeError(
+                    ErrorCode.UPSTREAM_ERROR, f"{shown} answered {status}", status=status, url=shown
+                )
             try:
                 ids = _ids(json.loads(body.decode("utf-8")))
             except (ValueError, UnicodeDecodeError, RecursionError):
                 ids = None
             if ids is None:
-                raise BridgeError(ErrorCode.BAD_RESPONSE, f"{shown} did not return a model list", url=shown)
+                raise BridgeError(
+                    ErrorCode.BAD_RESPONSE, f"{shown} did not return a model list", url=shown
+                )
             return {"models": ids, "source": shown}
     assert last is not None
     raise last

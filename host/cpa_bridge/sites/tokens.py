@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpa_bridge.store.keystore import Site, StoredKey
 from cpa_bridge.sites import families
+from cpa_bridge.store.keystore import Site, StoredKey
 
 
 def _stored_key(raw: str, revealed: str | None) -> tuple[str, bool]:
@@ -22,13 +22,21 @@ def _stored_key(raw: str, revealed: str | None) -> tuple[str, bool]:
     return families.full_key(raw), False
 
 
-def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], now: float, *,
-          complete: bool = True) -> dict[str, Any]:
+def apply(
+    site: Site,
+    tokens: list[dict[str, Any]],
+    revealed: dict[int, str],
+    now: float,
+    *,
+    complete: bool = True,
+) -> dict[str, Any]:
     """Update ``site.keys`` in place; return counts and the ids of keys that turned unusable.
 
     Only a ``complete`` listing (every page read) marks the unlisted tokens ``gone``.
     """
-    by_remote = {k.remote["remote_id"]: k for k in site.keys if k.remote and "remote_id" in k.remote}
+    by_remote = {
+        k.remote["remote_id"]: k for k in site.keys if k.remote and "remote_id" in k.remote
+    }
     listed: set[int] = set()
     added = updated = revived = 0
     turned_bad: list[str] = []
@@ -42,9 +50,19 @@ def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], no
             api_key, masked = _stored_key(raw, revealed.get(rid))
             if not api_key:
                 continue
-            by_hand = next((k for k in site.keys if k.remote is None and not masked
-                            and k.api_key.strip() in (api_key, api_key.removeprefix("sk-"))), None)
-            if by_hand is not None:  # a key typed in before the account existed: it gets the site's facts
+            by_hand = next(
+                (
+                    k
+                    for k in site.keys
+                    if k.remote is None
+                    and not masked
+                    and k.api_key.strip() in (api_key, api_key.removeprefix("sk-"))
+                ),
+                None,
+            )
+            if (
+                by_hand is not None
+            ):  # a key typed in before the account existed: it gets the site's facts
                 by_hand.remote, by_hand.api_key = facts, api_key
                 by_remote[rid] = by_hand
                 updated += 1
@@ -80,12 +98,22 @@ def apply(site: Site, tokens: list[dict[str, Any]], revealed: dict[int, str], no
             gone += 1
             turned_bad.append(key.id)
     usable = sum(1 for k in site.keys if k.remote and k.usable)
-    return {"total": len(listed), "added": added, "updated": updated, "gone": gone, "revived": revived,
-            "usable": usable, "masked": sum(1 for k in site.keys if k.masked and not k.gone),
-            "turned_unusable": turned_bad}
+    return {
+        "total": len(listed),
+        "added": added,
+        "updated": updated,
+        "gone": gone,
+        "revived": revived,
+        "usable": usable,
+        "masked": sum(1 for k in site.keys if k.masked and not k.gone),
+        "turned_unusable": turned_bad,
+    }
 
 
 def masked_ids(site: Site, only: set[str] | None = None) -> dict[int, StoredKey]:
     """Remote token id → key for keys whose full key is not known yet."""
-    return {k.remote["remote_id"]: k for k in site.keys
-            if k.masked and not k.gone and k.remote and (only is None or k.id in only)}
+    return {
+        k.remote["remote_id"]: k
+        for k in site.keys
+        if k.masked and not k.gone and k.remote and (only is None or k.id in only)
+    }

@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cpa_bridge.store import paths, storage
-from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.store.keystore import new_id
 from cpa_bridge.core.redact import mask
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store import paths, storage
+from cpa_bridge.store.keystore import new_id
 
 
 class RelayAccount(BaseModel):
@@ -79,6 +79,9 @@ def find(store: AccountStore, wanted: str) -> RelayAccount:
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
-        raise BridgeError(ErrorCode.CONFLICT, f"{len(named)} accounts are named '{wanted[:64]}'; use the id",
-                          account=wanted[:64])
+        raise BridgeError(
+            ErrorCode.CONFLICT,
+            f"{len(named)} accounts are named '{wanted[:64]}'; use the id",
+            account=wanted[:64],
+        )
     raise BridgeError(ErrorCode.NOT_FOUND, f"no relay account '{wanted[:64]}'", account=wanted[:64])

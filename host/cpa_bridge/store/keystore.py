@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cpa_bridge.store import paths, storage
-from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.core.redact import mask
+from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.store import paths, storage
 
 
 def new_id() -> str:
@@ -63,8 +63,14 @@ class StoredKey(BaseModel):
             "created_at": self.created_at,
         }
         if self.remote is not None or self.check is not None:
-            out.update(remote=self.remote, masked=self.masked, gone=self.gone, check=self.check,
-                       usable=self.usable, problem=self.problem())
+            out.update(
+                remote=self.remote,
+                masked=self.masked,
+                gone=self.gone,
+                check=self.check,
+                usable=self.usable,
+                problem=self.problem(),
+            )
         return out
 
 
@@ -112,7 +118,9 @@ def find_site(inventory: Inventory, site_id: str) -> Site:
     for site in inventory.sites:
         if site.id == site_id:
             return site
-    raise BridgeError(ErrorCode.NOT_FOUND, f"no site with id '{site_id[:64]}'", site_id=site_id[:64])
+    raise BridgeError(
+        ErrorCode.NOT_FOUND, f"no site with id '{site_id[:64]}'", site_id=site_id[:64]
+    )
 
 
 def find_key(inventory: Inventory, key_id: str) -> tuple[Site, StoredKey]:

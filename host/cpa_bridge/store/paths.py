@@ -26,7 +26,7 @@ def config_dir() -> Path:
         return Path(override)
     if sys.platform.startswith("linux"):
         return _xdg("XDG_CONFIG_HOME", "~/.config")
-    import platformdirs
+    import platformdirs  # noqa: PLC0415 (start-up: platformdirs only off Linux)
 
     return Path(platformdirs.user_config_dir(APP, appauthor=False, roaming=True))
 
@@ -37,7 +37,7 @@ def data_dir() -> Path:
         return Path(override)
     if sys.platform.startswith("linux"):
         return _xdg("XDG_DATA_HOME", "~/.local/share")
-    import platformdirs
+    import platformdirs  # noqa: PLC0415 (start-up: platformdirs only off Linux)
 
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
 

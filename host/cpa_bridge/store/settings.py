@@ -10,9 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from cpa_bridge import operation
-from cpa_bridge.store import paths, storage
 from cpa_bridge.errors import BridgeError, ErrorCode
-from cpa_bridge.store import views
+from cpa_bridge.store import paths, storage, views
 
 DEFAULT_TARGET = "default"
 

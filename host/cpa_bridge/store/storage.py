@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -49,8 +50,6 @@ def storage_error(action: str, path: Path, exc: OSError) -> BridgeError:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` atomically (temp file in the same dir, fsync, rename), mode 0600."""
-    import tempfile
-
     ensure_private_dir(path.parent)
     payload = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
     fd = -1
@@ -100,16 +99,18 @@ def read_json(path: Path, default: Any) -> Any:
 
 def load_model(path: Path, model: type[M]) -> M:
     """Read a JSON file into a pydantic model; missing → defaults; damaged → ``storage_error``."""
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # noqa: PLC0415 (start-up: pydantic loads only past ping)
 
     data = read_json(path, default={})
     try:
         return model.model_validate(data if isinstance(data, dict) else {})
     except ValidationError:
         raise BridgeError(
-            ErrorCode.STORAGE_ERROR, f"{path} has an unexpected shape; fix or remove it", path=str(path)
+            ErrorCode.STORAGE_ERROR,
+            f"{path} has an unexpected shape; fix or remove it",
+            path=str(path),
         ) from None
 
 
-def save_model(path: Path, value: "BaseModel") -> None:
+def save_model(path: Path, value: BaseModel) -> None:
     write_json_atomic(path, value.model_dump(mode="json"))

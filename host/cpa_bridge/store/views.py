@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpa_bridge.cliproxyapi import backups
 from cpa_bridge.core.redact import mask
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.store import paths, storage
@@ -71,10 +72,15 @@ def _targets(settings: dict[str, Any]) -> list[dict[str, Any]]:
 
 def find_target(settings: dict[str, Any], name: str | None) -> dict[str, Any] | None:
     wanted = (name or _field(settings, "default_target", str, DEFAULT_TARGET)).strip().lower()
-    return next((t for t in _targets(settings) if str(t.get("name", DEFAULT_TARGET)).lower() == wanted), None)
+    return next(
+        (t for t in _targets(settings) if str(t.get("name", DEFAULT_TARGET)).lower() == wanted),
+        None,
+    )
 
 
-def describe_settings(settings: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
+def describe_settings(
+    settings: dict[str, Any], warnings: list[str] | None = None
+) -> dict[str, Any]:
     """The ``settings.get`` result (``settings.set`` adds ``warnings``)."""
     default_name = _field(settings, "default_target", str, DEFAULT_TARGET)
     default = find_target(settings, None) or {"name": default_name}
@@ -84,8 +90,12 @@ def describe_settings(settings: dict[str, Any], warnings: list[str] | None = Non
     result.update(
         target=default.get("name", DEFAULT_TARGET),
         default_target=default_name,
-        targets=[public_target(t, default=str(t.get("name", DEFAULT_TARGET)).lower() == default_name.lower())
-                 for t in _targets(settings)],
+        targets=[
+            public_target(
+                t, default=str(t.get("name", DEFAULT_TARGET)).lower() == default_name.lower()
+            )
+            for t in _targets(settings)
+        ],
         allow_link_local=_field(settings, "allow_link_local", bool, False),
     )
     if warnings is not None:
@@ -101,7 +111,7 @@ def settings_get() -> dict[str, Any]:
 def public_key(key: dict[str, Any]) -> dict[str, Any]:
     if key.get("remote") is not None or key.get("check") is not None:
         # a relay account's key: its site facts (usable, problem) come from the model
-        from cpa_bridge.store.keystore import StoredKey
+        from cpa_bridge.store.keystore import StoredKey  # noqa: PLC0415 (start-up: pydantic loads only past the offline views)
 
         return StoredKey.model_validate(key).public()
     return {
@@ -129,8 +139,11 @@ def public_site(site: dict[str, Any]) -> dict[str, Any]:
 
 def site_matches(site: dict[str, Any], query: str) -> bool:
     q = query.casefold()
-    return (q in str(site.get("name", "")).casefold() or q in str(site.get("url", "")).casefold()
-            or any(q in str(k.get("label", "")).casefold() for k in site.get("keys", [])))
+    return (
+        q in str(site.get("name", "")).casefold()
+        or q in str(site.get("url", "")).casefold()
+        or any(q in str(k.get("label", "")).casefold() for k in site.get("keys", []))
+    )
 
 
 def list_keys(inventory: dict[str, Any], query: str | None) -> dict[str, Any]:
@@ -142,9 +155,17 @@ def list_keys(inventory: dict[str, Any], query: str | None) -> dict[str, Any]:
     public = [public_site(s) for s in sites]
     if any(p["id"] is None or p["name"] is None or p["url"] is None for p in public):
         raise Fallback("site fields")  # the model would give ids or refuse the file
-    if any(k["id"] is None or k["created_at"] is None or k["key_hint"] == "" for p in public for k in p["keys"]):
+    if any(
+        k["id"] is None or k["created_at"] is None or k["key_hint"] == ""
+        for p in public
+        for k in p["keys"]
+    ):
         raise Fallback("key fields")
-    return {"sites": [p for p, s in zip(public, sites) if not wanted or site_matches(s, wanted)]}
+    return {
+        "sites": [
+            p for p, s in zip(public, sites, strict=False) if not wanted or site_matches(s, wanted)
+        ]
+    }
 
 
 def keys_list(query: str | None = None) -> dict[str, Any]:
@@ -152,24 +173,36 @@ def keys_list(query: str | None = None) -> dict[str, Any]:
 
 
 # -- history --------------------------------------------------------------------------------
-def history(settings: dict[str, Any], target: str | None, limit: int, offset: int = 0) -> dict[str, Any]:
+def history(
+    settings: dict[str, Any], target: str | None, limit: int, offset: int = 0
+) -> dict[str, Any]:
     """The ``history.list`` result: a page of the target's backups, newest first (no list content)."""
     found = find_target(settings, target)
     if found is None and target:
-        raise BridgeError(ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{target}'", target=target)
+        raise BridgeError(
+            ErrorCode.NOT_FOUND, f"no CLIProxyAPI target named '{target}'", target=target
+        )
     url = _field(found or {}, "management_url", str, "")
     if found is None or not url or not _field(found, "management_key", str, ""):
         raise not_configured(target or _field(settings, "default_target", str, DEFAULT_TARGET))
-    from cpa_bridge.cliproxyapi import backups
 
     records = backups.list_records(url, limit + 1, offset)
     entries = [backups.public(r) for r in records[:limit]]
     more = len(records) > limit
-    return {"target": found.get("name", DEFAULT_TARGET), "entries": entries, "offset": offset,
-            "next_offset": offset + len(entries) if more else None}
+    return {
+        "target": found.get("name", DEFAULT_TARGET),
+        "entries": entries,
+        "offset": offset,
+        "next_offset": offset + len(entries) if more else None,
+    }
 
 
 def history_list(target: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    if not isinstance(limit, int) or not 1 <= limit <= 200 or not isinstance(offset, int) or not 0 <= offset <= 10_000:
+    if (
+        not isinstance(limit, int)
+        or not 1 <= limit <= 200
+        or not isinstance(offset, int)
+        or not 0 <= offset <= 10_000
+    ):
         raise Fallback("limit")
     return history(_object(paths.settings_file()), target, limit, offset)

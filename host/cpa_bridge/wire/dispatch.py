@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from cpa_bridge import operation
+from cpa_bridge.core.notices import add_codes
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.wire.protocol import invalid_request
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -57,10 +61,10 @@ P = TypeVar("P", bound="BaseModel")
 Handler = Callable[[Any, "Context"], dict[str, Any]]
 
 
-def handles(model: type[P] | None) -> Callable[[Callable[[P, "Context"], dict[str, Any]]], Handler]:
+def handles(model: type[P] | None) -> Callable[[Callable[[P, Context], dict[str, Any]]], Handler]:
     """Mark a function as the handler of a message whose params are ``model`` (``None``: no params)."""
 
-    def mark(fn: Callable[[P, "Context"], dict[str, Any]]) -> Handler:
+    def mark(fn: Callable[[P, Context], dict[str, Any]]) -> Handler:
         fn.params_model = model  # type: ignore[attr-defined]
         return fn
 
@@ -96,15 +100,15 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
     if model is None:  # a message without params (ping): no pydantic needed
         if params:
             field = f"params.{str(next(iter(params)))[:40]}"
-            raise BridgeError(ErrorCode.INVALID_REQUEST, f"unknown field '{field}'", field=field,
-                              reason="extra_forbidden")
+            raise BridgeError(
+                ErrorCode.INVALID_REQUEST,
+                f"unknown field '{field}'",
+                field=field,
+                reason="extra_forbidden",
+            )
         return handler(None, ctx or Context())
     # imported here, not at the top: ``ping`` (above) needs no pydantic
-    from pydantic import ValidationError
-
-    from cpa_bridge import operation
-    from cpa_bridge.core.notices import add_codes
-    from cpa_bridge.wire.protocol import invalid_request
+    from pydantic import ValidationError  # noqa: PLC0415 (start-up: pydantic loads only past ping)
 
     try:
         parsed = model.model_validate(params)

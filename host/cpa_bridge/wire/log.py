@@ -10,6 +10,8 @@ import json
 import logging
 import os
 
+from cpa_bridge.store import paths, storage
+
 logger = logging.getLogger("cpa_bridge")
 
 
@@ -28,7 +30,6 @@ def setup() -> None:
         return
     logger.setLevel(getattr(logging, level_name.upper(), logging.INFO))
     logger.propagate = False
-    from cpa_bridge.store import paths, storage
 
     try:
         path = paths.log_file()
@@ -49,7 +50,7 @@ def setup() -> None:
 MAX_LOG_BYTES = 512 * 1024
 
 
-def _rotate(path: "os.PathLike[str]") -> None:
+def _rotate(path: os.PathLike[str]) -> None:
     """Keep the log small: at start-up, a log over 512 KiB becomes ``host.log.1`` (one generation)."""
     try:
         if os.path.getsize(path) > MAX_LOG_BYTES:

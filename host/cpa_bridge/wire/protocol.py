@@ -26,7 +26,7 @@ _ENVELOPE_FIELDS = {"v", "id", "type", "params"}
 class Envelope:
     """A checked request envelope (plain class: no pydantic on the ``ping`` path)."""
 
-    __slots__ = ("v", "id", "type", "params")
+    __slots__ = ("id", "params", "type", "v")
 
     def __init__(self, v: int, id: str | int | None, type: str, params: dict[str, Any]) -> None:
         self.v, self.id, self.type, self.params = v, id, type, params
@@ -67,7 +67,8 @@ def parse_envelope(message: dict[str, Any]) -> Envelope:
         raise BridgeError(
             ErrorCode.INVALID_REQUEST,
             f"unsupported protocol version {v}; this host speaks {PROTOCOL_VERSION}",
-            field="v", supported=[PROTOCOL_VERSION],
+            field="v",
+            supported=[PROTOCOL_VERSION],
         )
     rid = message.get("id")
     if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (str, int))):

@@ -54,7 +54,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _SKIPPED:
         bar = "!" * 78
         terminalreporter.write_line(bar, red=True, bold=True)
-        terminalreporter.write_line(f"!! FIREFOX E2E TESTS WERE SKIPPED: {_SKIPPED[0]}", red=True, bold=True)
+        terminalreporter.write_line(
+            f"!! FIREFOX E2E TESTS WERE SKIPPED: {_SKIPPED[0]}", red=True, bold=True
+        )
         terminalreporter.write_line(bar, red=True, bold=True)
 
 

@@ -57,7 +57,9 @@ def firefox_binary() -> str | None:
 def messages(locale: str = "en") -> dict[str, str]:
     """The extension's messages for a locale (placeholders left as $NAME$)."""
     path = EXTENSION_DIR / "_locales" / locale / "messages.json"
-    return {key: value["message"] for key, value in json.loads(path.read_text(encoding="utf-8")).items()}
+    return {
+        key: value["message"] for key, value in json.loads(path.read_text(encoding="utf-8")).items()
+    }
 
 
 def safe_name(test_name: str) -> str:
@@ -140,9 +142,16 @@ def register_host(host_env: HostEnv) -> Path:
     """``install/install.py --no-venv --browser firefox`` under the throwaway HOME."""
     done = subprocess.run(
         [HOST_PYTHON, str(ROOT / "install" / "install.py"), "--no-venv", "--browser", "firefox"],
-        env=host_env.env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env=host_env.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
-    assert done.returncode == 0, f"install.py failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, (
+        f"install.py failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    )
     manifest = host_env.home / ".mozilla" / "native-messaging-hosts" / f"{HOST_NAME}.json"
     assert manifest.exists(), f"the installer wrote no {manifest}:\n{done.stdout}"
     data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -162,8 +171,12 @@ def pack_xpi(target: Path) -> None:
     """The .xpi that ``scripts/build.py`` makes (what a user installs), put into the profile."""
     target.parent.mkdir(parents=True, exist_ok=True)
     out = target.parent / "build"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"scripts/build.py failed: {done.stderr}")
     (xpi,) = out.glob("*.xpi")
@@ -245,13 +258,26 @@ class Firefox:
 def launch(binary: str, host_env: HostEnv, profile: Path, log_path: Path) -> Firefox:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [binary, "--headless", "--marionette", "--remote-allow-system-access", "--no-remote",
-             "--profile", str(profile), "about:blank"],
-            env=host_env.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                binary,
+                "--headless",
+                "--marionette",
+                "--remote-allow-system-access",
+                "--no-remote",
+                "--profile",
+                str(profile),
+                "about:blank",
+            ],
+            env=host_env.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     try:
-        client = Marionette.connect_profile(profile, deadline_s=40, alive=lambda: process.poll() is None)
+        client = Marionette.connect_profile(
+            profile, deadline_s=40, alive=lambda: process.poll() is None
+        )
         client.start_session()
         client.set_timeouts(script_ms=30_000, page_load_ms=30_000)
     except BaseException as exc:  # whatever went wrong, stop the Firefox started here
@@ -261,8 +287,12 @@ def launch(binary: str, host_env: HostEnv, profile: Path, log_path: Path) -> Fir
         if not isinstance(exc, Exception):
             raise
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-        raise RuntimeError(f"Firefox/Marionette did not come up ({exc}); Firefox output:\n{tail}") from exc
-    return Firefox(process=process, client=client, profile=profile, host_env=host_env, log_path=log_path)
+        raise RuntimeError(
+            f"Firefox/Marionette did not come up ({exc}); Firefox output:\n{tail}"
+        ) from exc
+    return Firefox(
+        process=process, client=client, profile=profile, host_env=host_env, log_path=log_path
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,15 +369,24 @@ class Page:
                 if last:
                     return last
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+                raise AssertionError(
+                    f"timed out after {timeout} s waiting for {what} (last: {last!r})"
+                )
             time.sleep(0.1)
 
     def state(self, css: str) -> dict[str, Any] | None:
         """One round trip: is ``css`` there, is it visible, its text, value and attributes."""
         return self.client.execute(_STATE_JS, css)
 
-    def wait(self, css: str, *, visible: bool = True, text: str | None = None, contains: str | None = None,
-             timeout: float = WAIT_S) -> dict[str, Any]:
+    def wait(
+        self,
+        css: str,
+        *,
+        visible: bool = True,
+        text: str | None = None,
+        contains: str | None = None,
+        timeout: float = WAIT_S,
+    ) -> dict[str, Any]:
         """Wait until ``css`` matches a node that is visible (or hidden) with the text given."""
 
         def probe() -> dict[str, Any] | None:
@@ -367,7 +406,11 @@ class Page:
 
     def wait_hidden(self, css: str, timeout: float = WAIT_S) -> None:
         """Wait until ``css`` is absent or not visible."""
-        self.poll(f"{css} to be hidden", lambda: (s := self.state(css)) is None or not s["visible"], timeout)
+        self.poll(
+            f"{css} to be hidden",
+            lambda: (s := self.state(css)) is None or not s["visible"],
+            timeout,
+        )
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -377,8 +420,12 @@ class Page:
     def wait_enabled(self, css: str) -> None:
         """Wait until ``css`` is visible and not :disabled (itself or through a disabled <fieldset>)."""
         self.wait(css)
-        self.poll(f"{css} to be enabled",
-                  lambda: self.client.execute("return !document.querySelector(arguments[0]).matches(':disabled')", css))
+        self.poll(
+            f"{css} to be enabled",
+            lambda: self.client.execute(
+                "return !document.querySelector(arguments[0]).matches(':disabled')", css
+            ),
+        )
 
     def click(self, css: str) -> None:
         """Click ``css`` once it is visible and enabled (a real, interactability-checked click)."""
@@ -421,7 +468,9 @@ class Page:
         try:
             (out / "failure.png").write_bytes(self.client.screenshot(full=True))
         except (OSError, MarionetteError) as exc:  # a dead tab must not hide the test's own failure
-            (out / "failure-screenshot-error.txt").write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+            (out / "failure-screenshot-error.txt").write_text(
+                f"{type(exc).__name__}: {exc}\n", encoding="utf-8"
+            )
         (out / "firefox.log").write_text(self.browser.log_since(log_offset), encoding="utf-8")
         (out / "host.log").write_text(self.host_env.host_log(), encoding="utf-8")
         return out

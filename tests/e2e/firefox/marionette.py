@@ -57,10 +57,14 @@ class Element:
         return str(self.client.send("WebDriver:GetElementText", {"id": self.id})["value"])
 
     def attribute(self, name: str) -> str | None:
-        return self.client.send("WebDriver:GetElementAttribute", {"id": self.id, "name": name})["value"]
+        return self.client.send("WebDriver:GetElementAttribute", {"id": self.id, "name": name})[
+            "value"
+        ]
 
     def property(self, name: str) -> Any:
-        return self.client.send("WebDriver:GetElementProperty", {"id": self.id, "name": name})["value"]
+        return self.client.send("WebDriver:GetElementProperty", {"id": self.id, "name": name})[
+            "value"
+        ]
 
     def is_displayed(self) -> bool:
         return bool(self.client.send("WebDriver:IsElementDisplayed", {"id": self.id})["value"])
@@ -81,7 +85,9 @@ class Marionette:
             raise RuntimeError(f"not a Marionette server: {self.hello!r}")
 
     @classmethod
-    def connect_profile(cls, profile: Path, *, deadline_s: float = 30.0, alive: Any = None) -> Marionette:
+    def connect_profile(
+        cls, profile: Path, *, deadline_s: float = 30.0, alive: Any = None
+    ) -> Marionette:
         """Wait for ``<profile>/MarionetteActivePort`` and connect to it."""
         port_file = profile / "MarionetteActivePort"
         deadline = time.monotonic() + deadline_s
@@ -142,8 +148,13 @@ class Marionette:
         caps = {"alwaysMatch": {"pageLoadStrategy": "normal", **(capabilities or {})}}
         return self.send("WebDriver:NewSession", {"capabilities": caps})
 
-    def set_timeouts(self, *, script_ms: int = 30_000, page_load_ms: int = 30_000, implicit_ms: int = 0) -> None:
-        self.send("WebDriver:SetTimeouts", {"script": script_ms, "pageLoad": page_load_ms, "implicit": implicit_ms})
+    def set_timeouts(
+        self, *, script_ms: int = 30_000, page_load_ms: int = 30_000, implicit_ms: int = 0
+    ) -> None:
+        self.send(
+            "WebDriver:SetTimeouts",
+            {"script": script_ms, "pageLoad": page_load_ms, "implicit": implicit_ms},
+        )
 
     def quit(self) -> None:
         """Ask Firefox to quit (the connection goes away with it)."""

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 import pytest
-from cpa_bridge import PROTOCOL_VERSION, __version__
 
-from tests.masks import hint
+from cpa_bridge import PROTOCOL_VERSION, __version__
 from tests.e2e.firefox.harness import EXT_UUID, GECKO_ID, Page, messages
+from tests.masks import hint
 from tests.standin.plugin import STANDIN_SECRET, UPSTREAM_KEY
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,9 @@ def open_options(ff: Page) -> None:
 
 def configure(ff: Page, standin: Any) -> None:
     """Point the host at the stand-in through the extension (no UI: test 2 covers the UI)."""
-    reply = ff.call("settings.set", {"management_url": standin.url, "management_key": STANDIN_SECRET})
+    reply = ff.call(
+        "settings.set", {"management_url": standin.url, "management_key": STANDIN_SECRET}
+    )
     assert reply["ok"], reply
 
 
@@ -106,7 +108,9 @@ def test_settings_saved(ff: Page, standin: Any) -> None:
     assert (profile / "extensions" / f"{GECKO_ID}.xpi").exists()
     for path in profile.rglob("*"):
         if path.is_file():
-            assert STANDIN_SECRET.encode() not in path.read_bytes(), f"the management key is in {path}"
+            assert STANDIN_SECRET.encode() not in path.read_bytes(), (
+                f"the management key is in {path}"
+            )
 
     # A reload shows what the host keeps: the URL and the masked key.
     ff.reload()
