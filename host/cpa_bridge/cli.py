@@ -13,7 +13,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from cpa_bridge import __version__
@@ -32,7 +32,8 @@ def _view(name: str) -> Callable[..., dict[str, Any]]:
     def run(**params: Any) -> dict[str, Any]:
         from cpa_bridge.store import views  # noqa: PLC0415 (start-up: offline commands skip the handlers)
 
-        return getattr(views, name)(**params)
+        result: dict[str, Any] = getattr(views, name)(**params)
+        return result
 
     return run
 
@@ -200,7 +201,7 @@ def _when(created_at: Any) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created_at))
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(header: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> None:
     """Columns as wide as their widest cell, two spaces apart; the last column unpadded."""
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -473,7 +474,7 @@ def _models_cmd(a: argparse.Namespace) -> dict[str, Any]:
 
 def _simple(
     message_type: str, build: Callable[[argparse.Namespace], dict[str, Any]]
-) -> Callable[..., dict]:
+) -> Callable[..., dict[str, Any]]:
     return lambda a: _call(message_type, {k: v for k, v in build(a).items() if v is not None})
 
 
@@ -565,7 +566,7 @@ def _providers_commands(command: Callable[[str, str], argparse.ArgumentParser]) 
 
     def edit(
         message: str, extra: Callable[[argparse.Namespace], dict[str, Any]]
-    ) -> Callable[..., dict]:
+    ) -> Callable[..., dict[str, Any]]:
         return _simple(
             message,
             lambda a: {

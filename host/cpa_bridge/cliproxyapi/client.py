@@ -42,9 +42,8 @@ class Response:
             data = self.json()
         except (ValueError, UnicodeDecodeError):
             return ""
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            return data["error"][:300]
-        return ""
+        error = data.get("error") if isinstance(data, dict) else None
+        return error[:300] if isinstance(error, str) else ""
 
 
 V0_PREFIX = "/v0/management"

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cpa_bridge.core.edits import Edit, ListChange, merge_edit, unique_value
 from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI, VERTEX, XAI
-from cpa_bridge.core.merge import Draft, MergeResult, Model, mask_secrets, merge
+from cpa_bridge.core.merge import Draft, MergeResult, Model, NameConflict, mask_secrets, merge
 from cpa_bridge.core.notices import Notice
 from cpa_bridge.core.notices import WarningCode as W
 from cpa_bridge.core.redact import mask, safe_proxy_url
@@ -224,7 +224,9 @@ def _fingerprint(list_name: str, item: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _checker(list_name: str, expected: list[dict[str, Any]], wanted: str, what: str):
+def _checker(
+    list_name: str, expected: list[dict[str, Any]], wanted: str, what: str
+) -> Callable[[list[dict[str, Any]]], list[str]]:
     want = [_fingerprint(list_name, i) for i in expected if entry_id(list_name, i) == wanted]
 
     def check(after: list[dict[str, Any]]) -> list[str]:
@@ -250,7 +252,9 @@ def _unique_key(items: list[dict[str, Any]], index: int) -> str | None:
     return unique_value(items, index, "api-key")
 
 
-def _put(list_name: str, new: list[dict[str, Any]], changed: Iterable[int]) -> tuple[dict, dict]:
+def _put(
+    list_name: str, new: list[dict[str, Any]], changed: Iterable[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     request = {"method": "PUT", "path": list_name, "body": new}
     preview = {
         "method": "PUT",
@@ -267,7 +271,7 @@ def _field_request(
     index: int,
     new: list[dict[str, Any]],
     fields: dict[str, Any],
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """PATCH ``fields`` of one entry where the server can address it unambiguously, else PUT."""
     if set(fields) <= PATCHABLE[list_name]:
         if list_name == OPENAI:
@@ -292,7 +296,7 @@ def _field_request(
 
 def _delete_request(
     list_name: str, before: list[dict[str, Any]], index: int, new: list[dict[str, Any]]
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     if list_name == OPENAI:
         name = _openai_name(before, index)
         if name is not None:
@@ -311,7 +315,7 @@ def _edit(
     fields: dict[str, Any] | None,
     summary: list[dict[str, Any]],
     what: str,
-    warnings: list[str] | None = None,
+    warnings: Sequence[str] = (),
 ) -> Edit:
     wanted = entry_id(list_name, before[index])
     if fields is None:
@@ -325,7 +329,7 @@ def _edit(
         preview=preview,
         summary=summary,
         check=_checker(list_name, new, wanted, what),
-        warnings=list(warnings or []),
+        warnings=list(warnings),
         changed=changed,
     )
 
@@ -606,13 +610,12 @@ def drift(
 @dataclass
 class SyncDraft:
     draft: Draft
-    source: dict[
-        str, Any
-    ]  # the source entry (for settings of a new provider, key weights, model extras)
+    #: the source entry (for settings of a new provider, key weights, model extras)
+    source: dict[str, Any]
 
 
 def sync_drafts(
-    list_name: str, source: list[dict[str, Any]], on_name_conflict: str = "fail"
+    list_name: str, source: list[dict[str, Any]], on_name_conflict: NameConflict = "fail"
 ) -> tuple[list[SyncDraft], list[str]]:
     """Import drafts that copy every key of ``source`` (name, base URL, key, its proxy, models)."""
     out: list[SyncDraft] = []
@@ -649,7 +652,7 @@ def sync_drafts(
                             models,
                             str(entry.get("proxy-url") or "") or None,
                             on_name_conflict=on_name_conflict,
-                        ),  # type: ignore[arg-type]
+                        ),
                         item,
                     )
                 )

@@ -32,6 +32,9 @@ MAX_WEIGHT = 1_000_000
 
 Action = Literal["created", "updated", "unchanged"]
 
+#: What an import does when a provider of that name exists with another base URL.
+NameConflict = Literal["fail", "rename", "use_existing"]
+
 
 @dataclass(frozen=True)
 class Model:
@@ -52,7 +55,7 @@ class Draft:
     api_key: str
     models: tuple[Model, ...] = ()
     proxy_url: str | None = None
-    on_name_conflict: Literal["fail", "rename", "use_existing"] = "fail"
+    on_name_conflict: NameConflict = "fail"
     #: Models for a new openai-compatibility provider when ``models`` is empty.
     default_models: tuple[Model, ...] | None = None
     #: Options the user set (None = leave as it is): the provider's (an openai-compatibility
@@ -227,7 +230,8 @@ def _set_options(entry: dict[str, Any], options: dict[str, Any]) -> list[dict[st
     changes = []
     for name, value in options.items():
         if name == "headers":
-            current = entry.get("headers") if isinstance(entry.get("headers"), dict) else {}
+            headers = entry.get("headers")
+            current: dict[str, Any] = headers if isinstance(headers, dict) else {}
             value = {**current, **value}
             if value != current:
                 entry["headers"] = value

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from cpa_bridge.cliproxyapi import fanout
 from cpa_bridge.core import manage
-from cpa_bridge.core.edits import ListChange
+from cpa_bridge.core.edits import Builder, ListChange
 from cpa_bridge.core.lists import PROVIDER_LISTS
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import clean_key, clean_text
@@ -106,7 +106,7 @@ def refresh(params: RefreshParams, ctx: Context) -> dict[str, Any]:
 
     book = accounts.load()
     chosen = [accounts.find(book, params.account)] if params.account else list(book.accounts)
-    results = []
+    results: list[dict[str, Any]] = []
     for account in chosen:
         try:
             results.append(
@@ -239,17 +239,16 @@ def stale(params: StaleParams, ctx: Context) -> dict[str, Any]:
     }
 
 
+def _remover(list_name: str, api_keys: set[str]) -> Builder:
+    """The builder that removes ``api_keys`` from ``list_name`` as read under the lock."""
+    return lambda before: manage.remove_keys(list_name, before, api_keys)
+
+
 def _cleanup_target(name: str | None, api_keys: set[str], dry_run: bool) -> dict[str, Any]:
     """One target: per list one change on the one write path (lock, re-read, backup, PUT, read back)."""
     from cpa_bridge.cliproxyapi import engine  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
-    changes = [
-        ListChange(
-            list_name,
-            lambda before, list_name=list_name: manage.remove_keys(list_name, before, api_keys),
-        )
-        for list_name in PROVIDER_LISTS
-    ]
+    changes = [ListChange(list_name, _remover(list_name, api_keys)) for list_name in PROVIDER_LISTS]
     report = engine.write(name, changes, dry_run=dry_run, operation="accounts.cleanup")
     lists: dict[str, Any] = {}
     for list_name in PROVIDER_LISTS:
@@ -298,7 +297,7 @@ def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
 
     inventory = keystore.load()
     pairs = [keystore.find_key(inventory, kid) for kid in dict.fromkeys(params.ids)]
-    results = []
+    results: list[dict[str, Any]] = []
     try:
         service.ensure_full(inventory, [k.id for _, k in pairs])
     except BridgeError as exc:
@@ -306,7 +305,7 @@ def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
         raise exc
     for site, key in pairs:
         key.check = service.check(site, key)
-        results.append({"key_id": key.id, **key.check, "key": key.public()})  # type: ignore[dict-item]
+        results.append({"key_id": key.id, **key.check, "key": key.public()})
     keystore.save(inventory)
     summary = {
         "total": len(results),

@@ -73,8 +73,8 @@ def _accounts(data: Any) -> list[Any]:
     return []
 
 
-def _tokens(account: dict[str, Any]) -> list[tuple[str, str]]:
-    found = []
+def _tokens(account: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    found: list[tuple[str, str, str | None]] = []
     for list_name in ("tokens", "apiTokens", "api_tokens", "keys"):
         tokens = account.get(list_name)
         if isinstance(tokens, list):

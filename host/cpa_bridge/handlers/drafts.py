@@ -97,10 +97,10 @@ def resolve(
     """Validate one item and derive its provider name and base URL."""
     site_name, site_url, api_key = item.site_name, item.site_url, item.api_key
     if item.key_id:
-        site, key = keystore.find_key(inventory or keystore.load(), item.key_id)
+        site, stored = keystore.find_key(inventory or keystore.load(), item.key_id)
         site_name = site_name if site_name is not None else site.name
         site_url = site_url or site.url
-        api_key = api_key or key.api_key
+        api_key = api_key or stored.api_key
     if not api_key:
         raise _invalid(
             f"{prefix}.api_key",

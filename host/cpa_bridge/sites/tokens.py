@@ -44,7 +44,8 @@ def apply(
         facts = families.facts(token, now)
         rid = facts["remote_id"]
         listed.add(rid)
-        raw = token.get("key") if isinstance(token.get("key"), str) else ""
+        key = token.get("key")
+        raw = key if isinstance(key, str) else ""
         known = by_remote.get(rid)
         if known is None:
             api_key, masked = _stored_key(raw, revealed.get(rid))

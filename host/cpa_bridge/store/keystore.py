@@ -54,8 +54,8 @@ class StoredKey(BaseModel):
             return "rejected"
         return None
 
-    def public(self) -> dict:
-        out = {
+    def public(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "id": self.id,
             "label": self.label,
             "key_hint": mask(self.api_key),
@@ -86,7 +86,7 @@ class Site(BaseModel):
     #: The relay account whose tokens fill this site (``accounts.json``), if any.
     account_id: str | None = None
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         out = {
             "id": self.id,
             "name": self.name,

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 APP = "cpa-bridge"
+#: ``sys.platform``, as a plain string (so the type checker checks every branch below)
+PLATFORM: str = sys.platform
 
 
 def _xdg(variable: str, fallback: str) -> Path:
@@ -24,7 +26,7 @@ def config_dir() -> Path:
     override = os.environ.get("CPA_BRIDGE_CONFIG_DIR")
     if override:
         return Path(override)
-    if sys.platform.startswith("linux"):
+    if PLATFORM.startswith("linux"):
         return _xdg("XDG_CONFIG_HOME", "~/.config")
     import platformdirs  # noqa: PLC0415 (start-up: platformdirs only off Linux)
 
@@ -35,7 +37,7 @@ def data_dir() -> Path:
     override = os.environ.get("CPA_BRIDGE_DATA_DIR")
     if override:
         return Path(override)
-    if sys.platform.startswith("linux"):
+    if PLATFORM.startswith("linux"):
         return _xdg("XDG_DATA_HOME", "~/.local/share")
     import platformdirs  # noqa: PLC0415 (start-up: platformdirs only off Linux)
 

@@ -7,6 +7,8 @@ carry ``has_key`` and a masked ``key_hint``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from cpa_bridge import operation
@@ -26,7 +28,7 @@ class Target(BaseModel):
     #: Set after a 401 with this key: the host does not try the key again until it changes.
     key_rejected: bool = False
 
-    def public(self, default: bool) -> dict:
+    def public(self, default: bool) -> dict[str, Any]:
         return views.public_target(self.model_dump(), default)
 
     @property
@@ -76,7 +78,7 @@ def _read() -> Settings:
 
 def save(value: Settings) -> None:
     _write(value)
-    operation.state("settings", dict)["value"] = value.model_copy(deep=True)
+    operation.state("settings", dict[str, Settings])["value"] = value.model_copy(deep=True)
 
 
 def _write(value: Settings) -> None:

@@ -64,7 +64,7 @@ def public_target(target: dict[str, Any], default: bool) -> dict[str, Any]:
 
 
 def _targets(settings: dict[str, Any]) -> list[dict[str, Any]]:
-    targets = _field(settings, "targets", list, [])
+    targets: list[dict[str, Any]] = _field(settings, "targets", list, [])
     if not all(isinstance(t, dict) for t in targets):
         raise Fallback("targets")
     return targets

@@ -58,7 +58,9 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 
 P = TypeVar("P", bound="BaseModel")
-Handler = Callable[[Any, "Context"], dict[str, Any]]
+#: What a handler answers: the ``result`` object of a reply (host/PROTOCOL.md).
+Reply = dict[str, Any]
+Handler = Callable[[Any, "Context"], Reply]
 
 
 def handles(model: type[P] | None) -> Callable[[Callable[[P, Context], dict[str, Any]]], Handler]:
@@ -90,7 +92,8 @@ def resolve(message_type: str) -> Handler:
             known=sorted(ROUTES),
         )
     module = importlib.import_module(f"cpa_bridge.handlers.{route[0]}")
-    return getattr(module, route[1])
+    handler: Handler = getattr(module, route[1])
+    return handler
 
 
 def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
@@ -115,4 +118,5 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
     except ValidationError as exc:
         raise invalid_request(exc, prefix="params") from None
     with operation.scope():
-        return add_codes(handler(parsed, ctx or Context()))
+        reply: Reply = add_codes(handler(parsed, ctx or Context()))
+        return reply

@@ -79,7 +79,7 @@ def read_frame(stream: BinaryIO, max_bytes: int = MAX_REQUEST_BYTES) -> dict[str
 
 def encode_frame(message: dict[str, Any]) -> bytes:
     """Encode a message as one frame (header + body)."""
-    encoded = nativemessaging.encode_message(message)
+    encoded: dict[str, bytes] = nativemessaging.encode_message(message)
     return encoded["length"] + encoded["content"]
 
 
