@@ -7,6 +7,7 @@ Each has a second test that feeds it a known fault, so a broken configuration ca
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -47,7 +48,8 @@ def test_ruff_catches_faults(tmp_path: Path) -> None:
 
 
 def test_mypy_strict_is_clean() -> None:
-    proc = run(str(BIN / "mypy"), "--no-incremental")  # files and strictness: pyproject.toml
+    # files and strictness: pyproject.toml; no cache left behind
+    proc = run(str(BIN / "mypy"), "--no-incremental", "--cache-dir", os.devnull)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -70,6 +72,8 @@ def test_mypy_catches_a_fault(tmp_path: Path) -> None:
     proc = run(
         str(BIN / "mypy"),
         "--no-incremental",
+        "--cache-dir",
+        os.devnull,
         "--config-file",
         str(ROOT / "pyproject.toml"),
         str(bad),
