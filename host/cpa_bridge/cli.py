@@ -23,9 +23,9 @@ from cpa_bridge.errors import BridgeError, ErrorCode
 
 def _call(message_type: str, params: dict[str, Any]) -> dict[str, Any]:
     """Run one message through the host's handlers (imported on first use: offline commands never are)."""
-    from cpa_bridge.wire.dispatch import Context, call  # noqa: PLC0415 (start-up: offline commands skip the handlers)
+    from cpa_bridge.wire.dispatch import call  # noqa: PLC0415 (start-up: offline commands skip the handlers)
 
-    return call(message_type, params, Context(via="cli"))
+    return call(message_type, params)
 
 
 def _view(name: str) -> Callable[..., dict[str, Any]]:

@@ -13,13 +13,11 @@ from typing import Any
 
 from cpa_bridge.cli import _read_secret
 from cpa_bridge.errors import BridgeError
-from cpa_bridge.wire.dispatch import Context, call
+from cpa_bridge.wire.dispatch import call
 
 
 def _call(message_type: str, params: dict[str, Any]) -> dict[str, Any]:
-    return call(
-        message_type, {k: v for k, v in params.items() if v is not None}, Context(via="cli")
-    )
+    return call(message_type, {k: v for k, v in params.items() if v is not None})
 
 
 def _when(ts: float | None) -> str:

@@ -71,9 +71,7 @@ def handle(
             raise refused
         envelope = parse_envelope(message)
         mtype = envelope.type
-        result = dispatch.call(
-            envelope.type, envelope.params, dispatch.Context(origin=origin, via="host")
-        )
+        result = dispatch.call(envelope.type, envelope.params)
         reply = ok_reply(envelope.id, result)
         logger.info(
             "ok type=%s id=%s ms=%.1f",

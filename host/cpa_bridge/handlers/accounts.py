@@ -18,7 +18,7 @@ from cpa_bridge.core.lists import PROVIDER_LISTS
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import clean_key, clean_text
 from cpa_bridge.store import accounts, keystore
-from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.dispatch import handles
 from cpa_bridge.wire.params import Params
 
 FamilyParam = Literal["auto", "new-api", "one-api", "veloera"]
@@ -74,7 +74,7 @@ def _counts(inventory: keystore.Inventory, account: accounts.RelayAccount) -> di
 
 
 @handles(AddParams)
-def add(params: AddParams, ctx: Context) -> dict[str, Any]:
+def add(params: AddParams) -> dict[str, Any]:
     from cpa_bridge.sites import service  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     token = clean_key(params.access_token, "params.access_token")
@@ -90,7 +90,7 @@ def add(params: AddParams, ctx: Context) -> dict[str, Any]:
 
 
 @handles(None)
-def list_(params: None, ctx: Context) -> dict[str, Any]:
+def list_(params: None) -> dict[str, Any]:
     inventory = keystore.load()
     return {
         "accounts": [
@@ -100,7 +100,7 @@ def list_(params: None, ctx: Context) -> dict[str, Any]:
 
 
 @handles(RefreshParams)
-def refresh(params: RefreshParams, ctx: Context) -> dict[str, Any]:
+def refresh(params: RefreshParams) -> dict[str, Any]:
     """One account (errors raise) or all (each outcome listed; one failing never stops the rest)."""
     from cpa_bridge.sites import service  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
@@ -138,7 +138,7 @@ def refresh(params: RefreshParams, ctx: Context) -> dict[str, Any]:
 
 
 @handles(RemoveParams)
-def remove(params: RemoveParams, ctx: Context) -> dict[str, Any]:
+def remove(params: RemoveParams) -> dict[str, Any]:
     book = accounts.load()
     account = accounts.find(book, params.account)
     inventory = keystore.load()
@@ -192,7 +192,7 @@ def _holders_on(name: str | None, api_keys: set[str]) -> dict[str, Any]:
 
 
 @handles(StaleParams)
-def stale(params: StaleParams, ctx: Context) -> dict[str, Any]:
+def stale(params: StaleParams) -> dict[str, Any]:
     """Keys the site reports deleted, disabled, expired or exhausted (or rejected), and which
     CLIProxyAPI providers still hold them."""
     dead = _dead_keys(params.account)
@@ -274,7 +274,7 @@ def _cleanup_target(name: str | None, api_keys: set[str], dry_run: bool) -> dict
 
 
 @handles(CleanupParams)
-def cleanup(params: CleanupParams, ctx: Context) -> dict[str, Any]:
+def cleanup(params: CleanupParams) -> dict[str, Any]:
     """Remove the dead keys from every CLIProxyAPI target that holds them (preview with dry_run)."""
     dead = _dead_keys(params.account, params.key_ids)
     if not dead:
@@ -291,7 +291,7 @@ def cleanup(params: CleanupParams, ctx: Context) -> dict[str, Any]:
 
 # -- key checks ------------------------------------------------------------------------
 @handles(CheckParams)
-def check_keys(params: CheckParams, ctx: Context) -> dict[str, Any]:
+def check_keys(params: CheckParams) -> dict[str, Any]:
     """Test keys against their sites (``GET <base>/v1/models``): valid, rejected or unknown."""
     from cpa_bridge.sites import service  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 

@@ -14,7 +14,7 @@ from cpa_bridge.sites.models import fetch_models
 from cpa_bridge.sites.service import check_result, ensure_full
 from cpa_bridge.store import keystore
 from cpa_bridge.store import settings as store
-from cpa_bridge.wire.dispatch import Context, Reply, handles
+from cpa_bridge.wire.dispatch import Reply, handles
 from cpa_bridge.wire.params import Params
 
 
@@ -65,7 +65,7 @@ def release_line(version: str | None) -> str | None:
 
 
 @handles(TestParams)
-def test(params: TestParams, ctx: Context) -> Reply:
+def test(params: TestParams) -> Reply:
     with open_client(params.target) as client:
         config = client.get_config()
         lists = {}
@@ -84,7 +84,7 @@ def test(params: TestParams, ctx: Context) -> Reply:
 
 
 @handles(ModelsParams)
-def models_list(params: ModelsParams, ctx: Context) -> Reply:
+def models_list(params: ModelsParams) -> Reply:
     api_key = params.api_key
     base_url = params.base_url or params.site_url
     inventory = key = None

@@ -21,7 +21,7 @@ from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import ImportItem, resolve
 from cpa_bridge.store import keystore, views
 from cpa_bridge.store import settings as store
-from cpa_bridge.wire.dispatch import Context, handles
+from cpa_bridge.wire.dispatch import handles
 from cpa_bridge.wire.params import Params
 
 TargetsParam = list[str] | Literal["all"] | None
@@ -287,7 +287,7 @@ def _resolve_all(
 
 
 @handles(ImportParams)
-def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
+def import_one(params: ImportParams) -> dict[str, Any]:
     from cpa_bridge.sites.service import prepare_import  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     item = ImportItem.model_validate(params.model_dump(include=set(ImportItem.model_fields)))
@@ -312,7 +312,7 @@ def import_one(params: ImportParams, ctx: Context) -> dict[str, Any]:
 
 
 @handles(BatchParams)
-def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
+def import_batch(params: BatchParams) -> dict[str, Any]:
     from cpa_bridge.sites.service import prepare_import  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     skipped = prepare_import(
@@ -344,12 +344,12 @@ def import_batch(params: BatchParams, ctx: Context) -> dict[str, Any]:
 
 
 @handles(HistoryParams)
-def history_list(params: HistoryParams, ctx: Context) -> dict[str, Any]:
+def history_list(params: HistoryParams) -> dict[str, Any]:
     return views.history(store.load().model_dump(), params.target, params.limit, params.offset)
 
 
 @handles(UndoParams)
-def history_undo(params: UndoParams, ctx: Context) -> dict[str, Any]:
+def history_undo(params: UndoParams) -> dict[str, Any]:
     """Undo is a write with a restore edit, on the one write path."""
     from cpa_bridge.cliproxyapi import engine  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.cliproxyapi.session import open_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)

@@ -16,7 +16,7 @@ from cpa_bridge.handlers import backup_formats
 from cpa_bridge.handlers.drafts import clean_key, clean_text
 from cpa_bridge.sites.families import TOKEN_HINT
 from cpa_bridge.store import accounts, keystore, views
-from cpa_bridge.wire.dispatch import Context, Reply, handles
+from cpa_bridge.wire.dispatch import Reply, handles
 from cpa_bridge.wire.params import Params
 
 
@@ -57,12 +57,12 @@ def _site_url(url: str) -> str:
 
 
 @handles(ListParams)
-def list_(params: ListParams, ctx: Context) -> Reply:
+def list_(params: ListParams) -> Reply:
     return views.list_keys(keystore.load().model_dump(), params.query)
 
 
 @handles(SiteParams)
-def save_site(params: SiteParams, ctx: Context) -> Reply:
+def save_site(params: SiteParams) -> Reply:
     inventory = keystore.load()
     name = clean_text(params.name, "params.name", max_len=200)
     if not name:
@@ -80,7 +80,7 @@ def save_site(params: SiteParams, ctx: Context) -> Reply:
 
 
 @handles(IdParams)
-def delete_site(params: IdParams, ctx: Context) -> Reply:
+def delete_site(params: IdParams) -> Reply:
     inventory = keystore.load()
     site = keystore.find_site(inventory, params.id)
     inventory.sites.remove(site)
@@ -89,7 +89,7 @@ def delete_site(params: IdParams, ctx: Context) -> Reply:
 
 
 @handles(KeyParams)
-def save_key(params: KeyParams, ctx: Context) -> Reply:
+def save_key(params: KeyParams) -> Reply:
     inventory = keystore.load()
     site = keystore.find_site(inventory, params.site_id)
     label = clean_text(params.label, "params.label")
@@ -122,7 +122,7 @@ def save_key(params: KeyParams, ctx: Context) -> Reply:
 
 
 @handles(IdParams)
-def delete_key(params: IdParams, ctx: Context) -> Reply:
+def delete_key(params: IdParams) -> Reply:
     inventory = keystore.load()
     site, key = keystore.find_key(inventory, params.id)
     site.keys.remove(key)
@@ -131,7 +131,7 @@ def delete_key(params: IdParams, ctx: Context) -> Reply:
 
 
 @handles(IdParams)
-def reveal(params: IdParams, ctx: Context) -> Reply:
+def reveal(params: IdParams) -> Reply:
     inventory = keystore.load()
     _, key = keystore.find_key(inventory, params.id)
     if key.masked:  # a relay key listed masked: ask its site now (one rate-limited call)
@@ -143,7 +143,7 @@ def reveal(params: IdParams, ctx: Context) -> Reply:
 
 
 @handles(BackupParams)
-def import_backup(params: BackupParams, ctx: Context) -> Reply:
+def import_backup(params: BackupParams) -> Reply:
     data: Any = params.data
     if isinstance(data, str):
         try:

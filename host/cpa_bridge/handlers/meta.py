@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cpa_bridge import PROTOCOL_VERSION, __version__
-from cpa_bridge.wire.dispatch import ROUTES, Context, Reply, handles
+from cpa_bridge.wire.dispatch import ROUTES, Reply, handles
 
 FEATURES = [
     "import",
@@ -21,7 +21,7 @@ FEATURES = [
 
 
 @handles(None)
-def ping(params: None, ctx: Context) -> Reply:
+def ping(params: None) -> Reply:
     return {
         "host_version": __version__,
         "protocol": PROTOCOL_VERSION,

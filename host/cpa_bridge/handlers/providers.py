@@ -26,7 +26,7 @@ from cpa_bridge.core.redact import mask
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import ModelParam, clean_text
 from cpa_bridge.store import settings as store
-from cpa_bridge.wire.dispatch import Context, Reply, handles
+from cpa_bridge.wire.dispatch import Reply, handles
 from cpa_bridge.wire.params import Params
 
 TargetsParam = list[str] | Literal["all"] | None
@@ -121,7 +121,7 @@ def _listing(target: str | None, names: list[str]) -> dict[str, Any]:
 
 
 @handles(ListParams)
-def list_(params: ListParams, ctx: Context) -> Reply:
+def list_(params: ListParams) -> Reply:
     names = _list_names(params.list)
     if params.targets is None:
         return _listing(params.target, names)
@@ -131,7 +131,7 @@ def list_(params: ListParams, ctx: Context) -> Reply:
 
 
 @handles(ShowParams)
-def show(params: ShowParams, ctx: Context) -> Reply:
+def show(params: ShowParams) -> Reply:
     with open_client(params.target) as client:
         items = client.get_list(params.list)
         provider = describe(params.list, items[locate(params.list, items, params.entry_id)])
@@ -174,7 +174,7 @@ def _write(
 
 
 @handles(RemoveKeyParams)
-def remove_key(params: RemoveKeyParams, ctx: Context) -> Reply:
+def remove_key(params: RemoveKeyParams) -> Reply:
     return _write(
         params,
         "providers.remove_key",
@@ -183,7 +183,7 @@ def remove_key(params: RemoveKeyParams, ctx: Context) -> Reply:
 
 
 @handles(SetDisabledParams)
-def set_disabled(params: SetDisabledParams, ctx: Context) -> Reply:
+def set_disabled(params: SetDisabledParams) -> Reply:
     operation = "providers.disable" if params.disabled else "providers.enable"
     return _write(
         params,
@@ -193,7 +193,7 @@ def set_disabled(params: SetDisabledParams, ctx: Context) -> Reply:
 
 
 @handles(DeleteParams)
-def delete(params: DeleteParams, ctx: Context) -> Reply:
+def delete(params: DeleteParams) -> Reply:
     return _write(
         params,
         "providers.delete",
@@ -202,7 +202,7 @@ def delete(params: DeleteParams, ctx: Context) -> Reply:
 
 
 @handles(SetModelsParams)
-def set_models(params: SetModelsParams, ctx: Context) -> Reply:
+def set_models(params: SetModelsParams) -> Reply:
     models = []
     for i, row in enumerate(params.models):
         name = clean_text(row.name, f"params.models.{i}.name", max_len=300)
@@ -223,7 +223,7 @@ def set_models(params: SetModelsParams, ctx: Context) -> Reply:
 
 
 @handles(DriftParams)
-def drift(params: DriftParams, ctx: Context) -> Reply:
+def drift(params: DriftParams) -> Reply:
     names = _list_names(params.list)
     targets = fanout.target_names(params.targets if params.targets is not None else "all", None)
     read = fanout.run(targets, lambda name: _read_lists(name, names))
@@ -306,7 +306,7 @@ def _sync_target(
 
 
 @handles(SyncParams)
-def sync(params: SyncParams, ctx: Context) -> Reply:
+def sync(params: SyncParams) -> Reply:
     settings = store.load()
     source = store.require_target(settings, params.from_target)
     if params.to_targets == "all":

@@ -12,7 +12,7 @@ from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.handlers.drafts import clean_key
 from cpa_bridge.store import settings as store
 from cpa_bridge.store import views
-from cpa_bridge.wire.dispatch import Context, Reply, handles
+from cpa_bridge.wire.dispatch import Reply, handles
 from cpa_bridge.wire.params import Params
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
@@ -40,7 +40,7 @@ def describe(settings: store.Settings, warnings: list[str] | None = None) -> Rep
 
 
 @handles(GetParams)
-def get(params: GetParams, ctx: Context) -> Reply:
+def get(params: GetParams) -> Reply:
     return describe(store.load())
 
 
@@ -49,7 +49,7 @@ def _check_key(key: str) -> str:
 
 
 @handles(SetParams)
-def set_(params: SetParams, ctx: Context) -> Reply:
+def set_(params: SetParams) -> Reply:
     settings = store.load()
     name = params.target or settings.default_target
     target = (settings.find(name) or store.Target(name=name)).model_copy()
@@ -90,7 +90,7 @@ def set_(params: SetParams, ctx: Context) -> Reply:
 
 
 @handles(DeleteTargetParams)
-def delete_target(params: DeleteTargetParams, ctx: Context) -> Reply:
+def delete_target(params: DeleteTargetParams) -> Reply:
     settings = store.load()
     target = settings.find(params.target)
     if target is None:

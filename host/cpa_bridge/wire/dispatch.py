@@ -1,6 +1,6 @@
 """Message type → handler. One table; handler modules are imported on first use.
 
-Every handler is ``fn(params: <pydantic model>, ctx: Context) -> dict`` and raises
+Every handler is ``fn(params: <pydantic model>) -> dict`` and raises
 :class:`BridgeError` on failure. ``ping`` and ``settings.*`` never import httpx, which
 keeps a cold start fast.
 """
@@ -8,9 +8,7 @@ keeps a cold start fast.
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cpa_bridge import operation
@@ -60,26 +58,17 @@ ROUTES: dict[str, tuple[str, str]] = {
 P = TypeVar("P", bound="BaseModel")
 #: What a handler answers: the ``result`` object of a reply (host/PROTOCOL.md).
 Reply = dict[str, Any]
-Handler = Callable[[Any, "Context"], Reply]
+Handler = Callable[[Any], Reply]
 
 
-def handles(model: type[P] | None) -> Callable[[Callable[[P, Context], dict[str, Any]]], Handler]:
+def handles(model: type[P] | None) -> Callable[[Callable[[P], Reply]], Handler]:
     """Mark a function as the handler of a message whose params are ``model`` (``None``: no params)."""
 
-    def mark(fn: Callable[[P, Context], dict[str, Any]]) -> Handler:
+    def mark(fn: Callable[[P], Reply]) -> Handler:
         fn.params_model = model  # type: ignore[attr-defined]
         return fn
 
     return mark
-
-
-@dataclass
-class Context:
-    """What a handler may know about the caller. ``origin`` is the browser-given caller, if any."""
-
-    origin: str | None = None
-    via: str = "host"  # "host" (native messaging) or "cli"
-    started: float = field(default_factory=time.monotonic)
 
 
 def resolve(message_type: str) -> Handler:
@@ -96,7 +85,7 @@ def resolve(message_type: str) -> Handler:
     return handler
 
 
-def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+def call(message_type: str, params: dict[str, Any]) -> Reply:
     """Validate ``params`` for ``message_type`` and run its handler."""
     handler = resolve(message_type)
     model: type[BaseModel] | None = handler.params_model  # type: ignore[attr-defined]
@@ -109,7 +98,7 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
                 field=field,
                 reason="extra_forbidden",
             )
-        return handler(None, ctx or Context())
+        return handler(None)
     # imported here, not at the top: ``ping`` (above) needs no pydantic
     from pydantic import ValidationError  # noqa: PLC0415 (start-up: pydantic loads only past ping)
 
@@ -118,5 +107,5 @@ def call(message_type: str, params: dict[str, Any], ctx: Context | None = None) 
     except ValidationError as exc:
         raise invalid_request(exc, prefix="params") from None
     with operation.scope():
-        reply: Reply = add_codes(handler(parsed, ctx or Context()))
+        reply: Reply = add_codes(handler(parsed))
         return reply
