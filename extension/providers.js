@@ -710,7 +710,7 @@ function renderDriftTable(list, rows, compared) {
       el('span', { className: 'badge plist-count', text: formatNumber(rows.length) }),
     ]),
     el('div', { className: 'table-scroll', attrs: { role: 'region', tabindex: '0', 'aria-labelledby': headingId } }, [
-      el('table', { className: 'drift-table' }, [
+      el('table', { className: 'data-table drift-table' }, [
         el('caption', { className: 'visually-hidden', text: t('drift_caption', [listLabel(list)]) }),
         el('colgroup', {}, [
           el('col', { className: 'drift-col-name' }),
