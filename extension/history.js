@@ -18,8 +18,9 @@ const PAGE = 50;
 /** The largest `limit` history.list takes. */
 const HOST_LIMIT = 200;
 
-/** `entries`: those shown, newest first; `nextOffset`: where the older ones start (null: none). */
-const state = { target: null, targets: [], entries: [], nextOffset: null, total: 0 };
+/** `entries`: those shown, newest first; `nextOffset`: where the older ones start (null: none);
+ * `generation`: counts fresh loads, so that a page asked for before one is dropped. */
+const state = { target: null, targets: [], entries: [], nextOffset: null, total: 0, generation: 0 };
 
 function formatWhen(seconds) {
   if (typeof seconds !== 'number') return '—';
@@ -103,7 +104,7 @@ async function fetchEntries(offset, count) {
   while (next !== null && entries.length < count) {
     const result = await call('history.list', { target: state.target, offset: next, limit: Math.min(HOST_LIMIT, count - entries.length) });
     if (Array.isArray(result.entries)) entries.push(...result.entries);
-    next = typeof result.next_offset === 'number' ? result.next_offset : null;
+    next = typeof result.next_offset === 'number' && result.next_offset > next ? result.next_offset : null;
     total = typeof result.total === 'number' ? result.total : entries.length;
   }
   return { entries, next, total };
@@ -130,15 +131,18 @@ function showPaging() {
 /** Load the newest `count` entries afresh (a reload keeps as many as were shown). */
 async function loadEntries(count = PAGE) {
   const main = $('#main');
+  const generation = ++state.generation;
   main.dataset.state = 'loading';
   setStatus(t('loading'));
   try {
     const page = await fetchEntries(0, Math.max(PAGE, count));
+    if (generation !== state.generation) return;
     clear($('#history-entries'));
     Object.assign(state, { entries: [], nextOffset: page.next, total: page.total });
     appendEntries(page.entries);
     showPaging();
   } catch (error) {
+    if (generation !== state.generation) return;
     Object.assign(state, { entries: [], nextOffset: null, total: 0 });
     clear($('#history-entries'));
     showPaging();
@@ -152,18 +156,21 @@ async function loadEntries(count = PAGE) {
  * more, else moves to the first row added. */
 async function loadOlder(button) {
   const main = $('#main');
+  const generation = state.generation;
   main.dataset.state = 'loading';
   let first = null;
   await whileBusy(button, async () => {
     try {
       const page = await fetchEntries(state.nextOffset, PAGE);
+      if (generation !== state.generation) return; // reloaded or another server meanwhile
       Object.assign(state, { nextOffset: page.next, total: page.total });
       first = appendEntries(page.entries);
       showPaging();
     } catch (error) {
-      showError(error);
+      if (generation === state.generation) showError(error);
     }
   });
+  if (generation !== state.generation) return;
   main.dataset.state = 'ready';
   if (!button.hidden) button.focus();
   else focusRow(first);
