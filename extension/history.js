@@ -1,7 +1,8 @@
 // History page: every write cpa-bridge made to a CLIProxyAPI server (history.list), newest
-// first, each with Undo (history.undo). With several servers a picker chooses which one;
-// the choice is kept in the fragment (#target=NAME). An undo that finds the list changed
-// since asks before restoring anyway (force).
+// first, each with Undo (history.undo). The newest PAGE come first; "Load older" adds the
+// next PAGE below them, as often as there are older ones. With several servers a picker
+// chooses which one; the choice is kept in the fragment (#target=NAME). An undo that finds
+// the list changed since asks before restoring anyway (force).
 
 import { call } from './lib/api.js';
 import { api } from './lib/browser.js';
@@ -12,9 +13,14 @@ import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { initPage } from './lib/page-shell.js';
 import { showError, showSuccess } from './lib/toast.js';
 
-const LIMIT = 200;
+/** Entries a page adds. */
+const PAGE = 50;
+/** The largest `limit` history.list takes. */
+const HOST_LIMIT = 200;
 
-const state = { target: null, targets: [] };
+/** `entries`: those shown, newest first; `nextOffset`: where the older ones start (null: none);
+ * `generation`: counts fresh loads, so that a page asked for before one is dropped. */
+const state = { target: null, targets: [], entries: [], nextOffset: null, total: 0, generation: 0 };
 
 function formatWhen(seconds) {
   if (typeof seconds !== 'number') return '—';
@@ -79,32 +85,102 @@ function renderEntry(entry) {
   );
 }
 
-function countText(count) {
-  if (count === 0) return t('history_empty');
-  return count === 1 ? t('history_count_one') : t('history_count', [formatNumber(count)]);
+function countText() {
+  const shown = state.entries.length;
+  if (shown === 0) return t('history_empty');
+  if (state.nextOffset !== null) return t('history_count_partial', [formatNumber(shown), formatNumber(Math.max(state.total, shown))]);
+  return shown === 1 ? t('history_count_one') : t('history_count', [formatNumber(shown)]);
 }
 
 function setStatus(text) {
   $('#history-status').textContent = text;
 }
 
-async function loadEntries() {
+/** Up to `count` entries from `offset` on, in as few history.list calls as the host allows. */
+async function fetchEntries(offset, count) {
+  const entries = [];
+  let next = offset;
+  let total = 0;
+  while (next !== null && entries.length < count) {
+    const result = await call('history.list', { target: state.target, offset: next, limit: Math.min(HOST_LIMIT, count - entries.length) });
+    if (Array.isArray(result.entries)) entries.push(...result.entries);
+    next = typeof result.next_offset === 'number' && result.next_offset > next ? result.next_offset : null;
+    total = typeof result.total === 'number' ? result.total : entries.length;
+  }
+  return { entries, next, total };
+}
+
+/** Rows for `entries` after those shown (an entry already shown is skipped: a write between two
+ * pages shifts the older ones by one). Returns the first new row. */
+function appendEntries(entries) {
+  const known = new Set(state.entries.map((entry) => entry.backup_id));
+  const fresh = entries.filter((entry) => !known.has(entry.backup_id));
+  const rows = fresh.map(renderEntry);
+  $('#history-entries').append(...rows);
+  state.entries.push(...fresh);
+  return rows[0] ?? null;
+}
+
+function showPaging() {
+  show($('#history-card'), state.entries.length > 0);
+  show($('#history-older'), state.nextOffset !== null);
+  show($('#history-end'), state.nextOffset === null && state.entries.length > PAGE);
+  setStatus(countText());
+}
+
+/** Load the newest `count` entries afresh (a reload keeps as many as were shown). */
+async function loadEntries(count = PAGE) {
   const main = $('#main');
+  const generation = ++state.generation;
   main.dataset.state = 'loading';
   setStatus(t('loading'));
   try {
-    const result = await call('history.list', { target: state.target, limit: LIMIT });
-    const entries = Array.isArray(result.entries) ? result.entries : [];
-    const body = clear($('#history-entries'));
-    for (const entry of entries) body.append(renderEntry(entry));
-    show($('#history-card'), entries.length > 0);
-    setStatus(countText(entries.length));
+    const page = await fetchEntries(0, Math.max(PAGE, count));
+    if (generation !== state.generation) return;
+    clear($('#history-entries'));
+    Object.assign(state, { entries: [], nextOffset: page.next, total: page.total });
+    appendEntries(page.entries);
+    showPaging();
   } catch (error) {
+    if (generation !== state.generation) return;
+    Object.assign(state, { entries: [], nextOffset: null, total: 0 });
+    clear($('#history-entries'));
+    showPaging();
     setStatus('');
-    show($('#history-card'), false);
     showError(error);
   }
   main.dataset.state = 'ready';
+}
+
+/** "Load older": the next PAGE below those shown. Focus stays on the button while there are
+ * more, else moves to the first row added. */
+async function loadOlder(button) {
+  const main = $('#main');
+  const generation = state.generation;
+  main.dataset.state = 'loading';
+  let first = null;
+  await whileBusy(button, async () => {
+    try {
+      const page = await fetchEntries(state.nextOffset, PAGE);
+      if (generation !== state.generation) return; // reloaded or another server meanwhile
+      Object.assign(state, { nextOffset: page.next, total: page.total });
+      first = appendEntries(page.entries);
+      showPaging();
+    } catch (error) {
+      if (generation === state.generation) showError(error);
+    }
+  });
+  if (generation !== state.generation) return;
+  main.dataset.state = 'ready';
+  if (!button.hidden) button.focus();
+  else focusRow(first);
+}
+
+function focusRow(row) {
+  if (!row) return false;
+  row.tabIndex = -1;
+  row.focus();
+  return true;
 }
 
 async function undo(entry, button) {
@@ -132,8 +208,10 @@ async function undo(entry, button) {
     }
     showSuccess(t('toast_undone_title'), t('toast_undone_text'), { action: 'undone' });
   });
-  await loadEntries();
-  $('#history-reload').focus();
+  // The undo is itself a write, listed first: load one more so the oldest shown stays shown.
+  await loadEntries(state.entries.length + 1);
+  const row = $(`tr.history-entry[data-backup-id="${CSS.escape(entry.backup_id ?? '')}"]`);
+  if (!focusRow(row)) $('#history-reload').focus();
 }
 
 function targetFromHash() {
@@ -164,7 +242,8 @@ async function loadTargets() {
 async function start() {
   initPage('history_page_title');
   $('#history-open-options').addEventListener('click', () => api.runtime.openOptionsPage());
-  $('#history-reload').addEventListener('click', (event) => whileBusy(event.currentTarget, loadEntries));
+  $('#history-reload').addEventListener('click', (event) => whileBusy(event.currentTarget, () => loadEntries(state.entries.length)));
+  $('#history-older').addEventListener('click', (event) => loadOlder(event.currentTarget));
   $('#history-target').addEventListener('change', (event) => {
     state.target = event.currentTarget.value;
     history.replaceState(null, '', `#target=${encodeURIComponent(state.target)}`);

@@ -9,7 +9,7 @@ import { $, clear, el, show, whileBusy } from './lib/dom.js';
 import { addProviderTypeOptions } from './lib/fields.js';
 import { formatNumber, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
-import { mapModel, modelListProblem, renderModelChips } from './lib/model-chips.js';
+import { loadModelList, mapModel, renderModelChips } from './lib/model-chips.js';
 import { showError } from './lib/toast.js';
 import { showImportResult } from './lib/results.js';
 import { loadTargetChoice, targetChoiceParams } from './lib/targets.js';
@@ -99,22 +99,9 @@ function addAll() {
 }
 
 async function loadModels(current) {
-  const status = $('#models-status');
-  status.textContent = t('models_loading');
-  status.classList.remove('is-error');
-  try {
-    const result = await call('models.list', { key_id: current.key.id });
-    if (session !== current) return;
-    current.models = Array.isArray(result.models) ? result.models : [];
-    status.textContent = current.models.length
-      ? t('models_loaded', [formatNumber(current.models.length)])
-      : t('models_none');
-  } catch (error) {
-    if (session !== current) return;
-    current.models = [];
-    status.textContent = modelListProblem(error);
-    status.classList.add('is-error');
-  }
+  const models = await loadModelList($('#models-status'), { key_id: current.key.id }, () => session !== current);
+  if (models === null) return;
+  current.models = models;
   show($('#models-tools'), current.models.length > 0);
   renderSuggestions();
 }

@@ -14,7 +14,7 @@ import { $, $$, clear, debounce, el, show, svgIcon, whileBusy } from './lib/dom.
 import { initHostBanner } from './lib/host-banner.js';
 import { formatNumber, keyFor, message, t } from './lib/i18n.js';
 import { addMappingRow, mappingRows, mappingText, readMappings } from './lib/mapping-rows.js';
-import { mapModel, modelListProblem, renderModelChips } from './lib/model-chips.js';
+import { loadModelList, mapModel, renderModelChips } from './lib/model-chips.js';
 import { HOST_MISSING_CODES, PROVIDER_TYPES } from './lib/messages.js';
 import { initPage } from './lib/page-shell.js';
 import { failureActions, failureLine, undoAction } from './lib/results.js';
@@ -555,23 +555,11 @@ async function loadModelSuggestions(current, list, provider) {
     show(status, false);
     return;
   }
-  status.textContent = t('models_loading');
   show(status, true);
-  try {
-    const result = await call('models.list', { target: state.target, entry_id: provider.entry_id }, {
-      timeoutMs: READ_TIMEOUT_MS,
-    });
-    if (modelsSession !== current) return;
-    current.upstream = Array.isArray(result.models) ? result.models : [];
-    status.textContent = current.upstream.length
-      ? t('models_loaded', [formatNumber(current.upstream.length)])
-      : t('models_none');
-  } catch (error) {
-    if (modelsSession !== current) return;
-    current.upstream = [];
-    status.textContent = modelListProblem(error);
-    status.classList.add('is-error');
-  }
+  const params = { target: state.target, entry_id: provider.entry_id };
+  const models = await loadModelList(status, params, () => modelsSession !== current, { timeoutMs: READ_TIMEOUT_MS });
+  if (models === null) return;
+  current.upstream = models;
   renderModelSuggestions();
 }
 
@@ -710,7 +698,7 @@ function renderDriftTable(list, rows, compared) {
       el('span', { className: 'badge plist-count', text: formatNumber(rows.length) }),
     ]),
     el('div', { className: 'table-scroll', attrs: { role: 'region', tabindex: '0', 'aria-labelledby': headingId } }, [
-      el('table', { className: 'drift-table' }, [
+      el('table', { className: 'data-table drift-table' }, [
         el('caption', { className: 'visually-hidden', text: t('drift_caption', [listLabel(list)]) }),
         el('colgroup', {}, [
           el('col', { className: 'drift-col-name' }),

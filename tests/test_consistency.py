@@ -115,6 +115,23 @@ def test_every_message_has_a_translator_description():
     assert not missing, f"{len(missing)} messages without a description, e.g. {missing[:10]}"
 
 
+def test_translator_descriptions_say_more_than_the_key():
+    """'Relay accounts: account added' for `account_added` tells a translator nothing: a
+    description says where the text appears, and a placeholder has a name that says what it holds."""
+    en = _messages("en")
+    restated = [
+        key
+        for key, value in en.items()
+        if re.sub(r"^[^:]*:\s*", "", value["description"]).strip().lower().replace(" ", "_")
+        == key.lower()
+    ]
+    assert not restated, f"{len(restated)} descriptions only repeat their key, e.g. {restated[:10]}"
+    letters = sorted(
+        key for key, value in en.items() if any(len(p) == 1 for p in value.get("placeholders", {}))
+    )
+    assert not letters, f"placeholders named by a letter: {letters[:10]}"
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_placeholders_are_declared_and_agree(locale):
     en = _messages("en")

@@ -1,7 +1,9 @@
-// Model suggestions for a mapping editor: a chip per model (the first MAX_CHIPS) and a
-// <datalist> with them all; picking one maps it and puts the focus on its alias. Used by
-// the import dialog and the CLIProxyAPI tab's Models dialog.
+// Model suggestions for a mapping editor: the site's model list (models.list, with its status
+// line), a chip per model (the first MAX_CHIPS) and a <datalist> with them all; picking one
+// maps it and puts the focus on its alias. Used by the import dialog and the CLIProxyAPI
+// tab's Models dialog.
 
+import { call } from './api.js';
 import { $, clear, el, show } from './dom.js';
 import { describeError } from './errors.js';
 import { formatNumber, t } from './i18n.js';
@@ -54,7 +56,29 @@ export function mapModel(rows, model, addRow) {
 }
 
 /** The status line when the site's model list failed: what the site answered (a 404 is not a refusal). */
-export function modelListProblem(error) {
+function modelListProblem(error) {
   const info = describeError(error);
   return info.code === 'upstream_error' && info.hint ? info.hint : t('models_failed', [info.title]);
+}
+
+/**
+ * The site's model list (models.list with `params`), told in `status`: loading, then how many
+ * or what went wrong. Resolves to the model names ([] when the list failed), or to null when
+ * `stale()` says the dialog moved on meanwhile (then `status` is left alone).
+ */
+export async function loadModelList(status, params, stale, options) {
+  status.textContent = t('models_loading');
+  status.classList.remove('is-error');
+  try {
+    const result = await call('models.list', params, options);
+    if (stale()) return null;
+    const models = Array.isArray(result.models) ? result.models : [];
+    status.textContent = models.length ? t('models_loaded', [formatNumber(models.length)]) : t('models_none');
+    return models;
+  } catch (error) {
+    if (stale()) return null;
+    status.textContent = modelListProblem(error);
+    status.classList.add('is-error');
+    return [];
+  }
 }

@@ -178,7 +178,7 @@ def _show_warnings_and_backup(r: dict[str, Any]) -> None:
 
 def _show_history(r: dict[str, Any]) -> None:
     if not r["entries"]:
-        print("no writes yet")
+        print("no older writes" if r.get("offset") else "no writes yet")
         return
     rows = [
         (
@@ -193,6 +193,11 @@ def _show_history(r: dict[str, Any]) -> None:
         for e in r["entries"]
     ]
     _table(("BACKUP", "WHEN", "OPERATION", "LIST", "OUTCOME", "SUMMARY"), rows)
+    if r.get("next_offset") is not None:
+        print(
+            f"writes {r['offset'] + 1}-{r['offset'] + len(rows)} of {r['total']}; older ones: "
+            f"cpa-bridge history --offset {r['next_offset']}"
+        )
 
 
 def _when(created_at: Any) -> str:
@@ -846,9 +851,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     hist = command("history", "list the writes that can be undone")
     hist.add_argument("--target")
     hist.add_argument("--limit", type=int, default=50)
+    hist.add_argument("--offset", type=int, default=0, help="skip this many newer writes")
     hist.set_defaults(
         run=_offline(
-            "history.list", _view("history_list"), lambda a: {"target": a.target, "limit": a.limit}
+            "history.list",
+            _view("history_list"),
+            lambda a: {"target": a.target, "limit": a.limit, "offset": a.offset},
         ),
         show=_show_history,
     )

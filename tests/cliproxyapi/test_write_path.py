@@ -213,3 +213,23 @@ def test_history_list_with_huge_summaries_stays_small_and_pages(server):
     assert oldest["summary_truncated"] is True
     assert any(change.get("models_more") == 2980 for change in oldest["summary"])
     assert len(json.dumps(call("history.list", {"limit": 200})["result"]).encode()) < 64 * 1024
+
+
+def test_history_pages_count_every_backup_and_skip_a_damaged_one(server):
+    for n in range(5):
+        assert call("import", {**ITEM, "api_key": f"sk-path-page-{n}-0123456789"})["ok"]
+    first = call("history.list", {"limit": 2})["result"]
+    assert first["total"] == 5 and first["offset"] == 0 and first["next_offset"] == 2
+    ids = [e["backup_id"] for e in first["entries"]]
+    (folder,) = paths.backups_dir().iterdir()
+    # A damaged file in the middle page: skipped, but the pages after it stay where they were.
+    damaged = sorted(folder.glob("*.json"), reverse=True)[2]
+    damaged.write_text("{not json", encoding="utf-8")
+    second = call("history.list", {"limit": 2, "offset": 2})["result"]
+    assert len(second["entries"]) == 1 and second["next_offset"] == 4 and second["total"] == 5
+    last = call("history.list", {"limit": 2, "offset": 4})["result"]
+    assert len(last["entries"]) == 1 and last["next_offset"] is None
+    seen = ids + [e["backup_id"] for e in second["entries"] + last["entries"]]
+    assert len(set(seen)) == 4 and damaged.stem not in seen
+    beyond = call("history.list", {"limit": 2, "offset": 9})["result"]
+    assert beyond["entries"] == [] and beyond["next_offset"] is None and beyond["total"] == 5

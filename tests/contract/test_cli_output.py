@@ -94,6 +94,21 @@ def test_history_columns_line_up(cli, configured, tmp_path):
             assert line[start - 2 : start] == "  " and line[start] != " ", (column, res.out)
 
 
+def test_history_pages_with_offset(cli, configured, tmp_path):
+    assert cli("import", "--batch", str(_batch(tmp_path, "A", "B", "C"))).code == 0
+    for name in ("D", "E"):
+        assert cli("import", "--batch", str(_batch(tmp_path, name))).code == 0
+    first = cli("history", "--limit", "2")
+    assert first.code == 0, first.err
+    assert len(first.out.splitlines()) == 4  # header, two rows, where the older ones are
+    assert first.out.splitlines()[-1] == (
+        "writes 1-2 of 3; older ones: cpa-bridge history --offset 2"
+    )
+    last = cli("history", "--limit", "2", "--offset", "2")
+    assert len(last.out.splitlines()) == 2 and "older ones" not in last.out
+    assert cli("history", "--offset", "3").out.strip() == "no older writes"
+
+
 def test_batch_output_shows_each_items_warnings(cli, configured, tmp_path, upstream_factory):
     from tests.standin.plugin import UPSTREAM_KEY
 

@@ -3,11 +3,13 @@ Undo toast is gone; an undo over a later change asks before restoring anyway."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.harness import Ext, configure, messages
+from tests.e2e.harness import Ext, artifact_dir, configure, messages
 
 EN = messages("en")
 
@@ -30,6 +32,29 @@ def do_import(ext: Ext, page: Any, name: str, **extra: Any) -> dict[str, Any]:
     )
     assert reply["ok"], reply
     return reply["result"]
+
+
+def seed_older(ext: Ext, count: int) -> list[str]:
+    """``count`` backups older than the one write the default server has: copies of its backup
+    record, each a minute older than the last, as the host names them (ids sort by time).
+    Returns their ids, newest first."""
+    (record_path,) = (ext.browser.e2e.data_dir / "backups").glob("*/*.json")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    ids = []
+    for n in range(1, count + 1):
+        when = record["created_at"] - 60 * n
+        backup_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(when)) + f"000000Z-{n:04x}"
+        copy = {**record, "backup_id": backup_id, "created_at": when}
+        (record_path.parent / f"{backup_id}.json").write_text(json.dumps(copy), encoding="utf-8")
+        ids.append(backup_id)
+    return ids
+
+
+def status_text(key: str, *values: int) -> str:
+    text = EN[key]
+    for name, value in zip(("$SHOWN$", "$TOTAL$"), values, strict=False):
+        text = text.replace(name, str(value))
+    return text
 
 
 def open_history(ext: Ext) -> Any:
@@ -56,6 +81,8 @@ def test_history_lists_writes_and_undoes_one(ext: Ext, cpa: Any) -> None:
     expect(page.locator("#history-status")).to_have_text(
         EN["history_count"].replace("$COUNT$", "2")
     )
+    expect(page.locator("#history-older")).to_be_hidden()  # one page holds them all
+    expect(page.locator("#history-end")).to_be_hidden()
 
     # Undo the newest (Beta): the list is back to Alpha only; the undo is itself listed.
     rows.first.locator(".history-undo").click()
@@ -80,6 +107,67 @@ def test_history_lists_writes_and_undoes_one(ext: Ext, cpa: Any) -> None:
     dialog.get_by_role("button", name=EN["history_undo_anyway"]).click()
     expect(rows).to_have_count(5)
     assert names(cpa) == []
+
+
+def test_history_pages_back_to_the_oldest_write_and_undoes_it(ext: Ext, cpa: Any) -> None:
+    setup = ext.open("keys.html")
+    configure(ext, setup, cpa)
+    do_import(ext, setup, "Alpha")
+    older = seed_older(ext, 129)  # 130 writes in all: the newest 50, then 50, then 30
+    oldest = older[-1]
+
+    page = open_history(ext)
+    rows = page.locator("tr.history-entry")
+    more = page.get_by_role("button", name=EN["history_load_older"])
+    status = page.locator("#history-status")
+    expect(rows).to_have_count(50)
+    expect(status).to_have_text(status_text("history_count_partial", 50, 130))
+    expect(page.locator(f'tr[data-backup-id="{oldest}"]')).to_have_count(0)
+    expect(page.locator("#history-end")).to_be_hidden()
+    shots = artifact_dir("history-paging")
+    more.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "more.png"))
+
+    more.click()
+    expect(rows).to_have_count(100)
+    expect(status).to_have_text(status_text("history_count_partial", 100, 130))
+    expect(more).to_be_focused()  # there are more: the keyboard stays on the button
+    # Reload keeps the place: as many entries as were shown.
+    page.locator("#history-reload").click()
+    expect(status).to_have_text(status_text("history_count_partial", 100, 130))
+    expect(rows).to_have_count(100)
+
+    more.click()
+    expect(rows).to_have_count(130)
+    expect(more).to_be_hidden()
+    expect(page.locator("#history-end")).to_have_text(EN["history_end"])
+    expect(status).to_have_text(EN["history_count"].replace("$COUNT$", "130"))
+    page.locator("#history-end").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "end.png"))
+    # The last page: the button is gone, so focus moves to the first row it added.
+    expect(page.locator(f'tr.history-entry[data-backup-id="{older[99]}"]')).to_be_focused()
+    row = page.locator(f'tr.history-entry[data-backup-id="{oldest}"]')
+    ids = rows.evaluate_all("rows => rows.map((r) => r.dataset.backupId)")
+    assert len(set(ids)) == 130 and ids[-1] == oldest
+
+    # Undo the oldest write (Alpha's import, copied): the list is back as it was before it.
+    assert names(cpa) == ["Alpha"]
+    row.locator(".history-undo").click()
+    expect(page.locator(".toast.toast-success[data-action=undone]")).to_be_visible()
+    assert names(cpa) == []
+    expect(rows).to_have_count(131)  # the undo is listed first; the oldest is still shown
+    expect(rows.first).to_have_attribute("data-operation", "undo")
+    expect(row).to_have_class("history-entry is-undone")
+    expect(row).to_be_focused()
+
+
+def test_history_of_a_server_without_writes_says_so(ext: Ext, cpa: Any) -> None:
+    configure(ext, ext.open("keys.html"), cpa)
+    page = open_history(ext)
+    expect(page.locator("#history-status")).to_have_text(EN["history_empty"])
+    expect(page.locator("#history-card")).to_be_hidden()
+    expect(page.locator("#history-older")).to_be_hidden()
+    expect(page.locator("#history-end")).to_be_hidden()
 
 
 def test_history_per_server(ext: Ext, cpa: Any, standin: Any) -> None:

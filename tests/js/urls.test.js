@@ -1,4 +1,5 @@
-// The provider base-URL rule of lib/urls.js, on tests/fixtures/url_cases.json (tests/test_urls.py runs the host on them).
+// The provider base-URL rule of lib/urls.js on tests/fixtures/url_cases.json, one test per case (tests/test_urls.py
+// runs the host's rule on the same table; tests/tooling/test_js_tools.py checks every case ran here).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';

@@ -123,12 +123,20 @@ def test_addons_linter_on_the_built_xpi(tmp_path: Path) -> None:
     check_linter_report(json.loads(proc.stdout), "xpi")
 
 
+def url_case_names() -> list[str]:
+    """The test names tests/js/urls.test.js gives the cases of tests/fixtures/url_cases.json."""
+    table = json.loads((ROOT / "tests" / "fixtures" / "url_cases.json").read_text(encoding="utf-8"))
+    return [f"{c['provider_type']}: {c['site_url']}" for c in table["provider_base_url"]]
+
+
 def test_node_unit_tests() -> None:
     node = need("node")
-    proc = run(node, "--test", "tests/js/")
+    proc = run(node, "--test", "--test-reporter=tap", "tests/js/")
     tail = proc.stdout[-3000:]
     assert proc.returncode == 0, tail + proc.stderr
     passed = int(re.search(r"^# pass (\d+)$", proc.stdout, re.MULTILINE).group(1))
-    assert passed >= 30 and "# fail 0" in proc.stdout, (
-        tail
-    )  # i18n and URL cases (the page never masks keys)
+    assert passed >= 30 and "# fail 0" in proc.stdout, tail  # i18n and URL cases
+    # The extension's half of the shared base-URL table: every case ran, and passed, by name.
+    ok = set(re.findall(r"^ok \d+ - (.+)$", proc.stdout, re.MULTILINE))
+    missing = [name for name in url_case_names() if name not in ok]
+    assert len(url_case_names()) >= 15 and not missing, missing

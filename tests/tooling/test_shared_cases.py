@@ -1,6 +1,7 @@
 """The masking cases (tests/fixtures/masks.json): what the host shows as key_hint (the extension never masks).
 
-The base-URL cases (tests/fixtures/url_cases.json) are run on the host by tests/test_urls.py."""
+The base-URL cases (tests/fixtures/url_cases.json) are run on the host by tests/test_urls.py and
+on the extension by tests/js/urls.test.js (checked case by case in test_js_tools.py)."""
 
 from __future__ import annotations
 

@@ -77,16 +77,24 @@ def _prune(folder: Path) -> None:
             pass
 
 
-def list_records(management_url: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+def page(management_url: str, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The records of backup files ``offset`` to ``offset + limit`` (newest first), and how
+    many backup files the target has. A file that cannot be read is skipped but counted, so
+    the offsets of later pages stay true."""
+    files = _files(target_dir(management_url))
     records = []
-    for path in _files(target_dir(management_url))[offset : offset + limit]:
+    for path in files[offset : offset + limit]:
         try:
             record = storage.read_json(path, default=None)
         except BridgeError:
             continue
         if isinstance(record, dict):
             records.append(record)
-    return records
+    return records, len(files)
+
+
+def list_records(management_url: str, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    return page(management_url, limit, offset)[0]
 
 
 def load(management_url: str, backup_id: str | None) -> dict[str, Any]:

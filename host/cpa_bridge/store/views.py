@@ -186,14 +186,13 @@ def history(
     if found is None or not url or not _field(found, "management_key", str, ""):
         raise not_configured(target or _field(settings, "default_target", str, DEFAULT_TARGET))
 
-    records = backups.list_records(url, limit + 1, offset)
-    entries = [backups.public(r) for r in records[:limit]]
-    more = len(records) > limit
+    records, total = backups.page(url, limit, offset)
     return {
         "target": found.get("name", DEFAULT_TARGET),
-        "entries": entries,
+        "entries": [backups.public(r) for r in records],
         "offset": offset,
-        "next_offset": offset + len(entries) if more else None,
+        "next_offset": offset + limit if offset + limit < total else None,
+        "total": total,
     }
 
 
