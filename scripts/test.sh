@@ -3,7 +3,7 @@
 # creates .venv, installs the package with its test extras, installs Chromium and
 # Firefox ESR with apt when they are missing and we are root, installs the pinned npm tools
 # (npm ci), builds the real CLIProxyAPI servers with Go, then runs pytest.
-# Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/host -x`).
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh tests/host -x`; `-n 0` for one process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
