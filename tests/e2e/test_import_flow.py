@@ -88,6 +88,36 @@ def test_import_with_model_mapping_then_unchanged(ext: Ext, cpa: Any, relay: Any
     assert len(providers(cpa)) == 1
 
 
+#: In the page: log, in order, each host request the page sends and each showModal().
+LOG_SENDS_AND_OPENS = """() => {
+  window.__order = [];
+  const runtime = (globalThis.browser ?? globalThis.chrome).runtime;
+  const send = runtime.sendMessage.bind(runtime);
+  runtime.sendMessage = (message, ...rest) => {
+    window.__order.push(`send ${message?.type}`);
+    return send(message, ...rest);
+  };
+  const showModal = HTMLDialogElement.prototype.showModal;
+  HTMLDialogElement.prototype.showModal = function () {
+    window.__order.push(`open ${this.id}`);
+    return showModal.call(this);
+  };
+}"""
+
+
+def test_the_dialog_asks_for_the_model_list_before_it_opens(ext: Ext, cpa: Any, relay: Any) -> None:
+    """The host answers while the browser restyles the page for the modal dialog and paints it
+    (bench/click.py: opening the import dialog), instead of after."""
+    page, key_id = setup_page(ext, cpa, relay)
+    page.evaluate(LOG_SENDS_AND_OPENS)
+    dialog = open_dialog(page, key_id)
+    expect(dialog.locator("#model-suggestions .chip")).to_have_count(4)
+    expect(page.locator("#imp-type")).to_be_focused()
+    order = page.evaluate("() => window.__order")
+    assert order.index("send models.list") < order.index("open import-dialog"), order
+    assert order.index("send settings.get") < order.index("open import-dialog"), order
+
+
 def test_undo_restores_the_list(ext: Ext, cpa: Any, relay: Any) -> None:
     page, key_id = setup_page(ext, cpa, relay)
     open_dialog(page, key_id)
