@@ -57,6 +57,15 @@ export async function whileBusy(button, work) {
   }
 }
 
+/**
+ * Run `fn` once the browser has painted what is on the page now: after the next frame (a task
+ * queued from requestAnimationFrame runs after that frame's paint). For work the user does not
+ * wait for, so it does not hold back a result they do.
+ */
+export function afterNextPaint(fn) {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 export function debounce(fn, waitMs) {
   let timer;
   return (...args) => {
