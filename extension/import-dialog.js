@@ -305,10 +305,12 @@ export function openImportDialog(site, key, { allowUnusable = false } = {}) {
   $('#imp-name').value = site.name;
   onTypeChange();
   dialog().dataset.keyId = key.id;
-  dialog().showModal();
-  $('#imp-type').focus();
+  // Ask the host first, then open: the requests run while the browser restyles the page for
+  // the modal dialog (showModal makes the rest of it inert) and paints it.
   loadModels(current); // once per open, never per keystroke
   loadTargetChoice($('#imp-target-field'), $('#imp-target'), () => session === current);
+  dialog().showModal();
+  $('#imp-type').focus();
 }
 
 export function setupImportDialog() {

@@ -37,7 +37,31 @@ export function clear(node) {
 /** A deep copy of the first element of <template id="…">. */
 export function fromTemplate(id) {
   const template = document.getElementById(id);
+  if (!template.dataset.iconsInline) {
+    inlineIcons(template.content);
+    template.dataset.iconsInline = 'true';
+  }
   return template.content.firstElementChild.cloneNode(true);
+}
+
+/** Draw the sprite symbol `symbolId` inside `svg` itself (its shapes copied, no <use>). */
+function drawIcon(svg, symbolId) {
+  const symbol = document.getElementById(symbolId);
+  if (!symbol) return;
+  svg.setAttribute('viewBox', symbol.getAttribute('viewBox') ?? '0 0 24 24');
+  svg.replaceChildren(...[...symbol.children].map((node) => node.cloneNode(true)));
+  svg.dataset.icon = symbolId;
+}
+
+/**
+ * The sprite icons of a template, drawn inline (the same picture): a <use> has a shadow tree of
+ * its own, which the browser restyles even inside an off-screen (content-visibility) card; with
+ * 50 site cards, opening a dialog (the page turns inert) restyled ~300 more elements.
+ */
+function inlineIcons(root) {
+  for (const use of root.querySelectorAll('svg.icon > use')) {
+    drawIcon(use.parentNode, (use.getAttribute('href') ?? '').replace(/^#/, ''));
+  }
 }
 
 /** Show or hide a node (the hidden attribute). */
@@ -57,6 +81,15 @@ export async function whileBusy(button, work) {
   }
 }
 
+/**
+ * Run `fn` once the browser has painted what is on the page now: after the next frame (a task
+ * queued from requestAnimationFrame runs after that frame's paint). For work the user does not
+ * wait for, so it does not hold back a result they do.
+ */
+export function afterNextPaint(fn) {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 export function debounce(fn, waitMs) {
   let timer;
   return (...args) => {
@@ -67,7 +100,12 @@ export function debounce(fn, waitMs) {
 
 /** Point the <use> of an icon button at another sprite symbol. */
 export function applyIcon(button, symbolId) {
-  button.querySelector('use')?.setAttribute('href', `#${symbolId}`);
+  const use = button.querySelector('use');
+  if (use) use.setAttribute('href', `#${symbolId}`);
+  else {
+    const svg = button.querySelector('svg.icon');
+    if (svg) drawIcon(svg, symbolId);
+  }
 }
 
 /** Name an icon button for assistive tech and as a tooltip. */

@@ -15,6 +15,7 @@ from cpa_bridge.store import paths
 from cpa_bridge.wire import dispatch
 from tests.conftest import MGMT_KEY
 from tests.standin.cliproxyapi import error_response
+from tests.standin.plugin import UPSTREAM_KEY
 
 OPENAI = "openai-compatibility"
 ITEM = {
@@ -233,3 +234,77 @@ def test_history_pages_count_every_backup_and_skip_a_damaged_one(server):
     assert len(set(seen)) == 4 and damaged.stem not in seen
     beyond = call("history.list", {"limit": 2, "offset": 9})["result"]
     assert beyond["entries"] == [] and beyond["next_offset"] is None and beyond["total"] == 5
+
+
+# -- the cost of a write: one fsync, one client for a batch's model lists ---------------------------
+def test_a_write_fsyncs_only_its_backup_and_before_the_write_is_sent(server, monkeypatch):
+    """The backup (the list as it was) is on disk before CLIProxyAPI gets the write; what became
+    of the write is recorded beside it without rewriting (and fsyncing) the list again."""
+    synced = []
+    fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append((os.path.basename(os.readlink(f"/proc/self/fd/{fd}")), len(writes(server))))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    done = call("import", ITEM)["result"]
+    assert done["outcome"] == "succeeded" and done["backup_id"]
+    [(name, writes_before)] = synced
+    assert name.startswith(f".{done['backup_id']}.json."), name
+    assert writes_before == 0, "the backup was durable before the write"
+    # the outcome is kept (history, undo) though the backup file was written once
+    [entry] = call("history.list")["result"]["entries"]
+    assert entry["backup_id"] == done["backup_id"] and entry["outcome"] == "succeeded"
+    url = call("settings.get")["result"]["management_url"]
+    path = backups.target_dir(url) / f"{done['backup_id']}.json"
+    assert json.loads(path.read_text())["before"] == []
+    undo = call("history.undo", {"backup_id": done["backup_id"]})["result"]
+    assert undo["outcome"] == "succeeded"
+    assert call("history.list")["result"]["entries"][1]["undone_by"] == undo["backup_id"]
+    assert server.config().get(OPENAI) in (None, [])
+
+
+def test_a_lost_outcome_leaves_the_backup_restorable(server):
+    """After a crash the outcome (not fsynced) may be gone or empty: the backup reads as pending
+    and can still be restored by its id."""
+    done = call("import", ITEM)["result"]
+    url = call("settings.get")["result"]["management_url"]
+    facts = backups.target_dir(url) / f"{done['backup_id']}.outcome"
+    assert json.loads(facts.read_text())["outcome"] == "succeeded"
+    facts.write_text("")  # what a crash before the data reached the disk can leave
+    [entry] = call("history.list")["result"]["entries"]
+    assert entry["outcome"] == "pending"
+    undo = call("history.undo", {"backup_id": done["backup_id"], "force": True})["result"]
+    assert undo["outcome"] == "succeeded"
+    assert server.config().get(OPENAI) in (None, [])
+
+
+def test_a_batchs_model_lists_share_one_client_and_connection(
+    server, upstream_factory, monkeypatch
+):
+    from cpa_bridge.net import http
+
+    sites = ["a", "b", "c"]
+    upstream = upstream_factory(paths=[f"/{s}/v1/models" for s in sites])
+    upstream_port = int(upstream.url.rsplit(":", 1)[1])
+    connects = []
+    connect = http._CheckedBackend.connect_tcp
+
+    def counting_connect(self, host, port, **kwargs):
+        connects.append(port)
+        return connect(self, host, port, **kwargs)
+
+    monkeypatch.setattr(http._CheckedBackend, "connect_tcp", counting_connect)
+    items = [
+        {"site_name": f"Site {s}", "site_url": f"{upstream.url}/{s}", "api_key": UPSTREAM_KEY}
+        for s in sites
+    ]
+    result = call("import.batch", {"items": items})["result"]
+    assert result["summary"]["created"] == 3, result
+    assert [r for r in upstream.requests if r[1].endswith("/v1/models")] == [
+        ("GET", f"/{s}/v1/models", 200) for s in sites
+    ]
+    assert connects.count(upstream_port) == 1, connects
+    models = {p["name"]: p["models"] for p in server.config()[OPENAI]}
+    assert all(models[f"Site {s}"] for s in sites), models

@@ -88,6 +88,36 @@ def test_import_with_model_mapping_then_unchanged(ext: Ext, cpa: Any, relay: Any
     assert len(providers(cpa)) == 1
 
 
+#: In the page: log, in order, each host request the page sends and each showModal().
+LOG_SENDS_AND_OPENS = """() => {
+  window.__order = [];
+  const runtime = (globalThis.browser ?? globalThis.chrome).runtime;
+  const send = runtime.sendMessage.bind(runtime);
+  runtime.sendMessage = (message, ...rest) => {
+    window.__order.push(`send ${message?.type}`);
+    return send(message, ...rest);
+  };
+  const showModal = HTMLDialogElement.prototype.showModal;
+  HTMLDialogElement.prototype.showModal = function () {
+    window.__order.push(`open ${this.id}`);
+    return showModal.call(this);
+  };
+}"""
+
+
+def test_the_dialog_asks_for_the_model_list_before_it_opens(ext: Ext, cpa: Any, relay: Any) -> None:
+    """The host answers while the browser restyles the page for the modal dialog and paints it
+    (bench/click.py: opening the import dialog), instead of after."""
+    page, key_id = setup_page(ext, cpa, relay)
+    page.evaluate(LOG_SENDS_AND_OPENS)
+    dialog = open_dialog(page, key_id)
+    expect(dialog.locator("#model-suggestions .chip")).to_have_count(4)
+    expect(page.locator("#imp-type")).to_be_focused()
+    order = page.evaluate("() => window.__order")
+    assert order.index("send models.list") < order.index("open import-dialog"), order
+    assert order.index("send settings.get") < order.index("open import-dialog"), order
+
+
 def test_undo_restores_the_list(ext: Ext, cpa: Any, relay: Any) -> None:
     page, key_id = setup_page(ext, cpa, relay)
     open_dialog(page, key_id)
@@ -162,6 +192,18 @@ def test_name_conflict_add_to_the_existing_provider(ext: Ext, cpa: Any, relay: A
     ]
 
 
+#: In the page: when the first toast appears, note how many key checkboxes are still checked.
+WATCH_TOAST_AND_LIST = """() => {
+  window.__checkedAtToast = null;
+  const observer = new MutationObserver(() => {
+    if (!document.querySelector('.toast')) return;
+    window.__checkedAtToast = document.querySelectorAll('.key-select:checked').length;
+    observer.disconnect();
+  });
+  observer.observe(document.body, { subtree: true, childList: true });
+}"""
+
+
 def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
     page = ext.open("keys.html")
     configure(ext, page, cpa)
@@ -189,12 +231,18 @@ def test_batch_import(ext: Ext, cpa: Any, relay: Any) -> None:
     )
     expect(dialog.locator(f'.batch-item[data-key-id="{first}"] .batch-warnings')).to_have_count(0)
 
+    # When the toast appears, the list behind the dialog has not been redrawn yet (it is, once
+    # the toast is painted): the result does not wait for a redraw of every site.
+    page.evaluate(WATCH_TOAST_AND_LIST)
     page.click("#batch-apply")
     toast = page.locator(".toast.toast-warning[data-action=created]")
     expect(toast).to_contain_text("2 of 2")
     expect(toast).to_contain_text(EN["batch_without_models"].replace("$COUNT$", "1"))
     expect(dialog.locator('.batch-item[data-status="created"]')).to_have_count(2)
     assert sorted(p["name"] for p in providers(cpa)) == ["Batch One", "Batch Two"]
+    assert page.evaluate("() => window.__checkedAtToast") == 2
+    expect(page.locator(".key-select:checked")).to_have_count(0)  # then the selection is cleared
+    expect(page.locator("#selection-bar")).to_be_hidden()
 
 
 def test_a_site_without_a_model_list_is_not_said_to_refuse(ext: Ext, cpa: Any, relay: Any) -> None:

@@ -56,13 +56,26 @@ def test_add_site_and_key(ext: Ext) -> None:
     assert cpa_button.get_attribute("data-key-id")
     assert cpa_button.locator("svg").count() == 1
 
-    # Reveal shows the key (from keys.reveal) and hides it again.
+    # The cards' icons are drawn inline, as the sprite draws them (no <use>: its shadow tree is
+    # restyled even in an off-screen card whenever a dialog opens or closes).
+    assert card.locator("use").count() == 0
+    icon = cpa_button.locator("svg.icon")
+    expect(icon).to_have_attribute("data-icon", "i-cpa")
+    expect(icon).to_have_attribute("viewBox", "0 0 24 24")
+    assert icon.evaluate("(svg) => svg.innerHTML") == page.evaluate(
+        "() => document.getElementById('i-cpa').innerHTML"
+    )
+
+    # Reveal shows the key (from keys.reveal) and hides it again, its icon following.
     reveal = row.locator(".key-reveal")
+    expect(reveal.locator("svg.icon")).to_have_attribute("data-icon", "i-eye")
     reveal.click()
     expect(row.locator(".key-value")).to_have_text(API_KEY)
     expect(reveal).to_have_attribute("aria-pressed", "true")
+    expect(reveal.locator("svg.icon")).to_have_attribute("data-icon", "i-eye-off")
     reveal.click()
     expect(row.locator(".key-value")).to_have_text(HINT)
+    expect(reveal.locator("svg.icon")).to_have_attribute("data-icon", "i-eye")
     # Nothing about the key survives a reload but its mask.
     page.reload()
     expect(page.locator(".key-row .key-value")).to_have_text(HINT)

@@ -4,12 +4,15 @@ One JSON file per write under ``<data dir>/backups/<target>/`` (0600 in 0700 dir
 newest kept, at most :data:`MAX_BACKUPS` per target. A backup holds the list exactly as
 read before the write (``before``) and the hash of the list after it (``after_hash``),
 so an undo can tell whether the list changed since.
+
+The backup file is written once, and fsynced, before the write is sent; it is never rewritten.
+What became of the write (``outcome``, ``after_hash``, later ``undone_by``) goes beside it, to
+``<backup id>.outcome`` (:func:`update`), and reads merged into the record.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import time
 from pathlib import Path
@@ -46,20 +49,55 @@ def save(management_url: str, record: dict[str, Any]) -> str:
     return backup_id
 
 
+def _facts_path(path: Path) -> Path:
+    return path.with_suffix(".outcome")
+
+
+def _facts(path: Path) -> dict[str, Any]:
+    """What :func:`update` recorded beside the backup at ``path``; {} when nothing was, or when
+    it did not survive a crash (it is written without fsync)."""
+    try:
+        facts = storage.read_json(_facts_path(path), default={})
+    except BridgeError:
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
 def update(management_url: str, backup_id: str, **fields: Any) -> None:
+    """Record what became of a backed-up write, beside the backup.
+
+    The backup itself (the list as it was, written and fsynced before the write was sent) is
+    not rewritten, so the list is not serialised, written or fsynced a second time. These facts
+    are written atomically but not fsynced: a crash may lose them, never the backup, which then
+    reads as ``pending``, as if the crash had come a moment earlier.
+    """
     path = target_dir(management_url) / f"{backup_id}.json"
+    if not path.is_file():
+        return
+    facts = _facts(path)
+    facts.update(fields)
+    storage.write_json_atomic(_facts_path(path), facts, durable=False)
+
+
+def _read(path: Path) -> Any:
+    """The record at ``path`` with its facts merged in; None when missing."""
     record = storage.read_json(path, default=None)
     if isinstance(record, dict):
-        record.update(fields)
-        storage.write_json_atomic(path, record)
+        record.update(_facts(path))
+    return record
+
+
+def _remove(path: Path) -> None:
+    for name in (path, _facts_path(path)):
+        try:
+            name.unlink()
+        except OSError:
+            pass
 
 
 def discard(management_url: str, backup_id: str) -> None:
     """Remove a backup whose write was refused (nothing was applied)."""
-    try:
-        os.unlink(target_dir(management_url) / f"{backup_id}.json")
-    except OSError:
-        pass
+    _remove(target_dir(management_url) / f"{backup_id}.json")
 
 
 def _files(folder: Path) -> list[Path]:
@@ -71,10 +109,7 @@ def _files(folder: Path) -> list[Path]:
 
 def _prune(folder: Path) -> None:
     for old in _files(folder)[MAX_BACKUPS:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
+        _remove(old)
 
 
 def page(management_url: str, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -85,7 +120,7 @@ def page(management_url: str, limit: int, offset: int = 0) -> tuple[list[dict[st
     records = []
     for path in files[offset : offset + limit]:
         try:
-            record = storage.read_json(path, default=None)
+            record = _read(path)
         except BridgeError:
             continue
         if isinstance(record, dict):
@@ -111,7 +146,7 @@ def load(management_url: str, backup_id: str | None) -> dict[str, Any]:
         return records[0]
     if not backup_id.replace("-", "").isalnum() or len(backup_id) > 64:
         raise BridgeError(ErrorCode.INVALID_REQUEST, "invalid backup_id", field="params.backup_id")
-    record = storage.read_json(target_dir(management_url) / f"{backup_id}.json", default=None)
+    record = _read(target_dir(management_url) / f"{backup_id}.json")
     if not isinstance(record, dict):
         raise BridgeError(
             ErrorCode.NOT_FOUND, f"no backup '{backup_id}' for this target", backup_id=backup_id

@@ -56,17 +56,31 @@ Builder = Callable[[Items], "Edit | None"]
 
 
 @dataclass
+class Merged:
+    """Where an import or sync builder puts its merge when it runs (for the reply)."""
+
+    result: MergeResult | None = None
+
+
+@dataclass
 class ListChange:
     """A planned write to one list: the builder runs on the list as read under the lock.
 
     ``expect_hash``: refuse with ``conflict`` when the list read differs (preview → apply).
-    ``merged`` holds the merge of an import or sync once built (for the reply).
+    :attr:`merged` is the merge of an import or sync once built (for the reply). The builder
+    fills ``slot``, which it shares with the change: a builder that referred to the change
+    itself would make a reference cycle, which only the cyclic collector frees, late, with the
+    list read from the server and the merged one inside it.
     """
 
     list_name: str
     build: Builder
     expect_hash: str | None = None
-    merged: MergeResult | None = None
+    slot: Merged = field(default_factory=Merged)
+
+    @property
+    def merged(self) -> MergeResult | None:
+        return self.slot.result
 
 
 def validate_edit(list_name: str, edit: Edit) -> None:
@@ -193,15 +207,13 @@ def import_change(
     list_name: str, drafts: list[Draft], expect_hash: str | None = None
 ) -> ListChange:
     """Merge ``drafts`` (import or import.batch) into ``list_name``."""
-    change = ListChange(list_name, lambda before: None, expect_hash)
+    slot = Merged()
 
     def build(before: Items) -> Edit | None:
-        change.merged = merge(before, drafts)
+        slot.result = merged = merge(before, drafts)
         missing = [
             pos
-            for pos, (draft, outcome) in enumerate(
-                zip(drafts, change.merged.outcomes, strict=False)
-            )
+            for pos, (draft, outcome) in enumerate(zip(drafts, merged.outcomes, strict=False))
             if draft.provider_type == OPENAI
             and not draft.models
             and draft.default_models is None
@@ -210,10 +222,9 @@ def import_change(
         ]
         if missing:
             raise NeedsModels(missing)
-        return merge_edit(list_name, before, change.merged, drafts)
+        return merge_edit(list_name, before, merged, drafts)
 
-    change.build = build
-    return change
+    return ListChange(list_name, build, expect_hash, slot)
 
 
 def manage_change(list_name: str, build: Builder, expect_hash: str | None = None) -> ListChange:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cpa_bridge.core.edits import Edit, ListChange, merge_edit, unique_value
+from cpa_bridge.core.edits import Edit, ListChange, Merged, merge_edit, unique_value
 from cpa_bridge.core.lists import CLAUDE, CODEX, GEMINI, OPENAI, VERTEX, XAI
 from cpa_bridge.core.merge import Draft, MergeResult, Model, NameConflict, mask_secrets, merge
 from cpa_bridge.core.notices import Notice
@@ -837,11 +837,10 @@ def remove_keys(list_name: str, before: list[dict[str, Any]], api_keys: set[str]
 
 def sync_change(list_name: str, drafts: list[SyncDraft]) -> ListChange:
     """The write of a sync: copy the missing keys and providers of ``drafts`` into ``list_name``."""
-    change = ListChange(list_name, lambda before: None)
+    slot = Merged()
 
     def build(before: list[dict[str, Any]]) -> Edit | None:
-        change.merged = sync_merge(list_name, before, drafts)
-        return merge_edit(list_name, before, change.merged, [sd.draft for sd in drafts])
+        slot.result = merged = sync_merge(list_name, before, drafts)
+        return merge_edit(list_name, before, merged, [sd.draft for sd in drafts])
 
-    change.build = build
-    return change
+    return ListChange(list_name, build, slot=slot)

@@ -6,6 +6,7 @@ Pure functions; each raises :class:`BridgeError` (``invalid_url``, ``insecure_ur
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -279,7 +280,11 @@ def same_base_url(a: str, b: str) -> bool:
     return comparable_url(a) == comparable_url(b)
 
 
+@functools.lru_cache(maxsize=4096)
 def comparable_url(url: str) -> str:
+    """``url`` in the form two base URLs are compared in. Memoised (a pure function): a merge
+    compares every draft's URL with every provider's, an import.batch of 50 new providers into
+    70 runs it thousands of times on the same few strings."""
     try:
         parts = urlsplit((url or "").strip())
         if not parts.scheme or not parts.netloc:

@@ -80,45 +80,53 @@ def _fetch_models(
     warnings: dict[int, Notice],
 ) -> None:
     """Fill ``default_models`` of the drafts at ``positions`` (new openai-compatibility providers
-    without models) from their sites, once per distinct base URL and key; outside the lock."""
+    without models) from their sites, once per distinct base URL and key; outside the lock. One
+    HTTP client serves them all (a connection to a site is reused for its next fetch)."""
     from cpa_bridge.cliproxyapi.session import timeouts  # noqa: PLC0415 (start-up: httpx loads only for network messages)
-    from cpa_bridge.sites.models import fetch_models  # noqa: PLC0415 (start-up: httpx loads only for network messages)
+    from cpa_bridge.sites.models import fetch_models, models_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
+    timeout = timeouts()[1]
     fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
-    for pos in positions:
-        index, draft = entries[pos]
-        cache_key = (draft.base_url, draft.api_key)
-        if cache_key not in fetched:
-            try:
-                found = fetch_models(
-                    draft.base_url,
-                    draft.api_key,
-                    timeout=timeouts()[1],
-                    allow_link_local=allow_link_local,
+    with models_client(timeout, allow_link_local=allow_link_local) as client:
+        for pos in positions:
+            index, draft = entries[pos]
+            cache_key = (draft.base_url, draft.api_key)
+            if cache_key not in fetched:
+                fetched[cache_key] = _site_models(
+                    fetch_models, draft, timeout, allow_link_local, client
                 )
-                models = tuple(Model(m, m) for m in found["models"])
-                fetched[cache_key] = (
-                    models,
-                    None
-                    if models
-                    else Notice(
-                        W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand"
-                    ),
-                )
-            except BridgeError as exc:
-                fetched[cache_key] = (
-                    (),
-                    Notice(
-                        W.MODEL_LIST_FAILED,
-                        f"could not get the site's model list ({exc.message}); add models by hand",
-                        error=exc.code.value,
-                        status=exc.details.get("status"),
-                    ),
-                )
-        models, problem = fetched[cache_key]
-        if problem:
-            warnings[index] = problem
-        entries[pos] = (index, replace(draft, default_models=models))
+            models, problem = fetched[cache_key]
+            if problem:
+                warnings[index] = problem
+            entries[pos] = (index, replace(draft, default_models=models))
+
+
+def _site_models(
+    fetch_models: Any, draft: Draft, timeout: float, allow_link_local: bool, client: Any
+) -> tuple[tuple[Model, ...], Notice | None]:
+    """The models of ``draft``'s site, or none and the warning that says why."""
+    try:
+        found = fetch_models(
+            draft.base_url,
+            draft.api_key,
+            timeout=timeout,
+            allow_link_local=allow_link_local,
+            client=client,
+        )
+    except BridgeError as exc:
+        return (
+            (),
+            Notice(
+                W.MODEL_LIST_FAILED,
+                f"could not get the site's model list ({exc.message}); add models by hand",
+                error=exc.code.value,
+                status=exc.details.get("status"),
+            ),
+        )
+    models = tuple(Model(m, m) for m in found["models"])
+    if not models:
+        return (), Notice(W.MODEL_LIST_EMPTY, "the site listed no models; add models by hand")
+    return models, None
 
 
 def _outcome_result(

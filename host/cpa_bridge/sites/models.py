@@ -8,6 +8,7 @@ verification on and a timeout. Failures map to ``upstream_error`` / ``unreachabl
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from typing import Any
 
 import httpx
@@ -42,14 +43,30 @@ def _ids(data: Any) -> list[str] | None:
     return sorted(dict.fromkeys(ids))
 
 
+def models_client(timeout: float, *, allow_link_local: bool = False) -> httpx.Client:
+    """A client for :func:`fetch_models`; one can serve many fetches (a batch's sites)."""
+    return http.new_client(
+        connect_timeout=min(timeout, 5.0), total_timeout=timeout, allow_link_local=allow_link_local
+    )
+
+
 def fetch_models(
-    base_url: str, api_key: str, *, timeout: float, allow_link_local: bool = False
+    base_url: str,
+    api_key: str,
+    *,
+    timeout: float,
+    allow_link_local: bool = False,
+    client: httpx.Client | None = None,
 ) -> dict[str, Any]:
+    """The site's model ids. ``client`` (from :func:`models_client`, with the same
+    ``allow_link_local``) is used and left open; without one, a client is made for this fetch."""
     parts = parse_http_url(base_url, "base URL")
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
-    with http.new_client(
-        connect_timeout=min(timeout, 5.0), total_timeout=timeout, allow_link_local=allow_link_local
+    with (
+        models_client(timeout, allow_link_local=allow_link_local)
+        if client is None
+        else nullcontext(client)
     ) as client:
         for url in candidate_urls(base_url):
             shown = display_url(url)

@@ -48,8 +48,13 @@ def storage_error(action: str, path: Path, exc: OSError) -> BridgeError:
     )
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` atomically (temp file in the same dir, fsync, rename), mode 0600."""
+def write_json_atomic(path: Path, data: Any, *, durable: bool = True) -> None:
+    """Write JSON to ``path`` atomically (temp file in the same dir, fsync, rename), mode 0600.
+
+    ``durable=False`` leaves out the fsync: the rename is still atomic (a reader sees the old
+    file or the new one), but after a crash the new content may be missing or empty. Only for
+    facts whose loss is harmless (see :func:`cpa_bridge.cliproxyapi.backups.update`).
+    """
     ensure_private_dir(path.parent)
     payload = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
     fd = -1
@@ -62,7 +67,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
