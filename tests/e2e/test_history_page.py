@@ -40,12 +40,16 @@ def seed_older(ext: Ext, count: int) -> list[str]:
     Returns their ids, newest first."""
     (record_path,) = (ext.browser.e2e.data_dir / "backups").glob("*/*.json")
     record = json.loads(record_path.read_text(encoding="utf-8"))
+    # what became of the write is kept beside the backup (cliproxyapi/backups.py)
+    facts_path = record_path.with_suffix(".outcome")
+    facts = facts_path.read_text(encoding="utf-8")
     ids = []
     for n in range(1, count + 1):
         when = record["created_at"] - 60 * n
         backup_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(when)) + f"000000Z-{n:04x}"
         copy = {**record, "backup_id": backup_id, "created_at": when}
         (record_path.parent / f"{backup_id}.json").write_text(json.dumps(copy), encoding="utf-8")
+        (record_path.parent / f"{backup_id}.outcome").write_text(facts, encoding="utf-8")
         ids.append(backup_id)
     return ids
 
