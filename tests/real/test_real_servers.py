@@ -9,12 +9,14 @@ from __future__ import annotations
 import difflib
 import time
 
+import bcrypt
 import httpx
 import pytest
 
 from cpa_bridge.core.lists import PROVIDER_LISTS
 from tests.conftest import MGMT_KEY
-from tests.real.plugin import SPECS, kept_lists
+from tests.real.plugin import SPECS, kept_lists, real_binary
+from tests.real.server import RealCLIProxyAPI
 
 OPENAI = "openai-compatibility"
 
@@ -312,3 +314,26 @@ def test_connection_test_names_the_server_version_and_line(host, cpa):
     else:  # "dev": only a probe of the v8 management API can tell, and these lines have none
         assert (result["server_line"], result["line_from"]) == (None, "probe")
     assert result["lists"] and all(count == 0 for count in result["lists"].values())
+
+
+def test_a_plaintext_secret_key_is_hashed_by_the_server_and_still_accepted(cpa_kind, tmp_path):
+    """The other servers get a ready bcrypt hash (tests/real/server.py); this one gets the key as a
+    user writes it: the server hashes it into the file and accepts the plaintext key."""
+    spec = next(s for s in SPECS if s.id == cpa_kind)
+    server = RealCLIProxyAPI(
+        real_binary(spec),
+        tmp_path / "config.yaml",
+        initial_yaml="",
+        secret=MGMT_KEY,
+        plaintext_secret=True,
+    ).start()
+    try:
+        headers = {"Authorization": f"Bearer {MGMT_KEY}"}
+        answer = httpx.get(f"{server.direct_url}/v0/management/{OPENAI}", headers=headers)
+        assert answer.status_code == 200, answer.text
+        stored = server.config()["remote-management"]["secret-key"]
+        assert stored.startswith("$2") and MGMT_KEY not in stored
+        assert stored.split("$")[2] == "10", stored[:7]  # the server's own (bcrypt.DefaultCost)
+        assert bcrypt.checkpw(MGMT_KEY.encode(), stored.encode())
+    finally:
+        server.stop()
