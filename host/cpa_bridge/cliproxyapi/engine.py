@@ -171,7 +171,7 @@ def _apply(
         },
     )
     try:
-        _send(client, edit.request)
+        servers.paced_write(client.server_id, lambda: _send(client, edit.request))
     except BridgeError as exc:
         if exc.code not in _UNCERTAIN or (
             exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")
