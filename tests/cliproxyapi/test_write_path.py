@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 
 import pytest
 
@@ -197,6 +198,41 @@ def test_a_held_lock_gives_busy_after_the_bound(server, monkeypatch):
         reply = call("import", ITEM)
     assert not reply["ok"] and reply["error"]["code"] == "busy", reply
     assert writes(server) == []
+
+
+# -- the config reload race: writes to one server are paced ---------------------------------------
+def test_writes_are_paced_around_the_servers_config_reload(server, monkeypatch):
+    class Clock:  # the pacing's clock, moved by hand: requests take no time on it
+        def __init__(self, now: float) -> None:
+            self.now = now
+            self.waits: list[float] = []
+
+        def time(self):
+            return self.now
+
+        def sleep(self, seconds):
+            self.waits.append(seconds)
+            self.now += seconds
+
+    clock = Clock(time.time())
+    monkeypatch.setattr(servers, "time", clock)
+
+    def imported(n):
+        result = call("import", {**ITEM, "api_key": f"sk-paced-{n}-0123456789"})["result"]
+        assert result["outcome"] == "succeeded", result
+
+    imported(0)
+    assert clock.waits == [], "an isolated import does not wait"
+    mark = servers.last_write(servers.identity(server.url.replace("127.0.0.1", "localhost")))
+    assert mark is not None and mark.earliest == mark.latest == clock.now
+    imported(1)
+    assert clock.waits == [], "a quick write lands before the reload fires"
+    clock.now += 0.14  # the next write would land about when the reload fires
+    imported(2)
+    assert clock.waits == [pytest.approx(0.25 - 0.14)], "it waits until the reload is over"
+    clock.now += 0.251
+    imported(3)
+    assert len(clock.waits) == 1, "long after the last write there is nothing to wait for"
 
 
 # -- defect 12: history.list stays under the reply limit ------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 import pytest
 import yaml
@@ -409,6 +410,67 @@ def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_conf
     assert len(providers) == 1, "no duplicate providers"
     keys = {e["api-key"] for e in providers[0]["api-key-entries"]}
     assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(8)}
+
+
+def _import_key(proc, key):
+    return proc.call(
+        "import",
+        {
+            "site_name": "Shared",
+            "site_url": "https://shared.example.invalid",
+            "api_key": key,
+            "models": [{"name": "m"}],
+        },
+    )
+
+
+def test_an_import_reaching_the_server_during_its_config_reload_waits_and_no_key_is_lost(
+    host, configured
+):
+    """The stand-in reloads like CLIProxyAPI (reload_race): a write landing between the reload's
+    file read and its swap would be reverted, then overwritten by the next write. The host paces
+    writes, so the second import reaches the server only after the reload."""
+    configured.faults.reload_race = True
+    configured.faults.reload_seconds = 0.06  # closes early when a write lands in it
+    keys = [f"sk-reload-{i}-0123456789" for i in range(3)]
+    first = _import_key(host, keys[0])
+    assert first["ok"] and first["result"]["outcome"] == "succeeded", first
+    assert configured.reload_started.wait(2)
+    for key in keys[1:]:  # the first of these would land in the reload, unpaced
+        reply = _import_key(host, key)
+        assert reply["ok"] and reply["result"]["outcome"] == "succeeded", reply
+    time.sleep(0.5)  # every reload has run
+    assert configured.reverted_writes == 0
+    on_disk = {e["api-key"] for e in configured.config()[OPENAI][0]["api-key-entries"]}
+    in_memory = {e["api-key"] for e in configured.memory()[OPENAI][0]["api-key-entries"]}
+    assert on_disk == in_memory == set(keys)
+
+
+def test_back_to_back_imports_from_two_processes_through_the_reload_lose_no_key(
+    host_factory, configured
+):
+    configured.faults.reload_race = True
+    configured.faults.reload_seconds = 0.06
+    hosts = [host_factory() for _ in range(2)]
+    errors = []
+
+    def run(proc, n):
+        for i in range(4):
+            reply = _import_key(proc, f"sk-p{n}-k{i}-0123456789")
+            if not reply["ok"] or reply["result"]["outcome"] != "succeeded":
+                errors.append(reply)
+            time.sleep(0.07 * (i % 3))  # some writes well apart, some in quick succession
+
+    threads = [threading.Thread(target=run, args=(proc, n)) for n, proc in enumerate(hosts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    time.sleep(0.5)
+    assert not errors
+    assert configured.reverted_writes == 0
+    keys = {e["api-key"] for e in configured.config()[OPENAI][0]["api-key-entries"]}
+    assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(4)}
 
 
 def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, configured):

@@ -7,14 +7,18 @@ The contract suite in tests/contract runs against these servers and the stand-in
 from __future__ import annotations
 
 import difflib
+import threading
 import time
 
+import bcrypt
 import httpx
 import pytest
 
 from cpa_bridge.core.lists import PROVIDER_LISTS
 from tests.conftest import MGMT_KEY
-from tests.real.plugin import SPECS, kept_lists
+from tests.real.plugin import SPECS, kept_lists, real_binary
+from tests.real.server import RealCLIProxyAPI
+from tests.standin.plugin import DEFAULT_YAML
 
 OPENAI = "openai-compatibility"
 
@@ -312,3 +316,80 @@ def test_connection_test_names_the_server_version_and_line(host, cpa):
     else:  # "dev": only a probe of the v8 management API can tell, and these lines have none
         assert (result["server_line"], result["line_from"]) == (None, "probe")
     assert result["lists"] and all(count == 0 for count in result["lists"].values())
+
+
+def test_a_plaintext_secret_key_is_hashed_by_the_server_and_still_accepted(cpa_kind, tmp_path):
+    """The other servers get a ready bcrypt hash (tests/real/server.py); this one gets the key as a
+    user writes it: the server hashes it into the file and accepts the plaintext key."""
+    spec = next(s for s in SPECS if s.id == cpa_kind)
+    server = RealCLIProxyAPI(
+        real_binary(spec),
+        tmp_path / "config.yaml",
+        initial_yaml="",
+        secret=MGMT_KEY,
+        plaintext_secret=True,
+    ).start()
+    try:
+        headers = {"Authorization": f"Bearer {MGMT_KEY}"}
+        answer = httpx.get(f"{server.direct_url}/v0/management/{OPENAI}", headers=headers)
+        assert answer.status_code == 200, answer.text
+        stored = server.config()["remote-management"]["secret-key"]
+        assert stored.startswith("$2") and MGMT_KEY not in stored
+        assert stored.split("$")[2] == "10", stored[:7]  # the server's own (bcrypt.DefaultCost)
+        assert bcrypt.checkpw(MGMT_KEY.encode(), stored.encode())
+    finally:
+        server.stop()
+
+
+def test_back_to_back_imports_on_a_slow_server_lose_no_key(cpa_kind, tmp_path, host_factory):
+    """With the server's own bcrypt cost (about 60 ms a request) an import (GET, PATCH, GET) takes
+    about as long as the server's config reload debounce (150 ms): unpaced, the next import's
+    write lands in the reload after the previous one and is lost. Two hosts at once: their
+    imports queue on the server lock, back to back."""
+    spec = next(s for s in SPECS if s.id == cpa_kind)
+    server = RealCLIProxyAPI(
+        real_binary(spec),
+        tmp_path / "config.yaml",
+        initial_yaml=DEFAULT_YAML,
+        secret=MGMT_KEY,
+        plaintext_secret=True,
+    ).start()
+    try:
+        time.sleep(0.5)  # the server saved its config once at start-up (the secret, hashed)
+        hosts = [host_factory() for _ in range(2)]
+        _configure(hosts[0], server)
+        failures: list[dict] = []
+
+        def run(proc, n: int) -> None:
+            for i in range(3):
+                reply = proc.call(
+                    "import",
+                    {
+                        "site_name": "Shared",
+                        "site_url": "https://shared.example.invalid",
+                        "api_key": f"sk-slow-p{n}-k{i}-0123456789",
+                        "models": [{"name": "m"}],
+                    },
+                )
+                if not reply["ok"] or reply["result"]["outcome"] != "succeeded":
+                    failures.append(reply)
+
+        threads = [threading.Thread(target=run, args=(proc, n)) for n, proc in enumerate(hosts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not failures
+        time.sleep(0.5)  # the last reload has run
+        expected = {f"sk-slow-p{n}-k{i}-0123456789" for n in range(2) for i in range(3)}
+        for answer in (
+            server.config()[OPENAI],
+            httpx.get(
+                f"{server.direct_url}/v0/management/{OPENAI}",
+                headers={"Authorization": f"Bearer {MGMT_KEY}"},
+            ).json()[OPENAI],
+        ):
+            assert len(answer) == 1
+            assert {e["api-key"] for e in answer[0]["api-key-entries"]} == expected
+    finally:
+        server.stop()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import ipaddress
 import json
 import os
@@ -53,6 +54,8 @@ MAX_FAILURES = 5
 BAN_SECONDS = 30 * 60
 LOCAL_IPS = frozenset({"127.0.0.1", "::1"})
 HIDDEN_CONFIG_KEYS = frozenset({"host", "port", "remote-management", "auth-dir", "home"})
+#: CLIProxyAPI's ``configReloadDebounce`` (internal/watcher/watcher.go, v6.10.9 and v7.2.140).
+RELOAD_DEBOUNCE = 0.150
 GARBAGE_MODES = frozenset({"non_json", "no_list", "wrong_type", "huge", "null"})
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -74,6 +77,12 @@ class Faults:
     * ``restart_before_next_write``: :meth:`StandinCLIProxyAPI.restart` runs just before the next write.
     * ``mutate_before_next_write``: called with the in-memory config right before the next write
       (an outside writer racing the client); Python only.
+    * ``reload_race``: CLIProxyAPI's debounced config reload (internal/watcher/config_reload.go,
+      v6.10.9 and v7.2.140): :data:`RELOAD_DEBOUNCE` after the last save the file is read (skipped
+      if its hash is the last reload's), ``reload_seconds`` later (or as soon as a write lands in
+      between) the parsed file replaces memory, and the hash is taken from a second read. A write
+      landing in that window is reverted in memory and its own reload is skipped by hash, as in
+      the real server.
     """
 
     save_fails: bool = False
@@ -83,6 +92,8 @@ class Faults:
     fail_next_writes: int = 0
     restart_before_next_write: bool = False
     mutate_before_next_write: Callable[[dict[str, Any]], None] | None = None
+    reload_race: bool = False
+    reload_seconds: float = 0.05
 
     def reset(self) -> None:
         """Turn every switch off."""
@@ -102,6 +113,10 @@ class Faults:
             "get_garbage": lambda v: v is None or v in GARBAGE_MODES,
             "fail_next_writes": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
             "restart_before_next_write": lambda v: isinstance(v, bool),
+            "reload_race": lambda v: isinstance(v, bool),
+            "reload_seconds": lambda v: (
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 5
+            ),
         }
         for name, value in data.items():
             if name not in checks or not checks[name](value):
@@ -314,6 +329,14 @@ class StandinCLIProxyAPI(BackgroundServer):
         self._lock = threading.RLock()
         self._memory: dict[str, Any] = self._load_file()
         self._routes = self._build_routes()
+        # the reload_race fault: the pending debounce timer, the last reload's file hash, and
+        # events for tests (a reload read the file; a write landed while one was running)
+        self._reload_timer: threading.Timer | None = None
+        self._reload_hash = ""
+        self._reloading = False
+        self.reload_started = threading.Event()
+        self._landed_in_reload = threading.Event()
+        self.reverted_writes = 0
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -328,6 +351,10 @@ class StandinCLIProxyAPI(BackgroundServer):
 
     def _before_close(self, server: _Server) -> None:
         server.close_connections()
+        with self._lock:
+            if self._reload_timer is not None:
+                self._reload_timer.cancel()
+                self._reload_timer = None
 
     @property
     def management_url(self) -> str:
@@ -680,9 +707,48 @@ class StandinCLIProxyAPI(BackgroundServer):
                     if problem
                     else json_response(200, OK)
                 )
+                if not problem:
+                    self._file_saved_locked()
         if response.status == 200 and self.faults.drop_after_write:
             return Response(0, drop=True)
         return response
+
+    # -- the reload_race fault (see Faults) ---------------------------------------------------
+
+    def _file_saved_locked(self) -> None:
+        """A save's file event: (re)start the debounce timer; a reload running now is raced."""
+        if not self.faults.reload_race:
+            return
+        if self._reloading:
+            self.reverted_writes += 1
+            self._landed_in_reload.set()
+        if self._reload_timer is not None:
+            self._reload_timer.cancel()
+        self._reload_timer = threading.Timer(RELOAD_DEBOUNCE, self._reload_if_changed)
+        self._reload_timer.daemon = True
+        self._reload_timer.start()
+
+    def _reload_if_changed(self) -> None:
+        """reloadConfigIfChanged: hash check, read and parse, swap, hash from a second read."""
+        with self._lock:
+            self._reload_timer = None
+            text = self.yaml_text()
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if not text or digest == self._reload_hash:
+                return
+            try:
+                parsed = self._canonical(yaml.safe_load(text) or {})
+            except (ValueError, yaml.YAMLError):
+                return
+            self._reloading = True
+            self._landed_in_reload.clear()
+            self.reload_started.set()
+        self._landed_in_reload.wait(self.faults.reload_seconds)
+        with self._lock:
+            self._reloading = False
+            self._memory = parsed
+            again = self.yaml_text()
+            self._reload_hash = hashlib.sha256((again or text).encode("utf-8")).hexdigest()
 
     def _pre_write_faults(self) -> Response | None:
         """restart_before_next_write, fail_next_writes, mutate_before_next_write (in that order)."""

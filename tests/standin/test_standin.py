@@ -864,6 +864,52 @@ def test_fault_mutate_before_next_write(standin: StandinCLIProxyAPI) -> None:
     assert standin.faults.mutate_before_next_write is None
 
 
+def _names(cpa: StandinCLIProxyAPI) -> list[str]:
+    return [p["name"] for p in items(cpa)]
+
+
+def test_fault_reload_race_reverts_a_write_landing_in_the_reload_and_the_next_write_loses_it(
+    standin: StandinCLIProxyAPI,
+) -> None:
+    standin.faults.reload_race = True
+    standin.faults.reload_seconds = 5.0  # held open until the next write lands
+    a, b, c = (provider(n, f"https://{n}/v1") for n in "abc")
+    assert mgmt(standin, "PUT", "/openai-compatibility", body=[a]).status == 200
+    started = time.monotonic()
+    assert standin.reload_started.wait(2)
+    assert time.monotonic() - started >= 0.1, "the reload waits for the debounce"
+    assert mgmt(standin, "PUT", "/openai-compatibility", body=[a, b]).status == 200
+    assert [p["name"] for p in standin.config()[OPENAI]] == ["a", "b"]
+    deadline = time.monotonic() + 2
+    while _names(standin) != ["a"] and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert _names(standin) == ["a"], "reverted in memory"
+    time.sleep(0.3)  # b's own reload is skipped: the file's hash is the one the reload took
+    assert _names(standin) == ["a"] and standin.reverted_writes == 1
+    # a client adding c to what the server shows saves the stale list: b is gone on disk too
+    assert mgmt(standin, "PUT", "/openai-compatibility", body=[a, c]).status == 200
+    assert [p["name"] for p in standin.config()[OPENAI]] == ["a", "c"]
+
+
+def test_fault_reload_race_writes_before_or_after_the_reload_are_kept(
+    standin: StandinCLIProxyAPI,
+) -> None:
+    standin.faults.reload_race = True
+    standin.faults.reload_seconds = 0.02
+    body: list[dict[str, Any]] = []
+    for name in "abc":  # in quick succession: each save restarts the debounce
+        body.append(provider(name, f"https://{name}/v1"))
+        assert mgmt(standin, "PUT", "/openai-compatibility", body=body).status == 200
+    assert not standin.reload_started.is_set()
+    assert standin.reload_started.wait(2)
+    time.sleep(0.1)  # the reload is over
+    body.append(provider("d", "https://d/v1"))
+    assert mgmt(standin, "PUT", "/openai-compatibility", body=body).status == 200
+    time.sleep(0.3)  # d's reload ran (not skipped) and kept it
+    assert _names(standin) == ["a", "b", "c", "d"] and standin.reverted_writes == 0
+    assert [p["name"] for p in standin.config()[OPENAI]] == ["a", "b", "c", "d"]
+
+
 def test_control_routes(standin: StandinCLIProxyAPI) -> None:
     reply = call(
         "POST",

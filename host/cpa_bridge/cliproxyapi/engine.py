@@ -6,6 +6,10 @@ the expected hash, build the edit (pure), validate what changed, back up, send, 
 back, classify the outcome. Per list touched: one GET, one write (PATCH of the one
 provider that changed, or PUT of the list), one read-back GET. Nothing else in the host
 sends a PUT, PATCH or DELETE. The decisions live in :mod:`cpa_bridge.core.edits`.
+
+Every write goes through :func:`servers.paced_write`: it is held back (under the server lock,
+across processes) while it could reach the server inside the config reload that follows the
+previous write, where CLIProxyAPI would revert it and then lose it (:mod:`cpa_bridge.core.pacing`).
 """
 
 from __future__ import annotations
@@ -171,7 +175,7 @@ def _apply(
         },
     )
     try:
-        _send(client, edit.request)
+        servers.paced_write(client.server_id, lambda: _send(client, edit.request))
     except BridgeError as exc:
         if exc.code not in _UNCERTAIN or (
             exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")

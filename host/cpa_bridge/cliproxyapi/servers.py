@@ -21,12 +21,13 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from cpa_bridge import operation
+from cpa_bridge.core import pacing
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.store import paths, storage
 
@@ -105,6 +106,39 @@ def lock(server_id: str, timeout: float | None = None) -> Iterator[None]:
         yield
     finally:
         file_lock.release()
+
+
+# -- pacing writes around the server's config reload (cpa_bridge.core.pacing) -------------------
+def _last_write_file(server_id: str):  # type: ignore[no-untyped-def]
+    return paths.locks_dir() / f"{_digest(server_id)}.last-write.json"
+
+
+def last_write(server_id: str) -> pacing.LastWrite | None:
+    """The last write to the server by any cpa-bridge process (read under :func:`lock`)."""
+    try:
+        return pacing.LastWrite.from_json(storage.read_json(_last_write_file(server_id), None))
+    except BridgeError:
+        return None
+
+
+def paced_write(server_id: str, send: Callable[[], None]) -> None:
+    """Run ``send`` (one PUT, PATCH or DELETE; the caller holds :func:`lock`) once it cannot
+    land in the server's config reload after the previous write, and record when it ran."""
+    last = last_write(server_id)
+    wait = pacing.wait_before_write(last, time.time())
+    if wait > 0:
+        time.sleep(wait)
+    sent = time.time()
+    saved = False
+    try:
+        send()
+        saved = True
+    finally:
+        mark = pacing.after_write(last, sent, time.time(), saved)
+        try:
+            storage.write_json_atomic(_last_write_file(server_id), mark.to_json())
+        except BridgeError:
+            pass  # pacing is advice; a full disk must not hide the write's own outcome
 
 
 # -- failures this host has seen ------------------------------------------------------------
