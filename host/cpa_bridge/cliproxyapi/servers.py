@@ -136,7 +136,8 @@ def paced_write(server_id: str, send: Callable[[], None]) -> None:
     finally:
         mark = pacing.after_write(last, sent, time.time(), saved)
         try:
-            storage.write_json_atomic(_last_write_file(server_id), mark.to_json())
+            # advice, not data: no fsync (a crash loses at most one pacing mark)
+            storage.write_json_atomic(_last_write_file(server_id), mark.to_json(), durable=False)
         except BridgeError:
             pass  # pacing is advice; a full disk must not hide the write's own outcome
 
