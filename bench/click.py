@@ -49,6 +49,12 @@ from typing import Any
 from bench.common import OPENAI, REPO, SECRET, Row, openai_provider, standin_process
 
 BUDGET_MS = 25.0
+#: Seconds of quiet before each click and each floor run. Every run starts by putting the
+#: server's list back (a write), and a user's click does not follow a write within a quarter
+#: of a second: after this pause the previous write's config reload is over, so the host's
+#: pacing (core/pacing.py: a write within 250 ms of the last one waits for the reload) never
+#: waits and the server never reloads in the middle of a measured run.
+ISOLATED = 0.3
 BASE_PROVIDERS = [openai_provider(i, keys=2, models=5) for i in range(20)]
 SITE_NAME = "Bench Relay"
 KEY = "sk-bench-click-0123456789abcdef"
@@ -118,6 +124,7 @@ def real_server(version: str, binary: Path) -> Iterator[str]:
         initial_yaml=f"{OPENAI}: []\n",
         secret=SECRET,
         version=version,
+        plaintext_secret=True,  # the server hashes it at its default cost, as a user's does
     )
     try:
         server.start()
@@ -527,6 +534,7 @@ def run(quick: bool = False) -> list[Row]:
                 order = columns if i % 2 == 0 else columns[::-1]
                 for col in order:
                     col.put_list(client, op.start)
+                    time.sleep(ISOLATED)  # one click alone: see ISOLATED
                     op.prepare(col)
                     since = len(col.e2e.host_log())
                     clicked = click(col, op)
@@ -534,6 +542,7 @@ def run(quick: bool = False) -> list[Row]:
                     if i == 0:
                         check_result(col, op, client)
                     col.put_list(client, op.start)
+                    time.sleep(ISOLATED)
                     floored = floor(col, op, tls)
                     samples.setdefault((col.label, op.name), []).append((clicked, floored, hosted))
                 for col in columns:
