@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cpa_bridge import operation
@@ -109,7 +110,7 @@ def lock(server_id: str, timeout: float | None = None) -> Iterator[None]:
 
 
 # -- pacing writes around the server's config reload (cpa_bridge.core.pacing) -------------------
-def _last_write_file(server_id: str):  # type: ignore[no-untyped-def]
+def _last_write_file(server_id: str) -> Path:
     return paths.locks_dir() / f"{_digest(server_id)}.last-write.json"
 
 
@@ -143,7 +144,7 @@ def paced_write(server_id: str, send: Callable[[], None]) -> None:
 
 
 # -- failures this host has seen ------------------------------------------------------------
-def _failures_file(server_id: str):  # type: ignore[no-untyped-def]
+def _failures_file(server_id: str) -> Path:
     return paths.servers_dir() / f"{_digest(server_id)}.json"
 
 

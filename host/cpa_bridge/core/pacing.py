@@ -53,6 +53,11 @@ class LastWrite:
     latest: float
     duration: float
 
+    @property
+    def reload_over(self) -> float:
+        """From when the server's reload after this write is surely over."""
+        return self.latest + DEBOUNCE + RELOAD_GUARD
+
     def to_json(self) -> dict[str, float]:
         return {"earliest": self.earliest, "latest": self.latest, "duration": self.duration}
 
@@ -74,21 +79,20 @@ def wait_before_write(last: LastWrite | None, now: float) -> float:
     """Seconds to wait before sending a write at ``now`` (0: send now)."""
     if last is None:
         return 0.0
-    after_reload = last.latest + DEBOUNCE + RELOAD_GUARD
-    if now >= after_reload:
+    if now >= last.reload_over:
         return 0.0
     if now < last.latest:  # the clock stepped back: nothing is known, wait the longest
         return MAX_WAIT
     lands_by = now + 2 * last.duration + DURATION_SLACK
     if lands_by <= last.earliest + DEBOUNCE - EARLY_MARGIN:
         return 0.0
-    return min(after_reload - now, MAX_WAIT)
+    return min(last.reload_over - now, MAX_WAIT)
 
 
 def after_write(last: LastWrite | None, sent: float, done: float, saved: bool) -> LastWrite:
     """The :class:`LastWrite` once a write sent at ``sent`` ended at ``done``: ``saved`` when
     the server answered that it saved; otherwise the window only widens."""
     duration = max(done - sent, 0.0)
-    if saved or last is None or last.latest + DEBOUNCE + RELOAD_GUARD <= sent:
+    if saved or last is None or last.reload_over <= sent:
         return LastWrite(sent, max(done, sent), duration)
     return LastWrite(min(last.earliest, sent), max(last.latest, done), max(duration, last.duration))
