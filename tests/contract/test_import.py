@@ -382,36 +382,6 @@ def test_undo_defaults_to_the_latest_write(host, relay):
     assert [p["name"] for p in relay.config()[OPENAI]] == ["Relay", "Untouched"]
 
 
-def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_configured, host):
-    hosts = [host_factory() for _ in range(2)]
-    errors = []
-
-    def run(proc, n):
-        for i in range(8):
-            reply = proc.call(
-                "import",
-                {
-                    "site_name": "Shared",
-                    "site_url": "https://shared.example.invalid",
-                    "api_key": f"sk-p{n}-k{i}-0123456789",
-                    "models": [{"name": "m"}],
-                },
-            )
-            if not reply["ok"]:
-                errors.append(reply)
-
-    threads = [threading.Thread(target=run, args=(proc, n)) for n, proc in enumerate(hosts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    providers = cpa_configured.config()[OPENAI]
-    assert len(providers) == 1, "no duplicate providers"
-    keys = {e["api-key"] for e in providers[0]["api-key-entries"]}
-    assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(8)}
-
-
 def _import_key(proc, key):
     return proc.call(
         "import",
@@ -422,6 +392,33 @@ def _import_key(proc, key):
             "models": [{"name": "m"}],
         },
     )
+
+
+def _run_each(hosts, run):
+    """``run(proc, n)`` for every host at once, each in its own thread; returns when all end."""
+    threads = [threading.Thread(target=run, args=(proc, n)) for n, proc in enumerate(hosts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def test_two_host_processes_importing_at_once_lose_no_key(host_factory, cpa_configured, host):
+    hosts = [host_factory() for _ in range(2)]
+    errors = []
+
+    def run(proc, n):
+        for i in range(8):
+            reply = _import_key(proc, f"sk-p{n}-k{i}-0123456789")
+            if not reply["ok"]:
+                errors.append(reply)
+
+    _run_each(hosts, run)
+    assert not errors
+    providers = cpa_configured.config()[OPENAI]
+    assert len(providers) == 1, "no duplicate providers"
+    keys = {e["api-key"] for e in providers[0]["api-key-entries"]}
+    assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(8)}
 
 
 def test_an_import_reaching_the_server_during_its_config_reload_waits_and_no_key_is_lost(
@@ -461,11 +458,7 @@ def test_back_to_back_imports_from_two_processes_through_the_reload_lose_no_key(
                 errors.append(reply)
             time.sleep(0.07 * (i % 3))  # some writes well apart, some in quick succession
 
-    threads = [threading.Thread(target=run, args=(proc, n)) for n, proc in enumerate(hosts)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _run_each(hosts, run)
     time.sleep(0.5)
     assert not errors
     assert configured.reverted_writes == 0
@@ -473,18 +466,19 @@ def test_back_to_back_imports_from_two_processes_through_the_reload_lose_no_key(
     assert keys == {f"sk-p{n}-k{i}-0123456789" for n in range(2) for i in range(4)}
 
 
+#: One new provider, for the fault tests below.
+ITEM_X = {
+    "site_name": "X",
+    "site_url": "https://x.example.invalid",
+    "api_key": "sk-x-000000000000",
+    "models": [{"name": "m"}],
+}
+
+
 def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, configured):
     configured.faults.save_fails = True
     before_disk = configured.config()
-    result = host.call(
-        "import",
-        {
-            "site_name": "X",
-            "site_url": "https://x.example.invalid",
-            "api_key": "sk-x-000000000000",
-            "models": [{"name": "m"}],
-        },
-    )["result"]
+    result = host.call("import", ITEM_X)["result"]
     assert result["outcome"] == "not_saved"
     assert result["read_back"] == "applied"  # in memory only
     assert any("config file" in w and "restarts" in w for w in result["warnings"])
@@ -494,15 +488,7 @@ def test_put_failing_with_500_failed_to_save_is_not_saved_with_a_backup(host, co
 
 def test_write_refused_without_applying_is_an_error_and_no_backup(host, configured):
     configured.faults.fail_next_writes = 1
-    reply = host.call(
-        "import",
-        {
-            "site_name": "X",
-            "site_url": "https://x.example.invalid",
-            "api_key": "sk-x-000000000000",
-            "models": [{"name": "m"}],
-        },
-    )
+    reply = host.call("import", ITEM_X)
     # a 500 after sending is uncertain: the read-back shows it was not applied
     result = reply["result"]
     assert result["outcome"] == "uncertain" and result["read_back"] == "not_applied"
@@ -511,15 +497,7 @@ def test_write_refused_without_applying_is_an_error_and_no_backup(host, configur
 
 def test_dropped_connection_after_the_write_is_uncertain_but_applied(host, configured):
     configured.faults.drop_after_write = True
-    result = host.call(
-        "import",
-        {
-            "site_name": "X",
-            "site_url": "https://x.example.invalid",
-            "api_key": "sk-x-000000000000",
-            "models": [{"name": "m"}],
-        },
-    )["result"]
+    result = host.call("import", ITEM_X)["result"]
     assert result["outcome"] == "uncertain" and result["read_back"] == "applied"
     assert configured.config()[OPENAI][0]["name"] == "X"
 
