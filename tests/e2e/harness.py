@@ -253,7 +253,14 @@ class Browser:
         return f"{EXTENSION_ORIGIN}/{page}"
 
 
-def launch(playwright: Any, e2e: E2EEnv, user_data_dir: Path, locale: str = "en") -> Browser:
+def launch(
+    playwright: Any,
+    e2e: E2EEnv,
+    user_data_dir: Path,
+    locale: str = "en",
+    *,
+    extension_dir: Path = EXTENSION_DIR,
+) -> Browser:
     user_data_dir.mkdir(parents=True, exist_ok=True)
     context = playwright.chromium.launch_persistent_context(
         user_data_dir=str(user_data_dir),
@@ -261,8 +268,8 @@ def launch(playwright: Any, e2e: E2EEnv, user_data_dir: Path, locale: str = "en"
         headless=False,  # --headless=new below
         ignore_default_args=["--disable-extensions"],
         args=[
-            f"--disable-extensions-except={EXTENSION_DIR}",
-            f"--load-extension={EXTENSION_DIR}",
+            f"--disable-extensions-except={extension_dir}",
+            f"--load-extension={extension_dir}",
             f"--lang={LOCALES[locale][1]}",
             *CHROMIUM_ARGS,
         ],
@@ -271,20 +278,11 @@ def launch(playwright: Any, e2e: E2EEnv, user_data_dir: Path, locale: str = "en"
         locale=LOCALES[locale][1],
     )
     context.set_default_timeout(TIMEOUT_MS)
-    browser = Browser(context=context, e2e=e2e, user_data_dir=user_data_dir)
-    workers = [w for w in context.service_workers if EXTENSION_ID in w.url]
-    if not workers:
-        try:
-            context.wait_for_event(
-                "serviceworker", predicate=lambda w: EXTENSION_ID in w.url, timeout=TIMEOUT_MS
-            )
-        except Exception as exc:
-            context.close()
-            raise HarnessError(
-                f"the extension's service worker did not start within {TIMEOUT_MS / 1000:.0f} s "
-                f"(extension not loaded from {EXTENSION_DIR}?): {exc}"
-            ) from exc
-    return browser
+    # The extension's service worker is not waited for here: under CPU load Playwright can
+    # miss attaching to an MV3 worker that starts early, and then never reports it
+    # (microsoft/playwright#39075), and no test uses it. check_host_ready shows the extension
+    # runs: its page loads and its worker relays a ping to the host.
+    return Browser(context=context, e2e=e2e, user_data_dir=user_data_dir)
 
 
 _PING = """([timeoutMs]) => (globalThis.browser ?? globalThis.chrome).runtime.sendMessage(
@@ -307,6 +305,13 @@ def check_host_ready(browser: Browser, timeout_ms: int = READY_TIMEOUT_MS) -> di
     try:
         try:
             page.goto(browser.url("options.html"))
+        except Exception as exc:  # net::ERR_BLOCKED_BY_CLIENT and the like: no such extension
+            raise HarnessError(
+                "the extension's options.html does not load (is the extension in "
+                f"{EXTENSION_DIR} loaded?): {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}"
+            ) from exc
+        try:
             page.wait_for_function(_STATUS_KNOWN, timeout=timeout_ms)
             status = page.get_attribute("#host-status", "data-state")
             reply = page.evaluate(_PING, [timeout_ms])

@@ -87,6 +87,21 @@ def test_an_intact_registration_is_ready(pw: Any, tmp_path: Path) -> None:
     assert "ping" in ping["types"]
 
 
+def test_an_extension_that_did_not_load_is_reported_readably(pw: Any, tmp_path: Path) -> None:
+    e2e, udd, _ = registered(tmp_path)
+    empty = tmp_path / "not-an-extension"
+    empty.mkdir()
+    browser = launch(pw, e2e, udd, extension_dir=empty)
+    try:
+        with pytest.raises(HarnessError) as caught:
+            check_host_ready(browser, timeout_ms=5_000)
+    finally:
+        browser.context.close()
+    text = str(caught.value)
+    assert text.startswith("the extension's options.html does not load (is the extension in "), text
+    assert "Traceback" not in text
+
+
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 def test_a_broken_manifest_is_reported_readably(breakage: str, pw: Any, tmp_path: Path) -> None:
     e2e, udd, manifest = registered(tmp_path)
@@ -158,6 +173,10 @@ def test_the_fixture_turns_a_broken_manifest_into_a_readable_test_failure(tmp_pa
             "no:cacheprovider",
             "--rootdir",
             str(tmp_path),
+            # its own temp dir: a default one would make this run delete the oldest of the
+            # numbered /tmp/pytest-of-<user> dirs (up to minutes of I/O, and another session's)
+            "--basetemp",
+            str(tmp_path / "inner"),
             "-o",
             "addopts=",
             "-W",
