@@ -3,6 +3,8 @@ forbidden address is refused before anything (the key) is sent."""
 
 from __future__ import annotations
 
+import ssl
+
 from cpa_bridge.errors import BridgeError
 from cpa_bridge.net import http
 from cpa_bridge.wire import dispatch
@@ -39,3 +41,25 @@ def test_allow_link_local_turns_the_check_off(upstream_factory, monkeypatch):
             ).status_code
             == 200
         )
+
+
+def test_a_client_for_http_urls_loads_no_ca_bundle_and_trusts_no_certificate(monkeypatch):
+    """An http-only client skips certifi's bundle; were an https URL sent to it anyway, no
+    certificate would verify (fail closed, never open)."""
+    loaded = []
+    monkeypatch.setattr(
+        http, "tls_context", lambda: loaded.append(1) or ssl.create_default_context()
+    )
+    with http.new_client(connect_timeout=5, total_timeout=5, https=False) as client:
+        context = client._transport._pool._ssl_context
+    assert loaded == []
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+    with http.new_client(connect_timeout=5, total_timeout=5, https=True) as client:
+        assert client._transport._pool._ssl_context.cert_store_stats()["x509_ca"] > 0
+    assert loaded == [1]
+
+
+def test_https_is_recognised_in_any_case():
+    assert http.is_https(" HTTPS://cpa.example.invalid") and http.is_https("https://x.invalid")
+    assert not http.is_https("http://127.0.0.1:8317") and not http.is_https("httpsx://x.invalid")

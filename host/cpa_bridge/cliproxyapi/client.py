@@ -83,6 +83,7 @@ class ManagementClient:
                 total_timeout=self.total_timeout,
                 allow_link_local=self.allow_link_local,
                 headers={"Accept": "application/json"},
+                https=http.is_https(self.target.management_url),
             )
         return self._http
 

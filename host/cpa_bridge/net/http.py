@@ -1,7 +1,7 @@
 """The one HTTP setup of the host, shared by the CLIProxyAPI client and the relay-site fetches.
 
 * :func:`new_client`: one ``httpx.Client`` per use, TLS verified against certifi's CAs
-  (one context per process), redirects never followed, no proxy from the environment,
+  (one context per process, loaded only by a client for an https URL), redirects never followed, no proxy from the environment,
   and every connection checked *after* it is made: the address actually connected to
   must not be link-local or a metadata address (whatever spelling or DNS name led there),
   unless the user allowed it.
@@ -28,8 +28,18 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 @functools.lru_cache(maxsize=1)
 def tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process (loading the CA bundle costs ~15 ms each time)."""
+    """One verifying TLS context per process (loading the CA bundle costs 15-30 ms each time)."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def no_trust_context() -> ssl.SSLContext:
+    """The context of a client for http:// URLs only: it verifies like :func:`tls_context` but
+    trusts no certificate, so an https URL sent to such a client fails closed (``tls_error``)."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, hostname checked, no CAs
+
+
+def is_https(url: str) -> bool:
+    return url.strip()[:8].lower() == "https://"
 
 
 class _CheckedBackend(httpcore.NetworkBackend):
@@ -75,8 +85,13 @@ def new_client(
     total_timeout: float,
     allow_link_local: bool = False,
     headers: dict[str, str] | None = None,
+    https: bool = True,
 ) -> httpx.Client:
-    transport = httpx.HTTPTransport(verify=tls_context(), trust_env=False)
+    """``https=False`` when every URL the client is for is http:// (a loopback CLIProxyAPI, most
+    often): the CA bundle is then not loaded, which a short-lived CLI or host process feels."""
+    transport = httpx.HTTPTransport(
+        verify=tls_context() if https else no_trust_context(), trust_env=False
+    )
     if not allow_link_local:
         pool = transport._pool  # httpx has no public hook for httpcore's network backend
         pool._network_backend = _CheckedBackend(pool._network_backend)

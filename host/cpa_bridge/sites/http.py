@@ -18,9 +18,14 @@ from cpa_bridge.errors import BridgeError
 from cpa_bridge.net import http as net
 
 
-def site_client(timeout: float, *, allow_link_local: bool = False) -> httpx.Client:
+def site_client(
+    timeout: float, *, allow_link_local: bool = False, https: bool = True
+) -> httpx.Client:
     return net.new_client(
-        connect_timeout=min(timeout, 5.0), total_timeout=timeout, allow_link_local=allow_link_local
+        connect_timeout=min(timeout, 5.0),
+        total_timeout=timeout,
+        allow_link_local=allow_link_local,
+        https=https,
     )
 
 

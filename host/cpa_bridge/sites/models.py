@@ -43,10 +43,16 @@ def _ids(data: Any) -> list[str] | None:
     return sorted(dict.fromkeys(ids))
 
 
-def models_client(timeout: float, *, allow_link_local: bool = False) -> httpx.Client:
-    """A client for :func:`fetch_models`; one can serve many fetches (a batch's sites)."""
+def models_client(
+    timeout: float, *, allow_link_local: bool = False, https: bool = True
+) -> httpx.Client:
+    """A client for :func:`fetch_models`; one can serve many fetches (a batch's sites).
+    ``https=False`` when none of the sites it is for is https."""
     return http.new_client(
-        connect_timeout=min(timeout, 5.0), total_timeout=timeout, allow_link_local=allow_link_local
+        connect_timeout=min(timeout, 5.0),
+        total_timeout=timeout,
+        allow_link_local=allow_link_local,
+        https=https,
     )
 
 
@@ -64,7 +70,7 @@ def fetch_models(
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
     with (
-        models_client(timeout, allow_link_local=allow_link_local)
+        models_client(timeout, allow_link_local=allow_link_local, https=http.is_https(base_url))
         if client is None
         else nullcontext(client)
     ) as client:

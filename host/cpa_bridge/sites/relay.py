@@ -12,6 +12,7 @@ from typing import Any
 
 from cpa_bridge.core.urls import display_url
 from cpa_bridge.errors import BridgeError, ErrorCode
+from cpa_bridge.net.http import is_https
 from cpa_bridge.sites import families
 from cpa_bridge.sites.families import MAX_PAGES, PAGE_SIZE, REVEAL_BATCH, Family
 from cpa_bridge.sites.http import json_body, send, site_client
@@ -40,7 +41,9 @@ class RelayClient:
         self.user_id = user_id
         self.access_token = access_token
         self.requests_sent = 0
-        self._http = site_client(timeout, allow_link_local=allow_link_local)
+        self._http = site_client(
+            timeout, allow_link_local=allow_link_local, https=is_https(self.base)
+        )
 
     def __enter__(self) -> RelayClient:
         return self
