@@ -60,4 +60,8 @@ else
   echo "!!! Go is not installed: the real-CLIProxyAPI tests will be SKIPPED !!!" >&2
 fi
 
+# Cached bytecode: the suite starts some 650 host and CLI processes, and without it each one
+# compiles the host's modules again. Some machines set PYTHONDONTWRITEBYTECODE (an empty value
+# turns it off); __pycache__/ is ignored by git.
+export PYTHONDONTWRITEBYTECODE=
 exec .venv/bin/python -m pytest "$@"

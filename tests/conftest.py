@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,48 @@ import pytest
 from tests.hostproc import HostProcess, run_cli
 
 MGMT_KEY = "test-mgmt-key-0123456789"
+
+#: Seconds each test file took in a full run (``pytest --record-file-seconds``), for the order
+#: the files run in; a file not listed counts one second per test. Only the order depends on it.
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-file-seconds",
+        action="store_true",
+        help=f"write each test file's run time to {FILE_SECONDS.name} (the order files run in)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first. pytest-xdist gives each worker a whole file at a time, in this order
+    (pyproject.toml: --dist loadfile --no-loadscope-reorder): a long file collected late would
+    run alone at the end while the other workers wait. The order inside a file is kept."""
+    try:
+        known = json.loads(FILE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    counts: dict[str, int] = defaultdict(int)
+    for item in items:
+        counts[item.nodeid.split("::")[0]] += 1
+    seconds = {path: float(known.get(path, n)) for path, n in counts.items()}
+    items.sort(key=lambda item: -seconds[item.nodeid.split("::")[0]])
+
+
+_SPENT: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _SPENT[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.getoption("record_file_seconds") and not os.environ.get(
+        "PYTEST_XDIST_WORKER"
+    ):
+        table = {path: round(spent, 1) for path, spent in sorted(_SPENT.items())}
+        FILE_SECONDS.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)
