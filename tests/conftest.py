@@ -53,8 +53,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if session.config.getoption("record_file_seconds") and not os.environ.get(
         "PYTEST_XDIST_WORKER"
     ):
-        table = {path: round(spent, 1) for path, spent in sorted(_SPENT.items())}
-        FILE_SECONDS.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+        try:  # a partial run updates the files it ran
+            table = json.loads(FILE_SECONDS.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            table = {}
+        table.update({path: round(spent, 1) for path, spent in _SPENT.items()})
+        FILE_SECONDS.write_text(
+            json.dumps(dict(sorted(table.items())), indent=1) + "\n", encoding="utf-8"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -332,6 +332,7 @@ class StandinCLIProxyAPI(BackgroundServer):
         # the reload_race fault: the pending debounce timer, the last reload's file hash, and
         # events for tests (a reload read the file; a write landed while one was running)
         self._reload_timer: threading.Timer | None = None
+        self._reload_due = 0.0  # time.monotonic() when the pending reload should start
         self._reload_hash = ""
         self._reloading = False
         self.reload_started = threading.Event()
@@ -724,12 +725,18 @@ class StandinCLIProxyAPI(BackgroundServer):
             self._landed_in_reload.set()
         if self._reload_timer is not None:
             self._reload_timer.cancel()
+        self._reload_due = time.monotonic() + RELOAD_DEBOUNCE
         self._reload_timer = threading.Timer(RELOAD_DEBOUNCE, self._reload_if_changed)
         self._reload_timer.daemon = True
         self._reload_timer.start()
 
     def _reload_if_changed(self) -> None:
-        """reloadConfigIfChanged: hash check, read and parse, swap, hash from a second read."""
+        """reloadConfigIfChanged: hash check, read and parse, swap, hash from a second read.
+
+        The window between the read and the swap closes ``reload_seconds`` after the moment the
+        debounce ended, as on a server whose timer fires on time: a busy test machine that runs
+        this timer late shifts the window's start, not its end (which writes it catches must not
+        depend on the machine's load)."""
         with self._lock:
             self._reload_timer = None
             text = self.yaml_text()
@@ -743,7 +750,8 @@ class StandinCLIProxyAPI(BackgroundServer):
             self._reloading = True
             self._landed_in_reload.clear()
             self.reload_started.set()
-        self._landed_in_reload.wait(self.faults.reload_seconds)
+            closes = self._reload_due + self.faults.reload_seconds
+        self._landed_in_reload.wait(max(0.0, closes - time.monotonic()))
         with self._lock:
             self._reloading = False
             self._memory = parsed
