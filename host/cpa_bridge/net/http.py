@@ -1,10 +1,10 @@
 """The one HTTP setup of the host, shared by the CLIProxyAPI client and the relay-site fetches.
 
 * :func:`new_client`: one ``httpx.Client`` per use, TLS verified against certifi's CAs
-  (one context per process, loaded only by a client for an https URL), redirects never followed, no proxy from the environment,
-  and every connection checked *after* it is made: the address actually connected to
-  must not be link-local or a metadata address (whatever spelling or DNS name led there),
-  unless the user allowed it.
+  (one context per process, loaded only for a client of an https URL), redirects never
+  followed, no proxy from the environment, and every connection checked *after* it is
+  made: the address actually connected to must not be link-local or a metadata address
+  (whatever spelling or DNS name led there), unless the user allowed it.
 * :func:`read_capped`: a body read in chunks, refused past a size cap.
 * :func:`map_error`: every httpx exception → one :class:`BridgeError` (``timeout``,
   ``tls_error``, ``unreachable``); httpx's text is never forwarded (it can hold URLs).
