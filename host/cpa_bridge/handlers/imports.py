@@ -84,12 +84,13 @@ def _fetch_models(
     HTTP client serves them all (a connection to a site is reused for its next fetch)."""
     from cpa_bridge.cliproxyapi.session import timeouts  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.net.http import is_https  # noqa: PLC0415 (start-up: httpx loads only for network messages)
-    from cpa_bridge.sites.models import fetch_models, models_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
+    from cpa_bridge.sites.http import site_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
+    from cpa_bridge.sites.models import fetch_models  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     timeout = timeouts()[1]
     fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
     https = any(is_https(entries[pos][1].base_url) for pos in positions)
-    with models_client(timeout, allow_link_local=allow_link_local, https=https) as client:
+    with site_client(timeout, allow_link_local=allow_link_local, https=https) as client:
         for pos in positions:
             index, draft = entries[pos]
             cache_key = (draft.base_url, draft.api_key)

@@ -16,6 +16,7 @@ import httpx
 from cpa_bridge.core.urls import check_address, display_url, has_version_tail, parse_http_url
 from cpa_bridge.errors import BridgeError, ErrorCode
 from cpa_bridge.net import http
+from cpa_bridge.sites.http import site_client
 
 
 def candidate_urls(base_url: str) -> list[str]:
@@ -43,19 +44,6 @@ def _ids(data: Any) -> list[str] | None:
     return sorted(dict.fromkeys(ids))
 
 
-def models_client(
-    timeout: float, *, allow_link_local: bool = False, https: bool = True
-) -> httpx.Client:
-    """A client for :func:`fetch_models`; one can serve many fetches (a batch's sites).
-    ``https=False`` when none of the sites it is for is https."""
-    return http.new_client(
-        connect_timeout=min(timeout, 5.0),
-        total_timeout=timeout,
-        allow_link_local=allow_link_local,
-        https=https,
-    )
-
-
 def fetch_models(
     base_url: str,
     api_key: str,
@@ -64,13 +52,14 @@ def fetch_models(
     allow_link_local: bool = False,
     client: httpx.Client | None = None,
 ) -> dict[str, Any]:
-    """The site's model ids. ``client`` (from :func:`models_client`, with the same
-    ``allow_link_local``) is used and left open; without one, a client is made for this fetch."""
+    """The site's model ids. ``client`` (from :func:`cpa_bridge.sites.http.site_client`, with the
+    same ``allow_link_local``) is used and left open; without one, a client is made for this
+    fetch. One client can serve many fetches (a batch's sites)."""
     parts = parse_http_url(base_url, "base URL")
     check_address(parts, allow_link_local, base_url)
     last: BridgeError | None = None
     with (
-        models_client(timeout, allow_link_local=allow_link_local, https=http.is_https(base_url))
+        site_client(timeout, allow_link_local=allow_link_local, https=http.is_https(base_url))
         if client is None
         else nullcontext(client)
     ) as client:
