@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.standin import cliproxyapi
 from tests.standin.cliproxyapi import StandinCLIProxyAPI, go_duration
 from tests.standin.plugin import (  # noqa: F401 - fixtures, also registered by -p tests.standin.plugin
     STANDIN_SECRET,
@@ -868,23 +869,36 @@ def _names(cpa: StandinCLIProxyAPI) -> list[str]:
     return [p["name"] for p in items(cpa)]
 
 
+#: The reload tests' debounce: CLIProxyAPI's 150 ms, stretched so that what the tests time
+#: (a request's answer, three requests in a row) fits inside it on a busy machine too.
+SLOW_DEBOUNCE = 0.6
+
+
+@pytest.fixture
+def slow_debounce(monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setattr(cliproxyapi, "RELOAD_DEBOUNCE", SLOW_DEBOUNCE)
+    return SLOW_DEBOUNCE
+
+
 def test_fault_reload_race_reverts_a_write_landing_in_the_reload_and_the_next_write_loses_it(
-    standin: StandinCLIProxyAPI,
+    standin: StandinCLIProxyAPI, slow_debounce: float
 ) -> None:
     standin.faults.reload_race = True
     standin.faults.reload_seconds = 5.0  # held open until the next write lands
     a, b, c = (provider(n, f"https://{n}/v1") for n in "abc")
     assert mgmt(standin, "PUT", "/openai-compatibility", body=[a]).status == 200
     started = time.monotonic()
-    assert standin.reload_started.wait(2)
-    assert time.monotonic() - started >= 0.1, "the reload waits for the debounce"
+    assert standin.reload_started.wait(2 + slow_debounce)
+    assert time.monotonic() - started >= slow_debounce - 0.05, "the reload waits for the debounce"
     assert mgmt(standin, "PUT", "/openai-compatibility", body=[a, b]).status == 200
     assert [p["name"] for p in standin.config()[OPENAI]] == ["a", "b"]
     deadline = time.monotonic() + 2
     while _names(standin) != ["a"] and time.monotonic() < deadline:
         time.sleep(0.005)
     assert _names(standin) == ["a"], "reverted in memory"
-    time.sleep(0.3)  # b's own reload is skipped: the file's hash is the one the reload took
+    time.sleep(
+        slow_debounce + 0.15
+    )  # b's own reload is skipped: the file's hash is the one the reload took
     assert _names(standin) == ["a"] and standin.reverted_writes == 1
     # a client adding c to what the server shows saves the stale list: b is gone on disk too
     assert mgmt(standin, "PUT", "/openai-compatibility", body=[a, c]).status == 200
@@ -892,7 +906,7 @@ def test_fault_reload_race_reverts_a_write_landing_in_the_reload_and_the_next_wr
 
 
 def test_fault_reload_race_writes_before_or_after_the_reload_are_kept(
-    standin: StandinCLIProxyAPI,
+    standin: StandinCLIProxyAPI, slow_debounce: float
 ) -> None:
     standin.faults.reload_race = True
     standin.faults.reload_seconds = 0.02
@@ -901,11 +915,11 @@ def test_fault_reload_race_writes_before_or_after_the_reload_are_kept(
         body.append(provider(name, f"https://{name}/v1"))
         assert mgmt(standin, "PUT", "/openai-compatibility", body=body).status == 200
     assert not standin.reload_started.is_set()
-    assert standin.reload_started.wait(2)
+    assert standin.reload_started.wait(2 + slow_debounce)
     time.sleep(0.1)  # the reload is over
     body.append(provider("d", "https://d/v1"))
     assert mgmt(standin, "PUT", "/openai-compatibility", body=body).status == 200
-    time.sleep(0.3)  # d's reload ran (not skipped) and kept it
+    time.sleep(slow_debounce + 0.15)  # d's reload ran (not skipped) and kept it
     assert _names(standin) == ["a", "b", "c", "d"] and standin.reverted_writes == 0
     assert [p["name"] for p in standin.config()[OPENAI]] == ["a", "b", "c", "d"]
 
