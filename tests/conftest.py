@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import defaultdict
@@ -79,19 +80,25 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def _real_exec(request: pytest.FixtureRequest) -> bool:
+    """Marked ``real_exec``: exec ``python -m cpa_bridge.host`` instead of forking (tests/prefork.py)."""
+    return request.node.get_closest_marker("real_exec") is not None
+
+
 @pytest.fixture
-def host() -> Iterator[HostProcess]:
-    proc = HostProcess.start()
+def host(request: pytest.FixtureRequest) -> Iterator[HostProcess]:
+    proc = HostProcess.start(real_exec=_real_exec(request))
     yield proc
     proc.close()
 
 
 @pytest.fixture
-def host_factory() -> Iterator:
+def host_factory(request: pytest.FixtureRequest) -> Iterator:
     procs: list[HostProcess] = []
+    real_exec = _real_exec(request)
 
     def make(*argv: str, env: dict[str, str] | None = None) -> HostProcess:
-        proc = HostProcess.start(*argv, env=env)
+        proc = HostProcess.start(*argv, env=env, real_exec=real_exec)
         procs.append(proc)
         return proc
 
@@ -109,5 +116,5 @@ def configured(standin, host):
 
 
 @pytest.fixture
-def cli():
-    return run_cli
+def cli(request: pytest.FixtureRequest):
+    return functools.partial(run_cli, real_exec=_real_exec(request))

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from tests import prefork
+
 EXTENSION_ORIGIN = "chrome-extension://jfnngfphkbinbcdgkkoakjbddhegofmn/"
 
 
@@ -23,20 +25,27 @@ def frame(obj: Any) -> bytes:
 class HostProcess:
     """A host subprocess. ``call`` sends one request and returns its reply frame."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes] | prefork.ForkedProcess) -> None:
         self.proc = proc
         self._ids = itertools.count(1)
         self.replies: list[dict[str, Any]] = []
 
     @classmethod
-    def start(cls, *argv: str, env: dict[str, str] | None = None) -> HostProcess:
+    def start(
+        cls, *argv: str, env: dict[str, str] | None = None, real_exec: bool = False
+    ) -> HostProcess:
+        """A host with ``argv`` (default: the extension's origin) and ``os.environ`` + ``env``,
+        forked from the prefork server unless ``real_exec`` (see :mod:`tests.prefork`)."""
         args = list(argv) if argv else [EXTENSION_ORIGIN]
+        full_env = {**os.environ, **(env or {})}
+        if not real_exec and prefork.can_fork(full_env):
+            return cls(prefork.spawn("host", args, full_env))
         proc = subprocess.Popen(
             [sys.executable, "-m", "cpa_bridge.host", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
+            env=full_env,
         )
         return cls(proc)
 
@@ -120,17 +129,27 @@ class CLIResult:
 
 
 def run_cli(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
+    *args: str,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    real_exec: bool = False,
 ) -> CLIResult:
-    proc = subprocess.run(
-        [sys.executable, "-m", "cpa_bridge.cli", *args],
-        input=stdin.encode("utf-8"),
-        capture_output=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
-    return CLIResult(
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-    )
+    """``cpa-bridge ARGS`` with ``stdin`` and ``os.environ`` + ``env``, forked from the prefork
+    server unless ``real_exec`` (see :mod:`tests.prefork`)."""
+    full_env = {**os.environ, **(env or {})}
+    data = stdin.encode("utf-8")
+    if not real_exec and prefork.can_fork(full_env):
+        forked = prefork.spawn("cli", list(args), full_env)
+        out, err = prefork.communicate(forked, data, timeout)
+        code = forked.wait()
+    else:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cpa_bridge.cli", *args],
+            input=data,
+            capture_output=True,
+            env=full_env,
+            timeout=timeout,
+        )
+        code, out, err = proc.returncode, proc.stdout, proc.stderr
+    return CLIResult(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))

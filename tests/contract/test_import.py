@@ -13,6 +13,7 @@ import yaml
 from tests.conftest import MGMT_KEY
 from tests.masks import hint
 from tests.real.plugin import kept_lists, without_dropped
+from tests.real.plugin import served as served_now
 from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
 
 OPENAI = "openai-compatibility"
@@ -314,11 +315,7 @@ def test_batch_with_an_invalid_item_sends_nothing(host, cpa_configured):
 
 
 def served(server, list_name=OPENAI):
-    import httpx
-
-    return httpx.get(
-        server.management_url + "/" + list_name, headers={"Authorization": f"Bearer {MGMT_KEY}"}
-    ).json()
+    return served_now(server, list_name)
 
 
 def test_undo_restores_the_exact_previous_list(host, relay):

@@ -13,6 +13,7 @@ from cpa_bridge.core.merge import comparable
 from tests.conftest import MGMT_KEY
 from tests.masks import hint
 from tests.real.plugin import kept_lists, without_dropped
+from tests.real.plugin import served as served_now
 
 OPENAI = "openai-compatibility"
 
@@ -78,9 +79,7 @@ def writes(server) -> list[tuple[str, str]]:
 
 
 def served(server, list_name=OPENAI):
-    return httpx.get(
-        server.management_url + "/" + list_name, headers={"Authorization": f"Bearer {MGMT_KEY}"}
-    ).json()
+    return served_now(server, list_name)
 
 
 def assert_no_secret(replies) -> None:

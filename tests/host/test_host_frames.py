@@ -9,6 +9,9 @@ import pytest
 from cpa_bridge import PROTOCOL_VERSION, __version__
 from tests.hostproc import EXTENSION_ORIGIN, HostProcess, frame
 
+# the host's own start-up (argv, stdout, exit codes) as the browser runs it: exec, not a fork
+pytestmark = pytest.mark.real_exec
+
 
 def test_ping_and_many_requests_on_one_connection(host):
     for _ in range(3):
@@ -143,7 +146,7 @@ def test_invalid_requests_name_the_field(host, message, field):
     ],
 )
 def test_argv_is_parsed_leniently(host_factory, argv):
-    proc = HostProcess.start(*argv) if argv else host_factory("--unknown-flag")
+    proc = HostProcess.start(*argv, real_exec=True) if argv else host_factory("--unknown-flag")
     try:
         assert proc.call("ping")["ok"]
     finally:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from cpa_bridge.core.merge import comparable
@@ -84,6 +85,28 @@ def without_dropped(server: Any, config: dict[str, Any]) -> dict[str, Any]:
     return {
         name: strip(value) if name in PROVIDER_LISTS else value for name, value in config.items()
     }
+
+
+def without_runtime(value: Any) -> Any:
+    """``value`` without ``auth-index``, which a real server adds on its own, asynchronously, a
+    moment after it loads its file (so it may or may not be there yet on a quick first GET)."""
+    if isinstance(value, dict):
+        return {k: without_runtime(v) for k, v in value.items() if k != "auth-index"}
+    if isinstance(value, list):
+        return [without_runtime(v) for v in value]
+    return value
+
+
+def served(server: Any, list_name: str) -> Any:
+    """What ``server`` answers to ``GET /v0/management/<list_name>`` now, without
+    :func:`without_runtime`'s fields (the same for the stand-in and a real server)."""
+    from tests.conftest import MGMT_KEY  # a plugin loads before conftest (see cpa_configured)
+
+    response = httpx.get(
+        f"{server.management_url}/{list_name}",
+        headers={"Authorization": f"Bearer {MGMT_KEY}"},
+    )
+    return without_runtime(response.json())
 
 
 def kept_lists(server: Any) -> dict[str, Any]:
@@ -161,7 +184,7 @@ def cpa(cpa_factory: Any) -> Any:
 @pytest.fixture
 def cpa_configured(cpa: Any, host: Any) -> Any:
     """``cpa``, with the host's default target pointing at it with the right key."""
-    from tests.conftest import MGMT_KEY
+    from tests.conftest import MGMT_KEY  # imported late: this plugin loads before conftest
 
     reply = host.call("settings.set", {"management_url": cpa.url, "management_key": MGMT_KEY})
     assert reply["ok"], reply

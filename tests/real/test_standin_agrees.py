@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.real.build import ServerSpec
-from tests.real.plugin import SPECS, real_binary
+from tests.real.plugin import SPECS, real_binary, without_runtime
 from tests.real.server import RealCLIProxyAPI
 from tests.standin.plugin import STANDIN_SECRET
 
@@ -138,14 +138,6 @@ SCENARIOS: list[tuple[str, list[tuple[str, str, Any, dict[str, str] | None]]]] =
 KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
-def _strip_runtime(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_runtime(v) for k, v in value.items() if k != "auth-index"}
-    if isinstance(value, list):
-        return [_strip_runtime(v) for v in value]
-    return value
-
-
 def _answer(
     base: str, method: str, path: str, body: Any, headers: dict[str, str] | None
 ) -> tuple[int, Any]:
@@ -156,7 +148,7 @@ def _answer(
         parsed: Any = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         parsed = response.text
-    return response.status_code, _strip_runtime(parsed)
+    return response.status_code, without_runtime(parsed)
 
 
 def _lists(base: str) -> dict[str, Any]:
