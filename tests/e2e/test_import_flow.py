@@ -118,6 +118,23 @@ def test_the_dialog_asks_for_the_model_list_before_it_opens(ext: Ext, cpa: Any, 
     assert order.index("send settings.get") < order.index("open import-dialog"), order
 
 
+def test_the_import_button_stays_put_while_the_model_list_arrives(
+    ext: Ext, cpa: Any, relay: Any
+) -> None:
+    """A click aimed at Import while the site's model list loads lands on Import: the list
+    scrolls inside the dialog's fixed height instead of growing it and moving the buttons."""
+    page, key_id = setup_page(ext, cpa, relay)
+    relay.delay_seconds = 1.0
+    try:
+        open_dialog(page, key_id)
+        expect(page.locator("#models-status")).to_have_text(EN["models_loading"])
+        before = page.locator("#imp-apply").bounding_box()
+        expect(page.locator("#model-suggestions .chip")).to_have_count(4)
+    finally:
+        relay.delay_seconds = 0.0
+    assert page.locator("#imp-apply").bounding_box() == before
+
+
 def test_undo_restores_the_list(ext: Ext, cpa: Any, relay: Any) -> None:
     page, key_id = setup_page(ext, cpa, relay)
     open_dialog(page, key_id)
