@@ -299,6 +299,47 @@ def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, cpa_config
     assert again["summary"]["unchanged"] == 200 and not writes(cpa_configured)
 
 
+def test_a_batch_fetches_the_model_lists_of_many_sites_at_once_up_to_eight(
+    host, configured, upstream_factory
+):
+    # ten sites that each take 0.3 s to list their models: fetched one after another, no two
+    # requests would overlap; at most eight are in flight at a time
+    sites = [
+        upstream_factory(api_key=f"sk-site-{i:02d}-0123456789", delay_seconds=0.3)
+        for i in range(10)
+    ]
+    items = [
+        {"site_name": f"Site {i}", "site_url": site.url, "api_key": f"sk-site-{i:02d}-0123456789"}
+        for i, site in enumerate(sites)
+    ]
+    reply = host.call("import.batch", {"items": items}, timeout=60)
+    assert reply["ok"], reply
+    assert reply["result"]["summary"]["created"] == 10
+    # the list's request preview (all ten providers again) is not part of a batch's answer
+    assert set(reply["result"]["lists"][OPENAI]) == {
+        "action",
+        "outcome",
+        "backup_id",
+        "list_hash",
+        "read_back",
+        "warnings",
+        "warning_codes",
+    }
+    assert all(
+        item["result"]["warnings"] == [] and not item["result"]["dry_run"]
+        for item in reply["result"]["items"]
+    )
+    created = {p["base-url"]: p for p in configured.config()[OPENAI]}
+    assert all(
+        sorted(m["name"] for m in created[site.url + "/v1"]["models"]) == sorted(UPSTREAM_MODELS)
+        for site in sites
+    )
+    spans = [span for site in sites for span in site.spans]
+    assert len(spans) == 10
+    in_flight = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+    assert 2 <= in_flight <= 8, in_flight
+
+
 def test_batch_with_an_invalid_item_sends_nothing(host, cpa_configured):
     items = [
         {

@@ -37,7 +37,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 class StandinUpstream(BackgroundServer):
     """The relay stand-in. ``models``, ``api_key``, ``delay_seconds`` and ``garbage`` may change at run time.
 
-    ``requests`` logs ``(method, path, status)`` of every request, in order (never headers or keys).
+    ``requests`` logs ``(method, path, status)`` of every request, in order (never headers or keys);
+    ``spans`` the ``(start, end)`` of each (``time.monotonic()``, end before the answer is sent).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class StandinUpstream(BackgroundServer):
         self.delay_seconds = delay_seconds
         self.garbage = garbage
         self.requests: list[tuple[str, str, int]] = []
+        self.spans: list[tuple[float, float]] = []
         super().__init__(host, port)
         self._lock = threading.Lock()
 
@@ -71,6 +73,7 @@ class StandinUpstream(BackgroundServer):
         """Forget the request log."""
         with self._lock:
             self.requests.clear()
+            self.spans.clear()
 
     def answer(self, method: str, path: str, authorization: str) -> tuple[int, bytes, str]:
         """Status, body and content type for one request."""
@@ -106,10 +109,11 @@ class StandinUpstream(BackgroundServer):
         ]
         return 200, _json({"object": "list", "data": data}), JSON_TYPE
 
-    def log(self, method: str, path: str, status: int) -> None:
-        """Append to :attr:`requests`."""
+    def log(self, method: str, path: str, status: int, started: float) -> None:
+        """Append to :attr:`requests` and :attr:`spans`."""
         with self._lock:
             self.requests.append((method, path, status))
+            self.spans.append((started, time.monotonic()))
 
 
 def _bearer_matches(authorization: str, api_key: str) -> bool:
@@ -139,6 +143,7 @@ class _Handler(QuietHandler):
         return "upstream-standin"
 
     def do_GET(self) -> None:
+        started = time.monotonic()
         upstream = self.server.upstream
         length = int(self.headers.get("Content-Length") or 0)
         if length > 0:
@@ -149,7 +154,7 @@ class _Handler(QuietHandler):
         status, body, content_type = upstream.answer(
             self.command, path, self.headers.get("Authorization") or ""
         )
-        upstream.log(self.command, path, status)
+        upstream.log(self.command, path, status, started)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -73,6 +73,11 @@ class UndoParams(Params):
     target: str | None = Field(default=None, max_length=40)
 
 
+#: How many sites' model lists a batch fetches at once (a batch of keys from many sites waits for
+#: the slowest few of them, not for the sum of all).
+MODEL_FETCHES_AT_ONCE = 8
+
+
 def _fetch_models(
     entries: list[tuple[int, Draft]],
     positions: list[int],
@@ -81,27 +86,38 @@ def _fetch_models(
 ) -> None:
     """Fill ``default_models`` of the drafts at ``positions`` (new openai-compatibility providers
     without models) from their sites, once per distinct base URL and key; outside the lock. One
-    HTTP client serves them all (a connection to a site is reused for its next fetch)."""
+    HTTP client serves them all (a connection to a site is reused for its next fetch), with up
+    to :data:`MODEL_FETCHES_AT_ONCE` fetches in flight."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (start-up: only a batch with new providers needs threads)
+
     from cpa_bridge.cliproxyapi.session import timeouts  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.net.http import is_https  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.sites.http import site_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.sites.models import fetch_models  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     timeout = timeouts()[1]
-    fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
-    https = any(is_https(entries[pos][1].base_url) for pos in positions)
+    wanted: dict[tuple[str, str], Draft] = {}
+    for pos in positions:
+        draft = entries[pos][1]
+        wanted.setdefault((draft.base_url, draft.api_key), draft)
+    https = any(is_https(draft.base_url) for draft in wanted.values())
     with site_client(timeout, allow_link_local=allow_link_local, https=https) as client:
-        for pos in positions:
-            index, draft = entries[pos]
-            cache_key = (draft.base_url, draft.api_key)
-            if cache_key not in fetched:
-                fetched[cache_key] = _site_models(
-                    fetch_models, draft, timeout, allow_link_local, client
-                )
-            models, problem = fetched[cache_key]
-            if problem:
-                warnings[index] = problem
-            entries[pos] = (index, replace(draft, default_models=models))
+
+        def fetch(draft: Draft) -> tuple[tuple[Model, ...], Notice | None]:
+            return _site_models(fetch_models, draft, timeout, allow_link_local, client)
+
+        if len(wanted) == 1:
+            found = [fetch(next(iter(wanted.values())))]
+        else:
+            with ThreadPoolExecutor(min(MODEL_FETCHES_AT_ONCE, len(wanted))) as pool:
+                found = list(pool.map(fetch, wanted.values()))
+    fetched = dict(zip(wanted, found, strict=True))
+    for pos in positions:
+        index, draft = entries[pos]
+        models, problem = fetched[(draft.base_url, draft.api_key)]
+        if problem:
+            warnings[index] = problem
+        entries[pos] = (index, replace(draft, default_models=models))
 
 
 def _site_models(
@@ -174,8 +190,13 @@ def _run_batch(
     dry_run: bool,
     expect: dict[str, str],
     operation: str,
+    with_request: bool = False,
 ) -> dict[str, Any]:
-    """Import drafts into one target: per list one GET, one write, one read-back."""
+    """Import drafts into one target: per list one GET, one write, one read-back.
+
+    ``with_request`` adds each list's request preview (``import`` shows it; a batch leaves it
+    out: for a PUT it repeats every changed provider, which the items' ``changes`` already say).
+    """
     from cpa_bridge.cliproxyapi import engine  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.cliproxyapi.session import open_client  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
@@ -212,7 +233,9 @@ def _run_batch(
             for index, _ in entries:
                 items[index] = {"index": index, "ok": False, "error": status.to_dict()}
             continue
-        lists[change.list_name] = {**status.public(), "request": status.request}
+        lists[change.list_name] = (
+            {**status.public(), "request": status.request} if with_request else status.public()
+        )
         outcomes = change.merged.outcomes if change.merged else []
         for (index, draft), outcome in zip(entries, outcomes, strict=False):
             if isinstance(outcome, BridgeError):
@@ -309,7 +332,12 @@ def import_one(params: ImportParams) -> dict[str, Any]:
 
     def on_target(name: str | None) -> dict[str, Any]:
         batch = _run_batch(
-            name, [(0, draft)], dry_run=params.dry_run, expect=expect, operation="import"
+            name,
+            [(0, draft)],
+            dry_run=params.dry_run,
+            expect=expect,
+            operation="import",
+            with_request=True,
         )
         entry = batch["items"][0]
         if not entry["ok"]:
