@@ -333,9 +333,13 @@ class StandinCLIProxyAPI(BackgroundServer):
         # events for tests (a reload read the file; a write landed while one was running)
         self._reload_timer: threading.Timer | None = None
         self._reload_due = 0.0  # time.monotonic() when the pending reload should start
+        self._reload_closes = 0.0  # when the running reload's window closes (time.monotonic())
+        self._reload_text = ""  # the file as the running reload read it
+        self._swapped = False  # a write after the window's end did the late reload's swap
         self._reload_hash = ""
         self._reloading = False
         self.reload_started = threading.Event()
+        self.reload_started_at = 0.0  # time.monotonic() when the last reload read the file
         self._landed_in_reload = threading.Event()
         self.reverted_writes = 0
 
@@ -721,7 +725,14 @@ class StandinCLIProxyAPI(BackgroundServer):
         if not self.faults.reload_race:
             return
         if self._reloading:
-            self.reverted_writes += 1
+            if time.monotonic() < self._reload_closes:
+                self.reverted_writes += 1
+            else:
+                # the window closed before this write came, only the reload's thread is late:
+                # its swap (of the file it read) came first, and its second read saw that file
+                self._reloading = False
+                self._swapped = True
+                self._swap_hash_locked(self._reload_text)
             self._landed_in_reload.set()
         if self._reload_timer is not None:
             self._reload_timer.cancel()
@@ -747,16 +758,30 @@ class StandinCLIProxyAPI(BackgroundServer):
                 parsed = self._canonical(yaml.safe_load(text) or {})
             except (ValueError, yaml.YAMLError):
                 return
-            self._reloading = True
-            self._landed_in_reload.clear()
+            self.reload_started_at = time.monotonic()
             self.reload_started.set()
             closes = self._reload_due + self.faults.reload_seconds
+            if closes <= time.monotonic():
+                # the timer ran that late: on time, this reload would be over, so it swaps at
+                # once, under the same lock (no write can land in a window that has closed)
+                self._swap_locked(parsed, text)
+                return
+            self._reloading, self._swapped = True, False
+            self._reload_closes, self._reload_text = closes, text
+            self._landed_in_reload.clear()
         self._landed_in_reload.wait(max(0.0, closes - time.monotonic()))
         with self._lock:
             self._reloading = False
-            self._memory = parsed
-            again = self.yaml_text()
-            self._reload_hash = hashlib.sha256((again or text).encode("utf-8")).hexdigest()
+            if not self._swapped:
+                self._swap_locked(parsed, text)
+
+    def _swap_locked(self, parsed: dict[str, Any], text: str) -> None:
+        """The reload's swap, and the hash of the file read a second time."""
+        self._memory = parsed
+        self._swap_hash_locked(self.yaml_text() or text)
+
+    def _swap_hash_locked(self, text: str) -> None:
+        self._reload_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def _pre_write_faults(self) -> Response | None:
         """restart_before_next_write, fail_next_writes, mutate_before_next_write (in that order)."""
