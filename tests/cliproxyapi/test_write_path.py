@@ -11,6 +11,7 @@ import time
 import pytest
 
 from cpa_bridge.cliproxyapi import backups, servers
+from cpa_bridge.core import pacing
 from cpa_bridge.errors import BridgeError
 from cpa_bridge.store import paths
 from cpa_bridge.wire import dispatch
@@ -233,6 +234,35 @@ def test_writes_are_paced_around_the_servers_config_reload(server, monkeypatch):
     clock.now += 0.251
     imported(3)
     assert len(clock.waits) == 1, "long after the last write there is nothing to wait for"
+
+
+def test_a_write_the_reload_reverted_is_sent_again_once_the_reload_is_over(server, monkeypatch):
+    """A write sent "early" (meant to land before the previous write's reload starts) that lands
+    inside the reload anyway, as on a busy machine: the reload puts the older list back. The
+    read-back waits until that reload is over, finds the list as it was, and sends the write
+    once more; nothing is lost, in memory or on disk."""
+    server.faults.reload_race = True
+    # a slow reload (0.3 s, closed as soon as a write lands in it), and a host that knows it
+    server.faults.reload_seconds = 0.3
+    monkeypatch.setattr(pacing, "RELOAD_GUARD", 0.5)
+    monkeypatch.setattr(pacing, "wait_before_write", lambda last, now: 0.0)  # the guess that failed
+    first = call("import", {**ITEM, "api_key": "sk-raced-0-0123456789"})["result"]
+    assert first["outcome"] == "succeeded"
+    assert server.reload_started.wait(2)
+    server.reset_requests()
+    second = call("import", {**ITEM, "api_key": "sk-raced-1-0123456789"})["result"]
+    assert second["outcome"] == "succeeded" and second["read_back"] == "applied", (
+        second["warnings"],
+        server.requests,
+        server.reverted_writes,
+    )
+    assert server.reverted_writes == 1, "the first send landed in the reload"
+    assert [m for m, _ in server.requests] == ["GET", "PATCH", "GET", "PATCH", "GET"]
+    time.sleep(0.5)  # every reload has run
+    keys = {"sk-raced-0-0123456789", "sk-raced-1-0123456789"}
+    on_disk = {e["api-key"] for e in server.config()[OPENAI][0]["api-key-entries"]}
+    in_memory = {e["api-key"] for e in server.memory()[OPENAI][0]["api-key-entries"]}
+    assert on_disk == in_memory == keys
 
 
 # -- defect 12: history.list stays under the reply limit ------------------------------------------

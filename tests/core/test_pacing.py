@@ -10,6 +10,7 @@ from cpa_bridge.core.pacing import (
     RELOAD_GUARD,
     LastWrite,
     after_write,
+    reload_may_have_caught,
     wait_before_write,
 )
 
@@ -94,3 +95,16 @@ def test_a_damaged_mark_is_no_mark(data):
 
 def test_a_mark_round_trips():
     assert LastWrite.from_json(SLOW.to_json()) == SLOW
+
+
+def test_an_early_write_answered_before_the_reload_can_start_was_not_caught():
+    assert reload_may_have_caught(None, 5.0, 5.01) is None
+    assert reload_may_have_caught(FAST, 100.006, 100.010) is None
+    # sent after the reload was over: nothing to catch it
+    assert reload_may_have_caught(FAST, 100.002 + DEBOUNCE + RELOAD_GUARD, 200.0) is None
+
+
+def test_an_early_write_answered_late_may_have_landed_in_the_reload():
+    # sent early, but answered only when the reload may already have read the file
+    assert reload_may_have_caught(FAST, 100.006, 100.140) == pytest.approx(FAST.reload_over)
+    assert reload_may_have_caught(FAST, 100.006, 100.400) == pytest.approx(FAST.reload_over)

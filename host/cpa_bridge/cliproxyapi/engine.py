@@ -175,7 +175,7 @@ def _apply(
         },
     )
     try:
-        servers.paced_write(client.server_id, lambda: _send(client, edit.request))
+        raced_until = servers.paced_write(client.server_id, lambda: _send(client, edit.request))
     except BridgeError as exc:
         if exc.code not in _UNCERTAIN or (
             exc.code == ErrorCode.UNREACHABLE and not exc.details.get("sent")
@@ -193,8 +193,10 @@ def _apply(
 
     status.action = "written"
     try:
-        after = client.get_list(list_name)
-    except BridgeError:
+        after = _read_back(client, edit, status, raced_until)
+    except BridgeError as exc:  # sending it again (see _read_back) failed: written, then reverted
+        return _uncertain(client, edit, status, exc)
+    if after is None:
         status.outcome, status.read_back = "uncertain", "unavailable"
         status.warnings.append(
             Notice(
@@ -211,6 +213,39 @@ def _apply(
     status.warnings.extend(Notice(W.READ_BACK_MISMATCH, problem) for problem in problems)
     backups.update(url, status.backup_id, outcome=status.outcome, after_hash=list_hash(after))
     return status
+
+
+def _read_back(
+    client: ManagementClient, edit: Edit, status: ListWrite, raced_until: float | None
+) -> list[dict[str, Any]] | None:
+    """The list read back after ``edit`` was sent (``None``: the read failed).
+
+    ``raced_until`` set: the write may have landed in the config reload of the write before it
+    (:func:`servers.paced_write`). The read waits until that reload is over; if it then finds
+    the list exactly as it was before the write (the reload put its older copy back, as
+    CLIProxyAPI does), the write is sent once more, now that no reload can catch it. A failure
+    of that second send raises, as the first one's would."""
+    after = _read_after(client, status.list_name, raced_until)
+    if (
+        raced_until is None
+        or after is None
+        or not edit.check(after)
+        or list_hash(after) != status.list_hash
+    ):
+        return after
+    again = servers.paced_write(client.server_id, lambda: _send(client, edit.request))
+    return _read_after(client, status.list_name, again)
+
+
+def _read_after(
+    client: ManagementClient, list_name: str, moment: float | None
+) -> list[dict[str, Any]] | None:
+    if moment is not None:
+        servers.sleep_until(moment)
+    try:
+        return client.get_list(list_name)
+    except BridgeError:
+        return None
 
 
 def _send(client: ManagementClient, request: dict[str, Any]) -> None:

@@ -122,9 +122,12 @@ def last_write(server_id: str) -> pacing.LastWrite | None:
         return None
 
 
-def paced_write(server_id: str, send: Callable[[], None]) -> None:
+def paced_write(server_id: str, send: Callable[[], None]) -> float | None:
     """Run ``send`` (one PUT, PATCH or DELETE; the caller holds :func:`lock`) once it cannot
-    land in the server's config reload after the previous write, and record when it ran."""
+    land in the server's config reload after the previous write, and record when it ran.
+
+    Returns ``None``, or (:func:`pacing.reload_may_have_caught`) the moment after which a
+    read-back shows whether the previous write's reload reverted this one."""
     last = last_write(server_id)
     wait = pacing.wait_before_write(last, time.time())
     if wait > 0:
@@ -135,12 +138,19 @@ def paced_write(server_id: str, send: Callable[[], None]) -> None:
         send()
         saved = True
     finally:
-        mark = pacing.after_write(last, sent, time.time(), saved)
+        done = time.time()
+        mark = pacing.after_write(last, sent, done, saved)
         try:
             # advice, not data: no fsync (a crash loses at most one pacing mark)
             storage.write_json_atomic(_last_write_file(server_id), mark.to_json(), durable=False)
         except BridgeError:
             pass  # pacing is advice; a full disk must not hide the write's own outcome
+    return pacing.reload_may_have_caught(last, sent, done)
+
+
+def sleep_until(moment: float) -> None:
+    """Wait until ``moment`` (``time.time()``, the clock of the pacing marks)."""
+    time.sleep(max(0.0, moment - time.time()))
 
 
 # -- failures this host has seen ------------------------------------------------------------

@@ -89,6 +89,22 @@ def wait_before_write(last: LastWrite | None, now: float) -> float:
     return min(last.reload_over - now, MAX_WAIT)
 
 
+def reload_may_have_caught(last: LastWrite | None, sent: float, done: float) -> float | None:
+    """After a write sent at ``sent`` and answered at ``done``: ``None`` when it surely did not
+    land in the reload that ``last`` set off, else the moment that reload is surely over.
+
+    A write sent early (before ``last.reload_over``, as :func:`wait_before_write` allows) was
+    meant to land before the reload can start; on a busy machine or server it can still land
+    later than that guess. Its answer tells: answered before the reload could start, it saved
+    before it too. Otherwise a read-back before the returned moment could see the write the
+    swap is about to revert."""
+    if last is None or sent >= last.reload_over:
+        return None
+    if done <= last.earliest + DEBOUNCE - EARLY_MARGIN:
+        return None
+    return last.reload_over
+
+
 def after_write(last: LastWrite | None, sent: float, done: float, saved: bool) -> LastWrite:
     """The :class:`LastWrite` once a write sent at ``sent`` ended at ``done``: ``saved`` when
     the server answered that it saved; otherwise the window only widens."""
