@@ -14,6 +14,7 @@ import pytest
 
 from cpa_bridge.core.urls import (
     explicit_base_url,
+    origin,
     provider_base_url,
     same_base_url,
     validate_proxy_url,
@@ -102,3 +103,10 @@ def test_numeric_spellings_of_link_local_addresses_are_refused(spelling):
         with pytest.raises(BridgeError) as caught:
             explicit_base_url(url)
         assert caught.value.code.value == "forbidden_address"
+
+
+def test_origin_names_one_server_whatever_the_path_or_case():
+    assert origin("https://Relay.Example.invalid/v1") == "https://relay.example.invalid:443"
+    assert origin("http://127.0.0.1:8317/a/v1") == origin("http://127.0.0.1:8317/b")
+    assert origin("http://127.0.0.1/v1") == "http://127.0.0.1:80"
+    assert origin("http://127.0.0.1:1/v1") != origin("http://127.0.0.1:2/v1")

@@ -302,8 +302,8 @@ def test_batch_200_keys_20_sites_2_types_in_3_requests_per_list(host, cpa_config
 def test_a_batch_fetches_the_model_lists_of_many_sites_at_once_up_to_eight(
     host, configured, upstream_factory
 ):
-    # ten sites that each take 0.3 s to list their models: fetched one after another, no two
-    # requests would overlap; at most eight are in flight at a time
+    # ten sites (ten servers) that each take 0.3 s to list their models: fetched one after
+    # another, no two requests would overlap; at most eight are in flight at a time
     sites = [
         upstream_factory(api_key=f"sk-site-{i:02d}-0123456789", delay_seconds=0.3)
         for i in range(10)

@@ -294,6 +294,18 @@ def comparable_url(url: str) -> str:
         return (url or "").strip().rstrip("/")
 
 
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url`` (lower case, the port always given): one server."""
+    parts = urlsplit((url or "").strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port or default}"
+
+
 def validate_proxy_url(raw: str) -> str:
     """A per-key proxy URL: http, https, socks5 or socks5h with a host, or ``direct``."""
     text = raw.strip()

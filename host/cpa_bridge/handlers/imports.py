@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cpa_bridge.cliproxyapi import backups, fanout
-from cpa_bridge.core import edits
+from cpa_bridge.core import edits, urls
 from cpa_bridge.core.lists import OPENAI
 from cpa_bridge.core.merge import Draft, Model, options_dropped
 from cpa_bridge.core.notices import Notice
@@ -73,8 +73,9 @@ class UndoParams(Params):
     target: str | None = Field(default=None, max_length=40)
 
 
-#: How many sites' model lists a batch fetches at once (a batch of keys from many sites waits for
-#: the slowest few of them, not for the sum of all).
+#: How many sites (servers) a batch fetches model lists from at once. The lists one server
+#: gives (its keys, or several base URLs on it) are fetched one after another, over one
+#: connection; a batch of keys from many sites then waits for the slowest few, not for all.
 MODEL_FETCHES_AT_ONCE = 8
 
 
@@ -86,9 +87,9 @@ def _fetch_models(
 ) -> None:
     """Fill ``default_models`` of the drafts at ``positions`` (new openai-compatibility providers
     without models) from their sites, once per distinct base URL and key; outside the lock. One
-    HTTP client serves them all (a connection to a site is reused for its next fetch), with up
-    to :data:`MODEL_FETCHES_AT_ONCE` fetches in flight."""
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (start-up: only a batch with new providers needs threads)
+    HTTP client serves them all: one server's lists in turn (its connection reused), up to
+    :data:`MODEL_FETCHES_AT_ONCE` servers at a time."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (start-up: only a batch with new providers from several sites needs threads)
 
     from cpa_bridge.cliproxyapi.session import timeouts  # noqa: PLC0415 (start-up: httpx loads only for network messages)
     from cpa_bridge.net.http import is_https  # noqa: PLC0415 (start-up: httpx loads only for network messages)
@@ -96,22 +97,26 @@ def _fetch_models(
     from cpa_bridge.sites.models import fetch_models  # noqa: PLC0415 (start-up: httpx loads only for network messages)
 
     timeout = timeouts()[1]
-    wanted: dict[tuple[str, str], Draft] = {}
+    by_server: dict[str, dict[tuple[str, str], Draft]] = {}
     for pos in positions:
         draft = entries[pos][1]
+        wanted = by_server.setdefault(urls.origin(draft.base_url), {})
         wanted.setdefault((draft.base_url, draft.api_key), draft)
-    https = any(is_https(draft.base_url) for draft in wanted.values())
+    https = any(is_https(server) for server in by_server)
+    fetched: dict[tuple[str, str], tuple[tuple[Model, ...], Notice | None]] = {}
     with site_client(timeout, allow_link_local=allow_link_local, https=https) as client:
 
-        def fetch(draft: Draft) -> tuple[tuple[Model, ...], Notice | None]:
-            return _site_models(fetch_models, draft, timeout, allow_link_local, client)
+        def fetch_all(wanted: dict[tuple[str, str], Draft]) -> None:
+            for cache_key, draft in wanted.items():
+                fetched[cache_key] = _site_models(
+                    fetch_models, draft, timeout, allow_link_local, client
+                )
 
-        if len(wanted) == 1:
-            found = [fetch(next(iter(wanted.values())))]
+        if len(by_server) == 1:
+            fetch_all(next(iter(by_server.values())))
         else:
-            with ThreadPoolExecutor(min(MODEL_FETCHES_AT_ONCE, len(wanted))) as pool:
-                found = list(pool.map(fetch, wanted.values()))
-    fetched = dict(zip(wanted, found, strict=True))
+            with ThreadPoolExecutor(min(MODEL_FETCHES_AT_ONCE, len(by_server))) as pool:
+                list(pool.map(fetch_all, by_server.values()))
     for pos in positions:
         index, draft = entries[pos]
         models, problem = fetched[(draft.base_url, draft.api_key)]
