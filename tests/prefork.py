@@ -203,13 +203,12 @@ class _Server:
         self.dir = tempfile.mkdtemp(prefix="cpa-prefork-")
         self.path = os.path.join(self.dir, "sock")
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        self.env = START_ENV
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.prefork", self.path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=root,
-            env=self.env,
+            env=START_ENV,
         )
         assert self.proc.stdout is not None
         if self.proc.stdout.readline() != b"ready\n":
@@ -302,7 +301,7 @@ class ForkedProcess:
 def can_fork(env: dict[str, str]) -> bool:
     if not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
         return False
-    return startup_env(env) == startup_env(_get_server().env)
+    return startup_env(env) == startup_env(START_ENV)
 
 
 def spawn(kind: str, argv: list[str], env: dict[str, str]) -> ForkedProcess:

@@ -12,8 +12,7 @@ import yaml
 
 from tests.conftest import MGMT_KEY
 from tests.masks import hint
-from tests.real.plugin import kept_lists, without_dropped
-from tests.real.plugin import served as served_now
+from tests.real.plugin import kept_lists, served, without_dropped
 from tests.standin.plugin import UPSTREAM_KEY, UPSTREAM_MODELS
 
 OPENAI = "openai-compatibility"
@@ -353,10 +352,6 @@ def test_batch_with_an_invalid_item_sends_nothing(host, cpa_configured):
     error = host.call("import.batch", {"items": items})["error"]
     assert error["code"] == "invalid_request" and error["details"]["items"][0]["index"] == 1
     assert cpa_configured.requests == []
-
-
-def served(server, list_name=OPENAI):
-    return served_now(server, list_name)
 
 
 def test_undo_restores_the_exact_previous_list(host, relay):

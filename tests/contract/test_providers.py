@@ -12,8 +12,7 @@ import pytest
 from cpa_bridge.core.merge import comparable
 from tests.conftest import MGMT_KEY
 from tests.masks import hint
-from tests.real.plugin import kept_lists, without_dropped
-from tests.real.plugin import served as served_now
+from tests.real.plugin import kept_lists, served, without_dropped
 
 OPENAI = "openai-compatibility"
 
@@ -76,10 +75,6 @@ codex-api-key:
 
 def writes(server) -> list[tuple[str, str]]:
     return [r for r in server.requests if r[0] in ("PUT", "PATCH", "DELETE")]
-
-
-def served(server, list_name=OPENAI):
-    return served_now(server, list_name)
 
 
 def assert_no_secret(replies) -> None:

@@ -97,9 +97,10 @@ def without_runtime(value: Any) -> Any:
     return value
 
 
-def served(server: Any, list_name: str) -> Any:
-    """What ``server`` answers to ``GET /v0/management/<list_name>`` now, without
-    :func:`without_runtime`'s fields (the same for the stand-in and a real server)."""
+def served(server: Any, list_name: str = PROVIDER_LISTS[0]) -> Any:
+    """What ``server`` answers to ``GET /v0/management/<list_name>`` (default: the first of
+    :data:`PROVIDER_LISTS`) now, without :func:`without_runtime`'s fields (the same for the
+    stand-in and a real server)."""
     from tests.conftest import MGMT_KEY  # a plugin loads before conftest (see cpa_configured)
 
     response = httpx.get(
