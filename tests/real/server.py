@@ -232,6 +232,13 @@ class RealCLIProxyAPI:
     def yaml_text(self) -> str:
         return self.config_path.read_text(encoding="utf-8")
 
+    def reloads(self) -> int:
+        """How many config reloads the server has finished (its log's "successfully reloaded")."""
+        try:
+            return self._log_path.read_text(errors="replace").count("config successfully reloaded")
+        except OSError:
+            return 0
+
     def config(self) -> dict[str, Any]:
         loaded = yaml.safe_load(self.yaml_text())
         return loaded if isinstance(loaded, dict) else {}

@@ -71,7 +71,9 @@ def _configure(host, server) -> None:
 
 
 def _put_unchanged(server, list_name: str) -> None:
-    """Make the server save its file once in its own way (its canonical form), changing nothing."""
+    """Make the server save its file once in its own way (its canonical form), changing nothing,
+    and wait until the config reload that save sets off is over: the host paces only its own
+    writes, so an import sent at once could land in that reload and be reverted."""
     headers = {"Authorization": f"Bearer {MGMT_KEY}"}
     items = httpx.get(f"{server.direct_url}/v0/management/{list_name}", headers=headers).json()[
         list_name
@@ -80,12 +82,18 @@ def _put_unchanged(server, list_name: str) -> None:
         item.pop("auth-index", None)
         for entry in item.get("api-key-entries") or []:
             entry.pop("auth-index", None)
+    reloads = server.reloads() if hasattr(server, "reloads") else None  # the stand-in: none
     assert (
         httpx.put(
             f"{server.direct_url}/v0/management/{list_name}", headers=headers, json=items
         ).status_code
         == 200
     )
+    # v6 reloads after this save, v7.2.140 does not: wait for the reload, or for long enough
+    # that one would have run (it starts 150 ms after the save)
+    deadline = time.monotonic() + 1.0
+    while reloads is not None and server.reloads() == reloads and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _wait_reloaded(server, list_name: str) -> None:
